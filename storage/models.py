@@ -1,0 +1,223 @@
+"""Tables of the platform: people and roles, the directory (teams, experts, invites),
+demands with their append-only timeline and media, farmers' drafts, and bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no time zone of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class Person(Base):
+    """Anyone the platform knows by a chat account: farmers, enterprises, experts, leaders, staff."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    roles: Mapped[list[PersonRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="person"
+    )
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class PersonRole(Base):
+    """One role a person holds (farmer, enterprise, expert, leader, staff); several may apply."""
+
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class ServiceTeam(Base):
+    """专家服务团: fields and regions it serves, led by a 团长."""
+
+    __tablename__ = "service_teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    fields: Mapped[list] = mapped_column(default=list)
+    regions: Mapped[list] = mapped_column(default=list)
+    leader_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Expert(Base):
+    """An expert from the directory; bound to a person once they join in chat."""
+
+    __tablename__ = "experts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100), default="")
+    employer: Mapped[str] = mapped_column(String(200), default="")
+    fields: Mapped[list] = mapped_column(default=list)
+    specialties: Mapped[str] = mapped_column(Text, default="")
+    regions: Mapped[list] = mapped_column(default=list)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Invite(Base):
+    """A one-time join code for a leader or an expert, opened as t.me/<bot>?start=<code>."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Draft(Base):
+    """A question being composed: what the bot understood, awaiting the farmer's 提交."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float)
+    top_fields: Mapped[list] = mapped_column(default=list)
+    keywords: Mapped[list] = mapped_column(default=list)
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Demand(Base):
+    """基层需求: a submitted question with its tracking number, routing and status."""
+
+    __tablename__ = "demands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(20), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    field: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float)
+    keywords: Mapped[list] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"), index=True)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+
+
+class DemandEvent(Base):
+    """Append-only timeline: every status change of a demand, with actor and time."""
+
+    __tablename__ = "demand_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DemandMedia(Base):
+    """A photo or voice note attached to a draft or a demand (Telegram file id)."""
+
+    __tablename__ = "demand_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyCounter(Base):
+    """Per-day sequence behind tracking numbers (XQ20261128-0007)."""
+
+    __tablename__ = "daily_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a redelivered update has no second effect."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """Small key/value facts the bot learns at run time (e.g. its own username)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ = [
+    "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
+    "DemandEvent", "DemandMedia", "DailyCounter", "ProcessedUpdate", "Setting", "utcnow",
+]
