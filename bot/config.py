@@ -1,0 +1,31 @@
+"""Settings, read once at start from the environment (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from storage.db import DEFAULT_URL
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_URL
+    bot_token: str = ""
+    api_url: str = DEFAULT_API_URL
+    file_api_url: str | None = None
+    bot_username: str | None = None
+    poll_timeout: int = 10
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("JICENG_DATABASE_URL") or DEFAULT_URL,
+            bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+            api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+            file_api_url=env.get("TELEGRAM_FILE_API_URL") or None,
+            bot_username=env.get("JICENG_BOT_USERNAME") or None,
+        )
