@@ -1,0 +1,1 @@
+"""The application: workflow services and the channels that talk to people."""

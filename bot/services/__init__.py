@@ -1,0 +1,1 @@
+"""Channel-neutral workflow services: intake, routing, the demand lifecycle, the directory."""
