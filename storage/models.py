@@ -185,6 +185,8 @@ class DemandMedia(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"), index=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
+    # Sent before any question: held for the sender's next question.
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     file_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,282 @@
+"""Intake: a farmer's question becomes a draft (what the bot understood), then, on 提交,
+a demand with a tracking number routed to a service team's queue or to staff triage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, NotFound
+from bot.services import lifecycle
+from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, staff_telegram_ids
+from bot.services.routing import choose_team
+from intents import regions, taxonomy
+from intents.understand import LOW_CONFIDENCE, Understander
+from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, Person, ServiceTeam
+
+CHINA_TIME = timezone(timedelta(hours=8))
+MAX_QUESTION_CHARS = 4000
+MEDIA_ATTACH_WINDOW = timedelta(minutes=30)
+DRAFT_OPEN_WINDOW = timedelta(hours=24)
+
+DRAFT_OPEN, DRAFT_SUBMITTED, DRAFT_CANCELLED = "open", "submitted", "cancelled"
+
+
+class AlreadySubmitted(Conflict):
+    def __init__(self, tracking_no: str | None) -> None:
+        super().__init__(f"这个问题已经提交过了，编号 {tracking_no}。" if tracking_no else "这个问题已经提交或取消了。")
+
+
+@dataclass(frozen=True)
+class DraftView:
+    draft: Draft
+    needs_field: bool  # confidence too low: ask the farmer to choose the field
+    region_known: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    demand: Demand
+    team: ServiceTeam | None
+    leader_telegram_id: int | None
+    staff_telegram_ids: list[int]
+    media: list[DemandMedia]
+    submitter: Person
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str                    # "draft", "demand" or "held"
+    draft: Draft | None = None
+    demand: Demand | None = None
+    recipients: tuple[int, ...] = ()  # who handles the demand now and should see the file
+
+
+class IntakeService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        understander: Understander,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._understander = understander
+        self._clock = clock
+
+    async def new_question(self, telegram_id: int, display_name: str, text: str) -> DraftView:
+        text = text.strip()
+        understanding = self._understander.understand(text)
+        place = regions.find_in_text(text)
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            person = await ensure_person(session, telegram_id, display_name)
+            if not person.role_names & {FARMER, ENTERPRISE}:
+                grant_role(person, FARMER)
+            draft = Draft(
+                person_id=person.id,
+                text=text,
+                field=understanding.field,
+                confidence=understanding.confidence,
+                top_fields=[[code, round(p, 4)] for code, p in understanding.top3],
+                keywords=list(understanding.keywords),
+                region_code=place.code if place else person.region_code,
+                status=DRAFT_OPEN,
+                created_at=now,
+            )
+            session.add(draft)
+            await session.flush()
+            # Photos or voice notes sent just before the question belong to it.
+            await session.execute(
+                update(DemandMedia)
+                .where(
+                    DemandMedia.person_id == person.id,
+                    DemandMedia.draft_id.is_(None),
+                    DemandMedia.demand_id.is_(None),
+                    DemandMedia.created_at >= now - MEDIA_ATTACH_WINDOW,
+                )
+                .values(draft_id=draft.id)
+            )
+        return DraftView(draft, understanding.confidence < LOW_CONFIDENCE, draft.region_code is not None)
+
+    async def choose_field(self, draft_id: int, telegram_id: int, field: str) -> DraftView:
+        if not taxonomy.is_field(field):
+            raise NotFound("没有这个领域，请重新选择。")
+        async with self._sessions.begin() as session:
+            draft = await self._open_draft(session, draft_id, telegram_id)
+            draft.field = field
+            draft.confidence = 1.0
+        return DraftView(draft, False, draft.region_code is not None)
+
+    async def choose_region(self, draft_id: int, telegram_id: int, region_code: str) -> DraftView:
+        if regions.get(region_code) is None:
+            raise NotFound("没有这个地区，请重新选择。")
+        async with self._sessions.begin() as session:
+            draft = await self._open_draft(session, draft_id, telegram_id)
+            draft.region_code = region_code
+            person = await session.get(Person, draft.person_id)
+            if person.region_code is None:
+                person.region_code = region_code
+        return DraftView(draft, draft.confidence < LOW_CONFIDENCE, True)
+
+    async def get_draft(self, draft_id: int, telegram_id: int) -> DraftView:
+        async with self._sessions() as session:
+            draft = await self._open_draft(session, draft_id, telegram_id)
+        return DraftView(draft, draft.confidence < LOW_CONFIDENCE, draft.region_code is not None)
+
+    async def cancel_draft(self, draft_id: int, telegram_id: int) -> None:
+        async with self._sessions.begin() as session:
+            draft = await self._owned_draft(session, draft_id, telegram_id)
+            await self._close_draft(session, draft, DRAFT_CANCELLED)
+
+    async def submit(self, draft_id: int, telegram_id: int) -> Submission:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            draft = await self._owned_draft(session, draft_id, telegram_id)
+            await self._close_draft(session, draft, DRAFT_SUBMITTED)
+            submitter = await session.get(Person, draft.person_id)
+            teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
+            team = choose_team(teams, draft.field, draft.region_code)
+            status = lifecycle.WAITING if team else lifecycle.TRIAGE
+            demand = Demand(
+                tracking_no=await _next_tracking_no(session, now),
+                text=draft.text,
+                submitter_id=submitter.id,
+                region_code=draft.region_code,
+                field=draft.field,
+                confidence=draft.confidence,
+                keywords=draft.keywords,
+                status=status,
+                team_id=team.id if team else None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(demand)
+            await session.flush()
+            draft.demand_id = demand.id
+            session.add(
+                DemandEvent(
+                    demand_id=demand.id, from_status=lifecycle.SUBMITTED, to_status=status,
+                    actor_id=submitter.id, note="提交", created_at=now,
+                )
+            )
+            await session.execute(
+                update(DemandMedia).where(DemandMedia.draft_id == draft.id).values(demand_id=demand.id)
+            )
+            media = (await session.scalars(
+                select(DemandMedia).where(DemandMedia.demand_id == demand.id).order_by(DemandMedia.id)
+            )).all()
+            leader_id = await _leader_telegram_id(session, team)
+            staff = await staff_telegram_ids(session)
+        return Submission(demand, team, leader_id, staff, list(media), submitter)
+
+    async def attach_media(self, telegram_id: int, display_name: str, kind: str, file_id: str) -> Attachment:
+        """A photo or voice note without caption joins the question being composed, else
+        the sender's latest demand from the last 30 minutes, else waits for the next question."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            person = await ensure_person(session, telegram_id, display_name)
+            media = DemandMedia(person_id=person.id, kind=kind, file_id=file_id, created_at=now)
+            draft = await session.scalar(
+                select(Draft)
+                .where(Draft.person_id == person.id, Draft.status == DRAFT_OPEN,
+                       Draft.created_at >= now - DRAFT_OPEN_WINDOW)
+                .order_by(Draft.id.desc()).limit(1)
+            )
+            if draft is not None:
+                media.draft_id = draft.id
+                session.add(media)
+                return Attachment("draft", draft=draft)
+            demand = await session.scalar(
+                select(Demand)
+                .where(Demand.submitter_id == person.id, Demand.created_at >= now - MEDIA_ATTACH_WINDOW,
+                       Demand.status != lifecycle.CANCELLED)
+                .order_by(Demand.id.desc()).limit(1)
+            )
+            if demand is None:
+                session.add(media)
+                return Attachment("held")
+            media.demand_id = demand.id
+            session.add(media)
+            return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
+
+    async def my_demands(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
+        async with self._sessions() as session:
+            person = await ensure_person(session, telegram_id)
+            where = Demand.submitter_id == person.id
+            total = await session.scalar(select(func.count()).select_from(Demand).where(where))
+            rows = await session.scalars(
+                select(Demand).where(where).order_by(Demand.id.desc()).offset(offset).limit(limit)
+            )
+            return list(rows), total or 0
+
+    async def _owned_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
+        draft = await session.get(Draft, draft_id)
+        person = await session.get(Person, draft.person_id) if draft else None
+        if draft is None or person is None or person.telegram_id != telegram_id:
+            raise NotFound("这个问题已经失效了，请重新发送您的问题。")
+        return draft
+
+    async def _open_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
+        draft = await self._owned_draft(session, draft_id, telegram_id)
+        if draft.status != DRAFT_OPEN:
+            raise AlreadySubmitted(await _tracking_no(session, draft))
+        return draft
+
+    async def _close_draft(self, session: AsyncSession, draft: Draft, status: str) -> None:
+        # Conditional on the draft still being open, so a second tap changes nothing.
+        result = await session.execute(
+            update(Draft).where(Draft.id == draft.id, Draft.status == DRAFT_OPEN).values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            await session.refresh(draft)
+            raise AlreadySubmitted(await _tracking_no(session, draft))
+        draft.status = status
+
+
+async def _tracking_no(session: AsyncSession, draft: Draft) -> str | None:
+    if draft.demand_id is None:
+        return None
+    return await session.scalar(select(Demand.tracking_no).where(Demand.id == draft.demand_id))
+
+
+async def _next_tracking_no(session: AsyncSession, now: datetime) -> str:
+    """XQ + the China-time date + a per-day sequence, e.g. XQ20261128-0007."""
+    day = now.astimezone(CHINA_TIME).strftime("%Y%m%d")
+    bump = update(DailyCounter).where(DailyCounter.day == day).values(last=DailyCounter.last + 1)
+    if (await session.execute(bump)).rowcount == 0:
+        try:
+            async with session.begin_nested():
+                session.add(DailyCounter(day=day, last=1))
+        except IntegrityError:  # another transaction created today's counter first
+            await session.execute(bump)
+    last = await session.scalar(select(DailyCounter.last).where(DailyCounter.day == day))
+    return f"XQ{day}-{last:04d}"
+
+
+async def _leader_telegram_id(session: AsyncSession, team: ServiceTeam | None) -> int | None:
+    if team is None:
+        return None
+    if team.leader_id is not None:
+        leader = await session.get(Person, team.leader_id)
+        if leader is not None and leader.telegram_id is not None:
+            return leader.telegram_id
+    return team.leader_telegram_id
+
+
+async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
+    """Who works on a demand now: the accepting leader, else the team's leader, else staff."""
+    if demand.accepted_by_id is not None:
+        person = await session.get(Person, demand.accepted_by_id)
+        if person is not None and person.telegram_id is not None:
+            return [person.telegram_id]
+    if demand.team_id is not None:
+        leader = await _leader_telegram_id(session, await session.get(ServiceTeam, demand.team_id))
+        if leader is not None:
+            return [leader]
+    return await staff_telegram_ids(session)

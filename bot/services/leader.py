@@ -1,0 +1,90 @@
+"""The team leader's side: the team's queue and 接单 (accepting a demand)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import AlreadyAccepted, NotAllowed, NotFound, NotTeamLeader
+from bot.services import lifecycle
+from bot.services.people import find_person
+from storage.models import Demand, Person, ServiceTeam
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    demand: Demand
+    leader: Person
+    team: ServiceTeam
+    submitter_telegram_id: int | None
+
+
+class LeaderService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def accept(self, demand_id: int, telegram_id: int) -> Acceptance:
+        """接单. Exactly one of any number of concurrent presses wins; the rest are told
+        who accepted it. Only the leader of the demand's own team may accept."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            demand = await session.get(Demand, demand_id)
+            if demand is None:
+                raise NotFound("没有找到这条需求。")
+            person = await find_person(session, telegram_id)
+            team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
+            if person is None or team is None or not _leads(person, team):
+                raise NotTeamLeader()
+            if demand.status != lifecycle.WAITING:
+                raise await _already(session, demand)
+            try:
+                await lifecycle.move(
+                    session, demand.id, lifecycle.WAITING, lifecycle.ACCEPTED,
+                    actor_id=person.id, at=now, note="接单", conflict=AlreadyAccepted,
+                    accepted_by_id=person.id, accepted_at=now,
+                )
+            except AlreadyAccepted:
+                await session.refresh(demand)
+                raise await _already(session, demand) from None
+            await session.refresh(demand)
+            submitter = await session.get(Person, demand.submitter_id)
+        return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
+
+    async def queue(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
+        """The waiting demands of every team this person leads, oldest first."""
+        async with self._sessions() as session:
+            person = await find_person(session, telegram_id)
+            if person is None:
+                raise NotAllowed("只有服务团团长可以查看待接单队列。")
+            team_ids = (await session.scalars(
+                select(ServiceTeam.id).where(
+                    or_(ServiceTeam.leader_id == person.id, ServiceTeam.leader_telegram_id == telegram_id)
+                )
+            )).all()
+            if not team_ids:
+                raise NotAllowed("只有服务团团长可以查看待接单队列。")
+            where = (Demand.team_id.in_(team_ids), Demand.status == lifecycle.WAITING)
+            total = await session.scalar(select(func.count()).select_from(Demand).where(*where))
+            rows = await session.scalars(
+                select(Demand).where(*where).order_by(Demand.created_at, Demand.id).offset(offset).limit(limit)
+            )
+            return list(rows), total or 0
+
+
+def _leads(person: Person, team: ServiceTeam) -> bool:
+    return team.leader_id == person.id or (
+        team.leader_telegram_id is not None and team.leader_telegram_id == person.telegram_id
+    )
+
+
+async def _already(session: AsyncSession, demand: Demand) -> AlreadyAccepted:
+    if demand.status == lifecycle.ACCEPTED and demand.accepted_by_id:
+        who = await session.get(Person, demand.accepted_by_id)
+        name = who.display_name if who and who.display_name else "其他人"
+        return AlreadyAccepted(f"这条需求已由{name}接单。")
+    return AlreadyAccepted(f"这条需求现在的状态是「{lifecycle.status_name(demand.status)}」，不能接单。")

@@ -1,0 +1,77 @@
+"""The demand lifecycle: statuses, the allowed moves between them, and the one function
+that performs a move (conditional UPDATE + timeline entry in the caller's transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import Conflict
+from storage.models import Demand, DemandEvent
+
+SUBMITTED = "submitted"  # only ever a timeline's first from-state
+WAITING = "waiting"      # routed to a team, waiting for its leader to accept
+TRIAGE = "triage"        # no team fits: staff decide where it goes
+ACCEPTED = "accepted"    # the team's leader took it on
+CANCELLED = "cancelled"  # withdrawn by the farmer before anyone accepted it
+
+STATUS_NAMES = {
+    WAITING: "等待服务团接单",
+    TRIAGE: "等待工作人员分派",
+    ACCEPTED: "已接单",
+    CANCELLED: "已取消",
+}
+
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    WAITING: frozenset({ACCEPTED, TRIAGE, CANCELLED}),
+    TRIAGE: frozenset({WAITING, CANCELLED}),
+    ACCEPTED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+
+def status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+def can_move(from_status: str, to_status: str) -> bool:
+    return to_status in ALLOWED_MOVES.get(from_status, frozenset())
+
+
+async def move(
+    session: AsyncSession,
+    demand_id: int,
+    from_status: str,
+    to_status: str,
+    *,
+    actor_id: int | None,
+    at: datetime,
+    note: str = "",
+    team_id: int | None = None,
+    conflict: type[Conflict] = Conflict,
+    **changes,
+) -> None:
+    """Move a demand from one status to another, or raise `conflict` if someone else
+    moved it first. Exactly one of several concurrent callers wins: the UPDATE is
+    conditional on the old status and its row count is checked."""
+    if not can_move(from_status, to_status):
+        raise conflict()
+    values = {"status": to_status, "updated_at": at, **changes}
+    if team_id is not None:
+        values["team_id"] = team_id
+    result = await session.execute(
+        update(Demand)
+        .where(Demand.id == demand_id, Demand.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise conflict()
+    session.add(
+        DemandEvent(
+            demand_id=demand_id, from_status=from_status, to_status=to_status,
+            actor_id=actor_id, note=note, created_at=at,
+        )
+    )
