@@ -55,6 +55,13 @@ class LeaderService:
             submitter = await session.get(Person, demand.submitter_id)
         return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
 
+    async def team_names(self, person_id: int) -> list[str]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ServiceTeam.name).where(ServiceTeam.leader_id == person_id).order_by(ServiceTeam.id)
+            )
+            return list(rows)
+
     async def queue(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
         """The waiting demands of every team this person leads, oldest first."""
         async with self._sessions() as session:

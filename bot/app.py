@@ -1,0 +1,89 @@
+"""The app factory that `jiceng run`, `jiceng demo` and the tests all call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.config import Settings
+from bot.services.intake import IntakeService
+from bot.services.leader import LeaderService
+from bot.services.people import PeopleService
+from bot.telegram import register_all
+from bot.telegram.context import JicengContext
+from intents.understand import Understander
+from storage.db import create_engine, session_factory
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a handler may use, built once at start-up and injected via the context."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    people: PeopleService
+    intake: IntakeService
+    leader: LeaderService
+
+    @classmethod
+    def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
+        engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
+        return cls(
+            engine=engine,
+            sessions=sessions,
+            clock=clock,
+            people=PeopleService(sessions),
+            intake=IntakeService(sessions, understander, clock),
+            leader=LeaderService(sessions, clock),
+        )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    understander: Understander | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Application:
+    """A python-telegram-bot Application wired to our services. The understander (jieba and
+    the classifier) is built here, before polling starts, never on the first message."""
+    understander = understander or Understander()
+    services = Services.build(settings, understander, clock)
+
+    async def post_init(application: Application) -> None:
+        application.bot_data["services"] = services
+        from bot.telegram.startup import announce
+
+        await announce(application, services)
+
+    async def post_shutdown(application: Application) -> None:
+        await services.engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_url)
+        .context_types(ContextTypes(context=JicengContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .get_updates_read_timeout(settings.poll_timeout + 10)
+    )
+    if settings.file_api_url:
+        builder = builder.base_file_url(settings.file_api_url)
+    application = builder.build()
+    application.bot_data["services"] = services
+    register_all(application)
+    return application
+
+
+ALL_UPDATES = Update.ALL_TYPES

@@ -1,0 +1,157 @@
+"""Every sentence the bot says, in plain Simplified Chinese, in one place for review."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from intents import regions, taxonomy
+
+CHINA_TIME = timezone(timedelta(hours=8))
+
+# ---- buttons ------------------------------------------------------------------
+BTN_SUBMIT = "✅ 提交"
+BTN_OTHER_FIELD = "换个领域"
+BTN_REGION = "📍 选择地区"
+BTN_CANCEL = "取消"
+BTN_ACCEPT = "接单"
+BTN_PREV = "« 上一页"
+BTN_NEXT = "下一页 »"
+BTN_BACK = "« 返回"
+BTN_WHOLE_CITY = "不细分，就选{city}"
+BTN_SHARE_PHONE = "📱 分享我的手机号"
+
+# ---- commands (the menu set at start-up) --------------------------------------
+COMMANDS = [
+    ("start", "开始使用"),
+    ("my", "我的问题和进度"),
+    ("region", "设置所在地区"),
+    ("queue", "团长：待接单的需求"),
+    ("join", "专家：用手机号绑定身份"),
+    ("help", "使用说明"),
+]
+
+WELCOME = (
+    "您好，{name}！这里是湖南省“专家服务基层”助手。\n"
+    "种植养殖、病虫害、加工销售、企业技术等方面遇到难题，直接用文字把情况告诉我就行，"
+    "也可以发照片或语音。我会帮您整理好，交给对口的专家服务团，并给您一个需求编号方便查进度。"
+)
+ASK_REGION = "请先选一下您所在的市州（也可以跳过，直接发问题）："
+ASK_COUNTY = "请选择{city}下面的县市区："
+REGION_SAVED = "好的，已记下您的地区：{region}。现在可以直接发您的问题了。"
+WELCOME_LEADER = "您是「{teams}」的团长。有新需求时我会通知您，点“接单”即可；发 /queue 查看待接单的需求。"
+WELCOME_STAFF = "您是工作人员。没有对口服务团的需求会通知您分派。"
+WELCOME_EXPERT = "您是专家服务团的专家，需求派给您时我会通知您。"
+
+HELP = (
+    "使用说明：\n"
+    "• 直接发文字描述您的问题（最好写清作物或畜禽、症状、面积或数量、所在县市），我会识别领域后请您确认提交。\n"
+    "• 发照片或语音：带文字说明的当作新问题；不带说明的会补充到您正在提交或刚提交的问题里。\n"
+    "• /my 查看我提交的问题和进度\n"
+    "• /region 设置或修改所在地区\n"
+    "• /queue 团长查看待接单的需求\n"
+    "• /join 专家用手机号绑定身份\n"
+    "• /help 查看本说明"
+)
+
+# ---- farmer: composing a question ----------------------------------------------
+CONFIRM = (
+    "我理解您的问题是：\n"
+    "领域：{field}{certainty}\n"
+    "关键词：{keywords}\n"
+    "地区：{region}\n\n"
+    "“{text}”\n\n"
+    "确认无误请点“提交”；领域不对可以点“换个领域”。"
+)
+CERTAIN = "（把握较大）"
+UNCERTAIN = "（不太确定）"
+NO_KEYWORDS = "（未识别到）"
+NO_REGION = "未填写（可点“选择地区”）"
+ASK_FIELD = "我还不太确定您问的是哪方面的问题：\n“{text}”\n\n请选择最接近的领域："
+ASK_DRAFT_CITY = "请选择问题所在的市州："
+SUBMITTED_TO_TEAM = (
+    "已提交！需求编号：{no}\n"
+    "已交给「{team}」处理，团长接单后会通知您。发 /my 可以随时查看进度。"
+)
+SUBMITTED_TO_TRIAGE = (
+    "已提交！需求编号：{no}\n"
+    "目前还没有专门负责“{field}”的服务团，工作人员会尽快为您安排合适的专家，请耐心等待。"
+    "发 /my 可以随时查看进度。"
+)
+SUBMITTED_SHORT = "已提交"
+DRAFT_CANCELLED = "已取消，这个问题没有提交。有需要随时再发给我。"
+MEDIA_TO_DRAFT = "已收到{what}，会和您正在提交的问题一起交给专家。"
+MEDIA_TO_DEMAND = "已收到{what}，已补充到需求 {no}。"
+MEDIA_HELD = "已收到{what}。请再用文字简单说一下遇到的问题（比如什么作物、什么症状），我会把{what}一起交给专家。"
+PHOTO = "照片"
+VOICE = "语音"
+
+# ---- farmer: /my --------------------------------------------------------------
+MY_EMPTY = "您还没有提交过问题。直接发文字描述您遇到的难题就可以。"
+MY_HEADER = "您提交的问题（共 {total} 条，第 {first}–{last} 条）："
+MY_ITEM = "{no}｜{status}｜{field}\n{text}"
+
+# ---- leader -------------------------------------------------------------------
+NEW_DEMAND = (
+    "新需求 {no}\n"
+    "领域：{field}\n"
+    "地区：{region}\n"
+    "提问人：{name}\n"
+    "时间：{time}\n"
+    "内容：{text}"
+)
+NEW_DEMAND_MEDIA = "需求 {no} 附带的{what}"
+ACCEPTED_LINE = "\n\n✅ 已由 {name} 于 {time} 接单"
+ACCEPTED_OK = "接单成功"
+DEMAND_ACCEPTED_FARMER = "您的需求 {no} 已由「{team}」团长 {name} 接单，专家会尽快联系您。"
+QUEUE_EMPTY = "目前没有等待接单的需求。"
+QUEUE_HEADER = "待接单的需求（共 {total} 条，第 {first}–{last} 条，先到先排）："
+QUEUE_ITEM = "{no}｜{field}｜{region}｜{age}\n{text}"
+
+# ---- staff --------------------------------------------------------------------
+TRIAGE_NOTICE = "需要分派的需求 {no}（没有负责“{field}”的服务团）\n地区：{region}\n提问人：{name}\n内容：{text}"
+NO_LEADER_NOTICE = "需求 {no} 已进入「{team}」的队列，但这个服务团还没有团长加入，请尽快邀请团长。\n内容：{text}"
+
+# ---- joining ------------------------------------------------------------------
+JOIN_ASK_PHONE = "专家请点下面的按钮分享您的手机号，与专家名单里的手机号一致即可完成绑定。手机号只用于核对身份，不会给农户看到。"
+JOIN_NOT_FOUND = "专家名单里没有找到这个手机号。请联系工作人员核对，或使用工作人员发给您的邀请链接。"
+JOIN_NOT_OWN = "请分享您自己的手机号（点“分享我的手机号”按钮）。"
+INVITE_BAD = "这个邀请链接无效或已经用过了，请联系工作人员重新获取。"
+
+# ---- bad input ----------------------------------------------------------------
+TOO_LONG = "您的消息太长了（超过 {limit} 字）。请分几次发送，或只写最关键的情况：什么作物或畜禽、什么症状、多大面积。"
+EMPTY_TEXT = "没有看到文字内容。请用文字描述您遇到的问题，也可以发照片或语音。"
+STICKER = "收到您的表情。请用文字描述您遇到的问题，也可以发照片或语音。"
+UNSUPPORTED = "暂时只能处理文字、照片和语音。请用文字描述您的问题。"
+EDITED = "修改过的消息不会更新已经发送的问题。如需补充或更正，请直接发一条新消息。"
+GROUP_CHAT = "请私聊我提问或办理，群里的消息我不处理。"
+UNKNOWN_COMMAND = "没有这个命令。" + "可用命令：/start /my /region /queue /join /help"
+NOT_YOURS = "这个按钮不是给您的。"
+STALE_BUTTON = "这个按钮已经失效了。"
+APOLOGY = "抱歉，处理您的消息时出了问题，我们会尽快修复。请稍后再发一次。"
+
+
+# ---- formatting helpers --------------------------------------------------------
+def field_label(code: str) -> str:
+    return taxonomy.field_name(code)
+
+
+def region_label(code: str | None) -> str:
+    return regions.full_name(code) if code else "未填写"
+
+
+def china_time(moment: datetime) -> str:
+    return moment.astimezone(CHINA_TIME).strftime("%m月%d日 %H:%M")
+
+
+def short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def age(since: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"等了{minutes}分钟"
+    if minutes < 24 * 60:
+        return f"等了{minutes // 60}小时"
+    return f"等了{minutes // (24 * 60)}天"

@@ -1,0 +1,46 @@
+"""/my: a farmer's own demands and their status, paged."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import messages
+from bot.services.lifecycle import status_name
+from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, pager, send, tell
+from bot.telegram.context import JicengContext
+
+
+async def _my_page(context: JicengContext, telegram_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    demands, total = await context.services.intake.my_demands(telegram_id, offset, PAGE_SIZE)
+    if total == 0:
+        return messages.MY_EMPTY, None
+    lines = [messages.MY_HEADER.format(total=total, first=offset + 1, last=offset + len(demands))]
+    for d in demands:
+        lines.append(messages.MY_ITEM.format(
+            no=d.tracking_no, status=status_name(d.status), field=messages.field_label(d.field),
+            text=messages.short(d.text)))
+    return "\n\n".join(lines), pager("pg:my", offset, total)
+
+
+@guarded
+async def my_command(update: Update, context: JicengContext) -> None:
+    text, markup = await _my_page(context, update.effective_user.id, 0)
+    await send(context.bot, update.effective_chat.id, text, markup)
+
+
+@guarded
+async def my_page(update: Update, context: JicengContext) -> None:
+    parts = callback_parts(update, 3)
+    offset = int_or_none(parts[2]) if parts else None
+    if offset is None or offset < 0:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    text, markup = await _my_page(context, update.effective_user.id, offset)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, text, markup)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("my", my_command, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(my_page, pattern=r"^pg:my:"))

@@ -1,0 +1,72 @@
+"""What comes before and after the feature handlers: once-only processing of an update,
+group chats and edited messages, the fallbacks for input no feature takes, and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, TypeHandler, filters
+
+from bot import messages
+from bot.telegram.common import tell
+from bot.telegram.context import JicengContext
+from storage.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+
+
+async def once(update: Update, context: JicengContext) -> None:
+    """Record the update id; an update seen before (redelivered) stops here."""
+    services = context.services
+    try:
+        async with services.sessions.begin() as session:
+            session.add(ProcessedUpdate(update_id=update.update_id, processed_at=services.clock()))
+    except IntegrityError:
+        log.info("update %s already processed; skipped", update.update_id)
+        raise ApplicationHandlerStop from None
+
+
+async def outside_private_chat(update: Update, context: JicengContext) -> None:
+    chat = update.effective_chat
+    if chat is not None and chat.type != chat.PRIVATE:
+        if update.message is not None:
+            await tell(update, messages.GROUP_CHAT)
+        raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        await tell(update, messages.EDITED)
+        raise ApplicationHandlerStop
+
+
+def _replier(text: str):
+    async def handler(update: Update, context: JicengContext) -> None:
+        await tell(update, text)
+
+    return handler
+
+
+async def on_error(update: object, context: JicengContext) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(update, Update):
+        await tell(update, messages.APOLOGY)
+
+
+def register_before(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, once), group=-2)
+    application.add_handler(TypeHandler(Update, outside_private_chat), group=-1)
+
+
+def register_fallbacks(application: Application) -> None:
+    private_message = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private_message & filters.COMMAND, _replier(messages.UNKNOWN_COMMAND)))
+    application.add_handler(MessageHandler(private_message & filters.Sticker.ALL, _replier(messages.STICKER)))
+    application.add_handler(MessageHandler(private_message, _replier(messages.UNSUPPORTED)))
+    application.add_handler(TypeHandler(Update, _stale_button_fallback))
+    application.add_error_handler(on_error)
+
+
+async def _stale_button_fallback(update: Update, context: JicengContext) -> None:
+    if update.callback_query is not None:
+        await tell(update, messages.STALE_BUTTON)

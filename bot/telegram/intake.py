@@ -1,0 +1,200 @@
+"""A farmer's question in chat: understood, confirmed with buttons, submitted and routed;
+photos and voice notes attach to it."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot import messages
+from bot.services.intake import MAX_QUESTION_CHARS, DraftView, Submission
+from bot.telegram.common import (
+    callback_parts, display_name, edit, forward_media, guarded, int_or_none, notify, rows, send, tell,
+)
+from bot.telegram.context import JicengContext
+from bot.telegram.leader import accept_keyboard
+from bot.telegram.regions import city_keyboard, county_keyboard, is_city
+from intents import regions, taxonomy
+
+
+def _data(action: str, draft_id: int, arg: str = "-") -> str:
+    return f"dr:{action}:{draft_id}:{arg}"
+
+
+def confirm_text(view: DraftView) -> str:
+    draft = view.draft
+    return messages.CONFIRM.format(
+        field=messages.field_label(draft.field),
+        certainty=messages.CERTAIN if draft.confidence >= 0.7 else messages.UNCERTAIN,
+        keywords="、".join(draft.keywords) or messages.NO_KEYWORDS,
+        region=regions.full_name(draft.region_code) if draft.region_code else messages.NO_REGION,
+        text=messages.short(draft.text, 300),
+    )
+
+
+def confirm_keyboard(view: DraftView) -> InlineKeyboardMarkup:
+    d = view.draft.id
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(messages.BTN_SUBMIT, callback_data=_data("sub", d))],
+        [InlineKeyboardButton(messages.BTN_OTHER_FIELD, callback_data=_data("fld", d)),
+         InlineKeyboardButton(messages.BTN_REGION, callback_data=_data("reg", d))],
+        [InlineKeyboardButton(messages.BTN_CANCEL, callback_data=_data("cxl", d))],
+    ])
+
+
+def field_keyboard(view: DraftView) -> InlineKeyboardMarkup:
+    """The likeliest fields first, then the rest of the taxonomy."""
+    d = view.draft.id
+    likely = [code for code, _ in view.draft.top_fields if code != taxonomy.OTHER]
+    ordered = likely + [code for code in taxonomy.field_codes() if code not in likely]
+    buttons = [InlineKeyboardButton(taxonomy.field_name(c), callback_data=_data("set", d, c)) for c in ordered]
+    return InlineKeyboardMarkup(rows(buttons, 2) + [[InlineKeyboardButton(messages.BTN_CANCEL, callback_data=_data("cxl", d))]])
+
+
+async def show_draft(update: Update, context: JicengContext, view: DraftView, *, replace: bool) -> None:
+    if view.needs_field:
+        text = messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300))
+        markup = field_keyboard(view)
+    else:
+        text, markup = confirm_text(view), confirm_keyboard(view)
+    if replace and update.callback_query is not None:
+        await edit(update.callback_query.message, text, markup)
+    else:
+        await send(context.bot, update.effective_chat.id, text, markup)
+
+
+@guarded
+async def question(update: Update, context: JicengContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    text = (message.text or message.caption or "").strip()
+    if not text:
+        await send(context.bot, message.chat_id, messages.EMPTY_TEXT)
+        return
+    if len(text) > MAX_QUESTION_CHARS:
+        await send(context.bot, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
+        return
+    view = await context.services.intake.new_question(user.id, display_name(user), text)
+    if message.photo or message.voice:
+        await _attach(update, context, quiet=True)
+    await show_draft(update, context, view, replace=False)
+
+
+@guarded
+async def media(update: Update, context: JicengContext) -> None:
+    message = update.effective_message
+    if message.caption and message.caption.strip():
+        await question(update, context)
+    else:
+        await _attach(update, context, quiet=False)
+
+
+async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> None:
+    message, user = update.effective_message, update.effective_user
+    kind, file_id = ("photo", message.photo[-1].file_id) if message.photo else ("voice", message.voice.file_id)
+    what = messages.PHOTO if kind == "photo" else messages.VOICE
+    attached = await context.services.intake.attach_media(user.id, display_name(user), kind, file_id)
+    if quiet:
+        return
+    if attached.kind == "draft":
+        await send(context.bot, message.chat_id, messages.MEDIA_TO_DRAFT.format(what=what))
+    elif attached.kind == "demand":
+        no = attached.demand.tracking_no
+        await send(context.bot, message.chat_id, messages.MEDIA_TO_DEMAND.format(what=what, no=no))
+        for chat_id in attached.recipients:
+            await forward_media(context.bot, chat_id, kind, file_id, messages.NEW_DEMAND_MEDIA.format(no=no, what=what))
+    else:
+        await send(context.bot, message.chat_id, messages.MEDIA_HELD.format(what=what))
+
+
+@guarded
+async def draft_button(update: Update, context: JicengContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    parts = callback_parts(update, 4)
+    draft_id = int_or_none(parts[2]) if parts else None
+    if draft_id is None:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    action, arg = parts[1], parts[3]
+    intake = context.services.intake
+    if action == "sub":
+        submission = await intake.submit(draft_id, user.id)
+        await query.answer(messages.SUBMITTED_SHORT)
+        await edit(query.message, _submitted_text(submission))
+        await _dispatch(context, submission)
+    elif action == "cxl":
+        await intake.cancel_draft(draft_id, user.id)
+        await query.answer()
+        await edit(query.message, messages.DRAFT_CANCELLED)
+    elif action == "fld":
+        view = await intake.get_draft(draft_id, user.id)
+        await query.answer()
+        await edit(query.message, messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300)), field_keyboard(view))
+    elif action == "set" and taxonomy.is_field(arg):
+        view = await intake.choose_field(draft_id, user.id, arg)
+        await query.answer()
+        await show_draft(update, context, view, replace=True)
+    elif action == "reg":
+        await intake.get_draft(draft_id, user.id)
+        await query.answer()
+        await edit(query.message, messages.ASK_DRAFT_CITY, city_keyboard(_data("city", draft_id, "{code}")))
+    elif action == "city" and is_city(arg):
+        await intake.get_draft(draft_id, user.id)
+        await query.answer()
+        city = regions.get(arg)
+        await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
+                   county_keyboard(arg, _data("rset", draft_id, "{code}"), _data("reg", draft_id)))
+    elif action == "rset" and regions.get(arg) is not None:
+        view = await intake.choose_region(draft_id, user.id, arg)
+        await query.answer()
+        await show_draft(update, context, view, replace=True)
+    else:
+        await tell(update, messages.STALE_BUTTON)
+
+
+def _submitted_text(submission: Submission) -> str:
+    demand = submission.demand
+    if submission.team is not None:
+        return messages.SUBMITTED_TO_TEAM.format(no=demand.tracking_no, team=submission.team.name)
+    return messages.SUBMITTED_TO_TRIAGE.format(no=demand.tracking_no, field=messages.field_label(demand.field))
+
+
+async def _dispatch(context: JicengContext, submission: Submission) -> None:
+    """Put the new demand in front of whoever handles it: the team leader, else staff."""
+    demand = submission.demand
+    card = messages.NEW_DEMAND.format(
+        no=demand.tracking_no,
+        field=messages.field_label(demand.field),
+        region=messages.region_label(demand.region_code),
+        name=submission.submitter.display_name or "农户",
+        time=messages.china_time(demand.created_at),
+        text=demand.text,
+    )
+    recipients: list[int] = []
+    if submission.team is not None and submission.leader_telegram_id is not None:
+        await notify(context.bot, submission.leader_telegram_id, card, accept_keyboard(demand.id))
+        recipients.append(submission.leader_telegram_id)
+    elif submission.team is not None:
+        for staff_id in submission.staff_telegram_ids:
+            await notify(context.bot, staff_id, messages.NO_LEADER_NOTICE.format(
+                no=demand.tracking_no, team=submission.team.name, text=demand.text))
+    else:
+        triage = messages.TRIAGE_NOTICE.format(
+            no=demand.tracking_no, field=messages.field_label(demand.field),
+            region=messages.region_label(demand.region_code),
+            name=submission.submitter.display_name or "农户", text=demand.text,
+        )
+        for staff_id in submission.staff_telegram_ids:
+            await notify(context.bot, staff_id, triage)
+            recipients.append(staff_id)
+    for item in submission.media:
+        what = messages.PHOTO if item.kind == "photo" else messages.VOICE
+        for chat_id in recipients:
+            await forward_media(context.bot, chat_id, item.kind, item.file_id,
+                                 messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(CallbackQueryHandler(draft_button, pattern=r"^dr:"))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
+    application.add_handler(MessageHandler(private & (filters.PHOTO | filters.VOICE), media))

@@ -1,0 +1,90 @@
+"""/start (with invite deep links), /help, and the home-region picker (/region)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import messages
+from bot.errors import Conflict, NotFound
+from bot.services import directory
+from bot.services.people import EXPERT, LEADER, STAFF
+from bot.telegram.common import callback_parts, display_name, edit, guarded, send, tell
+from bot.telegram.context import JicengContext
+from bot.telegram.regions import county_keyboard, city_keyboard, is_city
+from intents import regions
+
+PROFILE_CITY = "rg:city:{code}"
+PROFILE_SET = "rg:set:{code}"
+PROFILE_BACK = "rg:back:-"
+
+
+@guarded
+async def start(update: Update, context: JicengContext) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    services = context.services
+    if context.args:
+        try:
+            joined = await directory.redeem_invite(services.sessions, context.args[0], user.id, display_name(user))
+        except (NotFound, Conflict):
+            await send(context.bot, chat.id, messages.INVITE_BAD)
+        else:
+            await send(context.bot, chat.id, joined.message)
+    person = await services.people.greet(user.id, display_name(user))
+    lines = [messages.WELCOME.format(name=display_name(user) or "朋友")]
+    roles = person.role_names
+    if LEADER in roles:
+        teams = await services.leader.team_names(person.id)
+        if teams:
+            lines.append(messages.WELCOME_LEADER.format(teams="、".join(teams)))
+    if EXPERT in roles:
+        lines.append(messages.WELCOME_EXPERT)
+    if STAFF in roles:
+        lines.append(messages.WELCOME_STAFF)
+    if person.region_code is None:
+        await send(context.bot, chat.id, "\n\n".join(lines))
+        await send(context.bot, chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+    else:
+        lines.append(f"您的地区：{regions.full_name(person.region_code)}（/region 可修改）")
+        await send(context.bot, chat.id, "\n\n".join(lines))
+
+
+async def help_command(update: Update, context: JicengContext) -> None:
+    await send(context.bot, update.effective_chat.id, messages.HELP)
+
+
+async def region_command(update: Update, context: JicengContext) -> None:
+    await send(context.bot, update.effective_chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+
+
+@guarded
+async def region_button(update: Update, context: JicengContext) -> None:
+    query = update.callback_query
+    parts = callback_parts(update, 3)
+    if parts is None:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    _, action, code = parts
+    if action == "back":
+        await query.answer()
+        await edit(query.message, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+    elif action == "city" and is_city(code):
+        await query.answer()
+        city = regions.get(code)
+        await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
+                   county_keyboard(code, PROFILE_SET, PROFILE_BACK))
+    elif action == "set" and regions.get(code) is not None:
+        user = update.effective_user
+        await context.services.people.set_region(user.id, display_name(user), code)
+        await query.answer()
+        await edit(query.message, messages.REGION_SAVED.format(region=regions.full_name(code)))
+    else:
+        await tell(update, messages.STALE_BUTTON)
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start, filters=private))
+    application.add_handler(CommandHandler("help", help_command, filters=private))
+    application.add_handler(CommandHandler("region", region_command, filters=private))
+    application.add_handler(CallbackQueryHandler(region_button, pattern=r"^rg:"))
