@@ -1,0 +1,175 @@
+"""The `jiceng` command: run the bot, migrate the database, import the directory,
+invite leaders and experts, add staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.errors import JicengError
+from storage.db import create_engine, session_factory
+from storage.schema import SchemaState, schema_state, upgrade
+
+NEEDS_UPGRADE = "数据库结构不是最新版本。请先运行：jiceng db upgrade（Database schema is out of date: run `jiceng db upgrade`.）"
+NO_TOKEN = "请先设置环境变量 TELEGRAM_BOT_TOKEN（机器人的令牌）。Set TELEGRAM_BOT_TOKEN first."
+UPGRADED = "数据库结构已是最新版本。"
+NO_USERNAME = (
+    "不知道机器人的用户名，无法生成链接。请先运行一次 jiceng run，"
+    "或设置环境变量 JICENG_BOT_USERNAME（不带 @）。"
+)
+STAFF_ADDED = "已添加工作人员：{name}（TelegramID {telegram_id}）"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.handler(args, settings) or 0
+    except JicengError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jiceng", description="基层专家服务助手 jiceng")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="连接 Telegram 运行机器人").set_defaults(handler=_run)
+
+    db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
+
+    imports = commands.add_parser("import", help="导入名单").add_subparsers(dest="what", required=True)
+    for what, label in (("teams", "服务团名单"), ("experts", "专家名单")):
+        sub = imports.add_parser(what, help=f"导入{label}（.xlsx 或 .csv）")
+        sub.add_argument("file")
+        sub.set_defaults(handler=_import, what=what)
+
+    invite = commands.add_parser("invite", help="生成一次性邀请链接").add_subparsers(dest="kind", required=True)
+    invite.add_parser("leader", help="团长邀请").add_argument("target", metavar="TEAM")
+    invite.add_parser("expert", help="专家邀请").add_argument("target", metavar="NAME")
+    for sub in invite.choices.values():
+        sub.set_defaults(handler=_invite)
+
+    staff = commands.add_parser("staff", help="工作人员").add_subparsers(dest="staff_command", required=True)
+    add = staff.add_parser("add", help="添加工作人员")
+    add.add_argument("telegram_id", type=int)
+    add.add_argument("--name", default=None)
+    add.set_defaults(handler=_staff_add)
+    return parser
+
+
+def _run(args, settings: Settings) -> int:
+    if not settings.bot_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    if not _schema_ready(settings):
+        return 2
+    from telegram import Update
+
+    from bot.app import build_application
+
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    return 0
+
+
+def _schema_ready(settings: Settings) -> bool:
+    """Create the schema on an empty database; refuse an out-of-date one."""
+    state = asyncio.run(schema_state(settings.database_url))
+    if state is SchemaState.EMPTY:
+        upgrade(settings.database_url)
+    elif state is SchemaState.OUTDATED:
+        print(NEEDS_UPGRADE, file=sys.stderr)
+        return False
+    return True
+
+
+def _db_upgrade(args, settings: Settings) -> int:
+    upgrade(settings.database_url)
+    print(UPGRADED)
+    return 0
+
+
+def _with_sessions(settings: Settings, work):
+    async def go():
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _import(args, settings: Settings) -> int:
+    from bot.services import directory
+
+    if not _schema_ready(settings):
+        return 2
+    importer = directory.import_teams if args.what == "teams" else directory.import_experts
+    report = _with_sessions(settings, lambda sessions: importer(sessions, args.file))
+    print(report.summary())
+    return 0
+
+
+def _invite(args, settings: Settings) -> int:
+    from bot.services import directory
+
+    if not _schema_ready(settings):
+        return 2
+    code = _with_sessions(settings, lambda sessions: directory.create_invite(sessions, args.kind, args.target))
+    username = settings.bot_username or _with_sessions(settings, _stored_username) or _ask_username(settings)
+    if not username:
+        print(NO_USERNAME, file=sys.stderr)
+        print(f"邀请码 / invite code: {code}")
+        return 1
+    print(directory.invite_link(username, code))
+    return 0
+
+
+async def _stored_username(sessions) -> str | None:
+    from bot.telegram.startup import BOT_USERNAME
+    from storage.models import Setting
+
+    async with sessions() as session:
+        setting = await session.get(Setting, BOT_USERNAME)
+        return setting.value if setting else None
+
+
+def _ask_username(settings: Settings) -> str | None:
+    """Ask the Bot API who we are (getMe); None when no token or the server is unreachable."""
+    if not settings.bot_token:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def get_me():
+        async with Bot(settings.bot_token, base_url=settings.api_url) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get_me())
+    except (TelegramError, OSError):
+        return None
+
+
+def _staff_add(args, settings: Settings) -> int:
+    from bot.services import directory
+
+    if not _schema_ready(settings):
+        return 2
+    person = _with_sessions(settings, lambda sessions: directory.add_staff(sessions, args.telegram_id, args.name))
+    print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
