@@ -1,0 +1,78 @@
+"""接单 without Telegram: only the team's leader, exactly once, written to the timeline."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.errors import AlreadyAccepted, NotAllowed, NotTeamLeader
+from bot.services import lifecycle
+from bot.services.intake import IntakeService
+from bot.services.leader import LeaderService
+from storage.models import DemandEvent
+from tests.factories import make_team
+
+FARMER, LEADER, OTHER_LEADER = 1001, 2001, 2002
+
+
+@pytest.fixture
+async def demand(sessions, understander, clock):
+    await make_team(sessions, "植保服务团", ["plant_protection"], leader_telegram_id=LEADER, leader_name="李团长")
+    await make_team(sessions, "畜牧服务团", ["livestock"], leader_telegram_id=OTHER_LEADER)
+    intake = IntakeService(sessions, understander, clock)
+    draft = (await intake.new_question(FARMER, "张", "水稻稻瘟病打什么药")).draft
+    return (await intake.submit(draft.id, FARMER)).demand
+
+
+@pytest.fixture
+def leader(sessions, clock):
+    return LeaderService(sessions, clock)
+
+
+async def test_leader_accepts_and_the_timeline_records_it(leader, demand, sessions):
+    accepted = await leader.accept(demand.id, LEADER)
+    assert accepted.demand.status == lifecycle.ACCEPTED
+    assert accepted.submitter_telegram_id == FARMER
+    async with sessions() as session:
+        events = (await session.scalars(select(DemandEvent).order_by(DemandEvent.id))).all()
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (lifecycle.SUBMITTED, lifecycle.WAITING), (lifecycle.WAITING, lifecycle.ACCEPTED)]
+    assert events[-1].actor_id == accepted.leader.id
+
+
+async def test_only_the_teams_own_leader_may_accept(leader, demand):
+    for outsider in (OTHER_LEADER, FARMER, 5555):
+        with pytest.raises(NotTeamLeader):
+            await leader.accept(demand.id, outsider)
+
+
+async def test_second_tap_is_told_who_accepted(leader, demand):
+    await leader.accept(demand.id, LEADER)
+    with pytest.raises(AlreadyAccepted) as raised:
+        await leader.accept(demand.id, LEADER)
+    assert "李团长" in raised.value.user_message
+
+
+async def test_many_concurrent_accepts_give_exactly_one_acceptance(leader, demand, sessions):
+    results = await asyncio.gather(*(leader.accept(demand.id, LEADER) for _ in range(20)), return_exceptions=True)
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1
+    assert all(isinstance(r, AlreadyAccepted) for r in results if isinstance(r, Exception))
+    async with sessions() as session:
+        accepts = (await session.scalars(select(DemandEvent).where(DemandEvent.to_status == lifecycle.ACCEPTED))).all()
+    assert len(accepts) == 1
+
+
+async def test_queue_lists_waiting_demands_oldest_first(leader, demand, sessions, understander, clock):
+    intake = IntakeService(sessions, understander, clock)
+    clock.advance(hours=1)
+    later = await intake.submit((await intake.new_question(FARMER, "张", "柑橘红蜘蛛怎么防治")).draft.id, FARMER)
+    page, total = await leader.queue(LEADER, 0, 5)
+    assert total == 2 and [d.id for d in page] == [demand.id, later.demand.id]
+    await leader.accept(demand.id, LEADER)
+    page, total = await leader.queue(LEADER, 0, 5)
+    assert [d.id for d in page] == [later.demand.id]
+    with pytest.raises(NotAllowed):
+        await leader.queue(FARMER, 0, 5)

@@ -1,0 +1,53 @@
+"""The schema is made by Alembic migrations that match the models; `jiceng run` creates
+it on an empty database and refuses an out-of-date one."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from bot.cli import main
+from storage.db import create_engine
+from storage.models import Base
+from storage.schema import SchemaState, schema_state
+
+
+async def test_migrations_match_the_models(db_url):
+    engine = create_engine(db_url)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+    await engine.dispose()
+    assert diff == []
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(db_url):
+    engine = create_engine(db_url)
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await engine.dispose()
+
+
+async def test_schema_states(tmp_path, db_url):
+    assert await schema_state(f"sqlite+aiosqlite:///{tmp_path}/empty.db") is SchemaState.EMPTY
+    assert await schema_state(db_url) is SchemaState.CURRENT
+    engine = create_engine(db_url)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0000_old'"))
+    await engine.dispose()
+    assert await schema_state(db_url) is SchemaState.OUTDATED
+
+
+def test_run_refuses_an_outdated_database_and_names_the_command(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version VALUES ('0000_old')")
+        db.execute("CREATE TABLE people (id INTEGER PRIMARY KEY)")
+    monkeypatch.setenv("JICENG_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main(["run"]) == 2
+    assert "jiceng db upgrade" in capsys.readouterr().err
