@@ -1,0 +1,545 @@
+"""The directory of service teams and experts: importing staff's spreadsheets, one-time
+invites, binding a leader's or an expert's chat account, and adding staff.
+
+Channel-neutral: callers pass plain values (a file path, a Telegram user id, a name) and get
+plain values back; errors are the domain errors of `bot.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, ImportFileError, JicengError, NotFound, RowError
+from bot.services.people import EXPERT, LEADER, STAFF, ensure_person, grant_role
+from bot.services.tabular import read_table
+from intents import regions, taxonomy
+from storage.models import Expert, Invite, Person, ServiceTeam, utcnow
+
+log = logging.getLogger(__name__)
+
+TEAM_HEADERS = ("服务团名称", "领域", "服务地区", "团长TelegramID")
+EXPERT_HEADERS = ("姓名", "职称", "工作单位", "领域", "擅长", "服务地区", "所属服务团", "TelegramID", "手机")
+INVITE_KINDS = (LEADER, EXPERT)
+
+# --- What the directory says to people -------------------------------------------------
+
+NO_DATA_ROWS = "文件里只有表头，没有数据行。"
+BLANK_REQUIRED = "{column}不能为空"
+DUPLICATE_TEAM = "服务团「{name}」与第 {row} 行重复"
+DUPLICATE_TELEGRAM_ID = "TelegramID {value} 与第 {row} 行重复"
+DUPLICATE_PHONE = "手机 {value} 与第 {row} 行重复"
+DUPLICATE_NAME = "「{expert}」与第 {row} 行重复（没有 TelegramID 和手机时按姓名+工作单位区分专家）"
+SAME_EXPERT_TWICE = "与第 {row} 行对应同一位已导入的专家「{expert}」"
+UNKNOWN_FIELDS = "领域无法识别：{values}。可填代码（如 crop）或中文名称（如 种植栽培）"
+UNKNOWN_REGIONS = "服务地区无法识别：{values}。可填湖南的市州、县市区名称（如 长沙市、浏阳市）或“全省”"
+SEPARATOR_HINT = "；多个值请用顿号（、）、逗号或分号分隔"
+SCIENTIFIC = "{column} 被 Excel 变成了科学计数法（{value}），请把该列设为“文本”格式后重新填写"
+NOT_AN_ID = "{column}「{value}」应是正整数（Telegram 的数字 ID，不是用户名）"
+NOT_A_MOBILE = "手机「{value}」不是有效的大陆手机号（11 位，以 1 开头）"
+PHONE_TAKEN = "手机 {phone} 已登记给另一位专家「{expert}」"
+NO_SUCH_TEAM_IN_ROW = "所属服务团「{name}」不存在，请先导入服务团名单（jiceng import teams）"
+
+NO_SUCH_TEAM = "没有名为「{name}」的服务团，请检查名称或先导入服务团名单。"
+NO_SUCH_EXPERT = "没有找到专家「{name}」，请检查姓名或先导入专家名单。"
+AMBIGUOUS_EXPERT = "有 {count} 位专家都叫「{name}」：{candidates}。请写成「姓名@工作单位」或专家编号（如 #{example}）。"
+INVITE_UNKNOWN = "这个邀请链接无效，请向工作人员重新获取。"
+INVITE_USED = "这个邀请链接已经被使用过了，每个链接只能用一次；请向工作人员重新获取。"
+INVITE_TARGET_GONE = "邀请对应的服务团或专家已不存在，请向工作人员重新获取邀请。"
+ACCOUNT_BOUND_ELSEWHERE = "这个 Telegram 账号已经绑定了专家「{expert}」，不能再绑定「{other}」；如有疑问请联系工作人员。"
+PHONE_BOUND_ELSEWHERE = "这个手机号对应的专家已绑定了另一个 Telegram 账号；如需更换，请联系工作人员。"
+LEADER_JOINED = "您已作为「{team}」团长加入。"
+LEADER_ALREADY = "您已经是「{team}」团长了。"
+EXPERT_JOINED = "{name}您好，您已作为专家加入{team}。"
+EXPERT_ALREADY = "{name}您好，您已经作为专家加入{team}了。"
+
+
+class AmbiguousName(JicengError):
+    """Several experts share the name given; `.candidates` lists them."""
+
+    def __init__(self, user_message: str, candidates: list[Expert]) -> None:
+        super().__init__(user_message)
+        self.candidates = candidates
+
+
+# --- Cells ---------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"\s*[、,，;；]\s*")
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-－‐–—]")
+_MAINLAND_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
+_INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MAX_BIGINT = 2**63 - 1
+
+
+def split_values(text: str) -> list[str]:
+    """"种植、植保, 土肥；畜牧" -> four values; blanks dropped."""
+    return [v for v in _SEPARATORS.split(text.strip()) if v]
+
+
+def normalize_phone(text: str) -> str | None:
+    """The 11 digits of a mainland mobile number written with spaces, hyphens or a +86/86
+    prefix (as Telegram contacts send it); None when it is not one."""
+    match = _MAINLAND_MOBILE.fullmatch(_PHONE_PUNCTUATION.sub("", text))
+    return match.group(1) if match else None
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _codes(text: str, resolve, message: str, problems: list[str]) -> list[str]:
+    codes, unknown = [], []
+    for value in split_values(text):
+        code = resolve(value)
+        (codes if code else unknown).append(code or value)
+    if unknown:
+        hint = SEPARATOR_HINT if any(re.search(r"\s", v) for v in unknown) else ""
+        problems.append(message.format(values="、".join(f"「{v}」" for v in unknown)) + hint)
+    return _unique(codes)
+
+
+def _field_codes(text: str, problems: list[str]) -> list[str]:
+    return _codes(text, taxonomy.resolve_field, UNKNOWN_FIELDS, problems)
+
+
+def _region_codes(text: str, problems: list[str]) -> list[str]:
+    def resolve(value: str) -> str | None:
+        region = regions.resolve_region(value)
+        return region.code if region else None
+
+    return _codes(text, resolve, UNKNOWN_REGIONS, problems)
+
+
+def _telegram_id(text: str, column: str, problems: list[str]) -> int | None:
+    if not text:
+        return None
+    if _SCIENTIFIC.fullmatch(text):
+        problems.append(SCIENTIFIC.format(column=column, value=text))
+        return None
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_BIGINT:
+        problems.append(NOT_AN_ID.format(column=column, value=text))
+        return None
+    return int(text)
+
+
+def _phone(text: str, problems: list[str]) -> str | None:
+    if not text:
+        return None
+    if _SCIENTIFIC.fullmatch(text):
+        problems.append(SCIENTIFIC.format(column="手机", value=text))
+        return None
+    phone = normalize_phone(text)
+    if phone is None:
+        problems.append(NOT_A_MOBILE.format(value=text))
+    return phone
+
+
+def _required(row: dict[str, str], column: str, problems: list[str]) -> str:
+    if not row[column]:
+        problems.append(BLANK_REQUIRED.format(column=column))
+    return row[column]
+
+
+def _labelled(expert_name: str, employer: str) -> str:
+    return f"{expert_name}（{employer}）" if employer else expert_name
+
+
+# --- Import ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: str  # "teams" | "experts"
+    created: int
+    updated: int
+
+    def summary(self) -> str:
+        noun, unit = ("服务团", "个") if self.kind == "teams" else ("专家", "位")
+        return f"{noun}：新增 {self.created} {unit}，更新 {self.updated} {unit}"
+
+
+@dataclass(frozen=True)
+class _TeamRow:
+    row: int
+    name: str
+    fields: list[str]
+    regions: list[str]
+    leader_telegram_id: int | None
+
+
+@dataclass(frozen=True)
+class _ExpertRow:
+    row: int
+    name: str
+    title: str
+    employer: str
+    fields: list[str]
+    specialties: str
+    regions: list[str]
+    team_name: str
+    telegram_id: int | None
+    phone: str | None
+
+    @property
+    def label(self) -> str:
+        return _labelled(self.name, self.employer)
+
+    @property
+    def keyless(self) -> bool:
+        return self.telegram_id is None and self.phone is None
+
+
+def _raise_if(errors: list[RowError]) -> None:
+    if errors:
+        raise ImportFileError(sorted(errors, key=lambda e: e.row))
+
+
+async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
+    """`jiceng import teams FILE`: all rows or none. A team is matched by 服务团名称; a blank
+    团长TelegramID keeps the leader the team already has (e.g. one who joined by invite)."""
+    _, rows = read_table(path, TEAM_HEADERS)
+    if not rows:
+        raise ImportFileError(NO_DATA_ROWS)
+    errors: list[RowError] = []
+    parsed: list[_TeamRow] = []
+    first_row: dict[str, int] = {}
+    for number, row in rows:
+        problems: list[str] = []
+        name = _required(row, "服务团名称", problems)
+        if name in first_row:
+            problems.append(DUPLICATE_TEAM.format(name=name, row=first_row[name]))
+        elif name:
+            first_row[name] = number
+        _required(row, "领域", problems)
+        team = _TeamRow(
+            number, name, _field_codes(row["领域"], problems), _region_codes(row["服务地区"], problems),
+            _telegram_id(row["团长TelegramID"], "团长TelegramID", problems),
+        )
+        errors += [RowError(number, p) for p in problems]
+        parsed.append(team)
+    _raise_if(errors)
+
+    created = updated = 0
+    async with sessions.begin() as session:
+        existing = {t.name: t for t in await session.scalars(select(ServiceTeam))}
+        for row in parsed:
+            team = existing.get(row.name)
+            if team is None:
+                team = ServiceTeam(name=row.name)
+                session.add(team)
+                created += 1
+            else:
+                updated += 1
+            team.fields, team.regions = row.fields, row.regions
+            if row.leader_telegram_id is not None:
+                await session.flush()
+                await _set_leader(session, team, await ensure_person(session, row.leader_telegram_id))
+    return ImportReport("teams", created, updated)
+
+
+async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
+    """`jiceng import experts FILE`: all rows or none.
+
+    An expert is matched by TelegramID; failing that by 手机, then by 姓名+工作单位, each
+    fallback only to an expert whose TelegramID/手机 do not contradict the row. Blank
+    TelegramID and 手机 keep what the expert already has (they may have joined in chat).
+    """
+    _, rows = read_table(path, EXPERT_HEADERS)
+    if not rows:
+        raise ImportFileError(NO_DATA_ROWS)
+    errors: list[RowError] = []
+    parsed: list[_ExpertRow] = []
+    by_telegram_id: dict[int, int] = {}
+    by_phone: dict[str, int] = {}
+    by_label: dict[tuple[str, str], list[_ExpertRow]] = {}
+    for number, row in rows:
+        problems: list[str] = []
+        _required(row, "姓名", problems)
+        _required(row, "领域", problems)
+        expert = _ExpertRow(
+            number, row["姓名"], row["职称"], row["工作单位"], _field_codes(row["领域"], problems),
+            row["擅长"], _region_codes(row["服务地区"], problems), row["所属服务团"],
+            _telegram_id(row["TelegramID"], "TelegramID", problems), _phone(row["手机"], problems),
+        )
+        if expert.telegram_id is not None:
+            if expert.telegram_id in by_telegram_id:
+                problems.append(DUPLICATE_TELEGRAM_ID.format(
+                    value=expert.telegram_id, row=by_telegram_id[expert.telegram_id]))
+            by_telegram_id.setdefault(expert.telegram_id, number)
+        if expert.phone is not None:
+            if expert.phone in by_phone:
+                problems.append(DUPLICATE_PHONE.format(value=expert.phone, row=by_phone[expert.phone]))
+            by_phone.setdefault(expert.phone, number)
+        if expert.name:
+            by_label.setdefault((expert.name, expert.employer), []).append(expert)
+        errors += [RowError(number, p) for p in problems]
+        parsed.append(expert)
+    for namesakes in by_label.values():
+        # A row with neither TelegramID nor 手机 is known only by 姓名+工作单位, so it must be
+        # the only row with them (an earlier keyless row or any keyed row takes precedence).
+        for expert in namesakes:
+            if expert.keyless:
+                rivals = [n for n in namesakes if n is not expert and (n.row < expert.row or not n.keyless)]
+                if rivals:
+                    errors.append(RowError(expert.row, DUPLICATE_NAME.format(expert=expert.label, row=rivals[0].row)))
+    malformed = {e.row for e in errors}
+
+    created = updated = 0
+    async with sessions.begin() as session:
+        teams = {t.name: t for t in await session.scalars(select(ServiceTeam))}
+        on_file = _Directory(list(await session.scalars(select(Expert).order_by(Expert.id))))
+        matches: dict[int, Expert | None] = {}
+        claimed: dict[int, int] = {}
+        for row in parsed:
+            if row.team_name and row.team_name not in teams:
+                errors.append(RowError(row.row, NO_SUCH_TEAM_IN_ROW.format(name=row.team_name)))
+            if row.row in malformed:
+                continue  # its keys are unreliable; matching it would only add noise
+            match = matches[row.row] = on_file.match(row)
+            if match is not None:
+                if match.id in claimed:
+                    errors.append(RowError(row.row, SAME_EXPERT_TWICE.format(
+                        row=claimed[match.id], expert=_labelled(match.name, match.employer))))
+                claimed.setdefault(match.id, row.row)
+            owner = on_file.phone_owner(row.phone)
+            if owner is not None and owner is not match:
+                errors.append(RowError(row.row, PHONE_TAKEN.format(
+                    phone=row.phone, expert=_labelled(owner.name, owner.employer))))
+        _raise_if(errors)
+
+        for row in parsed:
+            expert = matches[row.row]
+            if expert is None:
+                expert = Expert()
+                session.add(expert)
+                created += 1
+            else:
+                updated += 1
+            expert.name, expert.title, expert.employer = row.name, row.title, row.employer
+            expert.fields, expert.specialties, expert.regions = row.fields, row.specialties, row.regions
+            expert.team_id = teams[row.team_name].id if row.team_name else None
+            if row.phone is not None:
+                expert.phone = row.phone
+            if row.telegram_id is not None:
+                await session.flush()
+                await _bind_expert(session, expert, await ensure_person(session, row.telegram_id))
+    return ImportReport("experts", created, updated)
+
+
+class _Directory:
+    """The experts already imported, indexed by each matching key."""
+
+    def __init__(self, experts: list[Expert]) -> None:
+        self._by_telegram_id = {e.telegram_id: e for e in experts if e.telegram_id is not None}
+        self._by_phone = {e.phone: e for e in experts if e.phone}
+        self._by_label: dict[tuple[str, str], list[Expert]] = {}
+        for e in experts:
+            self._by_label.setdefault((e.name, e.employer), []).append(e)
+
+    def match(self, row: _ExpertRow) -> Expert | None:
+        def fits(e: Expert) -> bool:
+            return (row.telegram_id is None or e.telegram_id in (None, row.telegram_id)) and (
+                row.phone is None or e.phone in (None, row.phone)
+            )
+
+        if row.telegram_id is not None and row.telegram_id in self._by_telegram_id:
+            return self._by_telegram_id[row.telegram_id]
+        if row.phone is not None and (e := self._by_phone.get(row.phone)) is not None and fits(e):
+            return e
+        return next((e for e in self._by_label.get((row.name, row.employer), ()) if fits(e)), None)
+
+    def phone_owner(self, phone: str | None) -> Expert | None:
+        return self._by_phone.get(phone) if phone else None
+
+
+# --- Bindings --------------------------------------------------------------------------
+
+
+async def _set_leader(session: AsyncSession, team: ServiceTeam, person: Person) -> None:
+    previous = team.leader_id
+    grant_role(person, LEADER)
+    team.leader_id, team.leader_telegram_id = person.id, person.telegram_id
+    if previous is not None and previous != person.id:
+        still_leads = await session.scalar(
+            select(ServiceTeam.id).where(ServiceTeam.leader_id == previous, ServiceTeam.id != team.id).limit(1)
+        )
+        if still_leads is None:
+            await _drop_role(session, previous, LEADER)
+
+
+async def _bind_expert(session: AsyncSession, expert: Expert, person: Person) -> None:
+    """Bind an expert to a chat account; a person is at most one expert (experts.person_id is unique)."""
+    other = await session.scalar(select(Expert).where(Expert.person_id == person.id, Expert.id != expert.id))
+    if other is not None:
+        raise Conflict(ACCOUNT_BOUND_ELSEWHERE.format(expert=other.name, other=expert.name))
+    previous = expert.person_id
+    grant_role(person, EXPERT)
+    expert.person_id, expert.telegram_id = person.id, person.telegram_id
+    if previous is not None and previous != person.id:
+        await _drop_role(session, previous, EXPERT)
+
+
+async def _drop_role(session: AsyncSession, person_id: int, role: str) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.roles = [r for r in person.roles if r.role != role]
+
+
+# --- Invites and joining -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    kind: str  # "leader" | "expert"
+    name: str  # the team's name for a leader, the expert's name for an expert
+    message: str  # what to tell the person who joined
+    person_id: int
+    team_name: str | None = None
+    already_joined: bool = False
+
+
+async def find_expert(session: AsyncSession, target: str) -> Expert:
+    """An expert by "姓名", "姓名@工作单位" or "#编号"; AmbiguousName when a name is shared."""
+    target = target.strip().replace("＠", "@").replace("＃", "#")
+    if match := re.fullmatch(r"#\s*(\d+)", target):
+        expert = await session.get(Expert, int(match.group(1)))
+        if expert is None:
+            raise NotFound(NO_SUCH_EXPERT.format(name=target))
+        return expert
+    name, _, employer = (part.strip() for part in target.partition("@"))
+    query = select(Expert).where(Expert.name == name).order_by(Expert.id)
+    if "@" in target:
+        query = query.where(Expert.employer == employer)
+    found = list(await session.scalars(query))
+    if not found:
+        raise NotFound(NO_SUCH_EXPERT.format(name=target))
+    if len(found) > 1:
+        candidates = "、".join(f"#{e.id} {_labelled(e.name, e.employer)}" for e in found)
+        raise AmbiguousName(
+            AMBIGUOUS_EXPERT.format(count=len(found), name=target, candidates=candidates, example=found[0].id),
+            found,
+        )
+    return found[0]
+
+
+async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, target_name: str) -> str:
+    """A one-time join code for a team's leader (target: the team's name) or an expert
+    (target: 姓名, 姓名@工作单位 or #编号)."""
+    if kind not in INVITE_KINDS:
+        raise ValueError(f"invite kind must be one of {INVITE_KINDS}, not {kind!r}")
+    # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a Telegram /start payload.
+    invite = Invite(code=secrets.token_urlsafe(16), kind=kind)
+    async with sessions.begin() as session:
+        if kind == LEADER:
+            team = await session.scalar(select(ServiceTeam).where(ServiceTeam.name == target_name.strip()))
+            if team is None:
+                raise NotFound(NO_SUCH_TEAM.format(name=target_name.strip()))
+            invite.team_id = team.id
+        else:
+            invite.expert_id = (await find_expert(session, target_name)).id
+        session.add(invite)
+    return invite.code
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    if not _INVITE_CODE.fullmatch(code):
+        raise ValueError(f"not a deep-link payload: {code!r}")
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+async def redeem_invite(
+    sessions: async_sessionmaker[AsyncSession],
+    code: str,
+    telegram_id: int,
+    display_name: str,
+    *,
+    now: datetime | None = None,
+) -> JoinResult:
+    """Bind the Telegram account that opened an invite. Each code works once: of any number
+    of concurrent redeemers exactly one wins (the claim is a conditional UPDATE); the same
+    account opening its own used link again is told it has already joined."""
+    if not _INVITE_CODE.fullmatch(code):
+        raise NotFound(INVITE_UNKNOWN)
+    async with sessions.begin() as session:
+        person = await ensure_person(session, telegram_id, display_name)
+        claim = await session.execute(
+            update(Invite)
+            .where(Invite.code == code, Invite.used_at.is_(None))
+            .values(used_at=now or utcnow(), used_by_id=person.id)
+            .execution_options(synchronize_session=False)
+        )
+        invite = await session.get(Invite, code)
+        if invite is None:
+            raise NotFound(INVITE_UNKNOWN)
+        if claim.rowcount != 1:
+            if invite.used_by_id != person.id:
+                raise Conflict(INVITE_USED)
+            return await _join(session, invite, person, already=True)
+        return await _join(session, invite, person, already=False)
+
+
+async def _join(session: AsyncSession, invite: Invite, person: Person, *, already: bool) -> JoinResult:
+    if invite.kind == LEADER:
+        team = await session.get(ServiceTeam, invite.team_id) if invite.team_id else None
+        if team is None:
+            raise NotFound(INVITE_TARGET_GONE)
+        if not already:
+            await _set_leader(session, team, person)
+        template = LEADER_ALREADY if already else LEADER_JOINED
+        return JoinResult(LEADER, team.name, template.format(team=team.name), person.id, team.name, already)
+    expert = await session.get(Expert, invite.expert_id) if invite.expert_id else None
+    if expert is None:
+        raise NotFound(INVITE_TARGET_GONE)
+    if not already:
+        await _bind_expert(session, expert, person)
+    return await _expert_joined(session, expert, person, already=already)
+
+
+async def _expert_joined(session: AsyncSession, expert: Expert, person: Person, *, already: bool) -> JoinResult:
+    team = await session.get(ServiceTeam, expert.team_id) if expert.team_id else None
+    template = EXPERT_ALREADY if already else EXPERT_JOINED
+    message = template.format(name=expert.name, team=f"「{team.name}」" if team else "")
+    return JoinResult(EXPERT, expert.name, message, person.id, team.name if team else None, already)
+
+
+async def bind_by_phone(
+    sessions: async_sessionmaker[AsyncSession], telegram_id: int, display_name: str, phone: str
+) -> JoinResult | None:
+    """Join as the imported expert whose 手机 is this number; None if no expert has it.
+
+    The channel must pass only a contact the person shared of themselves (Telegram:
+    contact.user_id equals the sender's id), since the number is the proof of identity.
+    """
+    number = normalize_phone(phone)
+    if number is None:
+        return None
+    async with sessions.begin() as session:
+        experts = list(await session.scalars(select(Expert).where(Expert.phone == number)))
+        if len(experts) != 1:
+            if experts:  # imports refuse shared numbers; older data might still have them
+                log.warning("phone shared by experts %s", [e.id for e in experts])
+            return None
+        expert = experts[0]
+        person = await ensure_person(session, telegram_id, display_name)
+        if expert.person_id == person.id:
+            return await _expert_joined(session, expert, person, already=True)
+        if expert.person_id is not None:
+            raise Conflict(PHONE_BOUND_ELSEWHERE)
+        await _bind_expert(session, expert, person)
+        return await _expert_joined(session, expert, person, already=False)
+
+
+async def add_staff(sessions: async_sessionmaker[AsyncSession], telegram_id: int, name: str | None = None) -> Person:
+    """`jiceng add-staff`: give a Telegram account the staff role (and a name, if given)."""
+    async with sessions.begin() as session:
+        person = await ensure_person(session, telegram_id, name or "")
+        grant_role(person, STAFF)
+    return person
