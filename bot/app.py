@@ -86,4 +86,21 @@ def build_application(
     return application
 
 
-ALL_UPDATES = Update.ALL_TYPES
+async def start_polling(application: Application, poll_timeout: int = 10) -> None:
+    """What run_polling does before it blocks, for callers that own the event loop
+    (the tests and the demo): initialise, run post_init, start, poll."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+
+
+async def stop_polling(application: Application) -> None:
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

@@ -1,0 +1,45 @@
+"""The real python-telegram-bot Application polling a local Bot API stand-in over HTTP:
+the world our end-to-end tests play in, as farmers, leaders and staff."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from telegram.ext import Application
+
+from bot.app import build_application, start_polling, stop_polling
+from bot.config import Settings
+from bot.standin import BotApiStandIn
+from storage.db import create_engine, session_factory
+
+TOKEN = "123456:TEST-TOKEN"
+BOT_USERNAME = "jiceng_test_bot"
+
+
+@dataclass
+class World:
+    api: BotApiStandIn
+    app: Application
+    sessions: object
+
+    @property
+    def services(self):
+        return self.app.bot_data["services"]
+
+
+@asynccontextmanager
+async def running_bot(db_url: str, understander, clock):
+    async with BotApiStandIn(token=TOKEN, bot_username=BOT_USERNAME) as api:
+        settings = Settings(
+            database_url=db_url, bot_token=TOKEN, api_url=f"{api.url}/bot",
+            file_api_url=f"{api.url}/file/bot", poll_timeout=1,
+        )
+        app = build_application(settings, understander=understander, clock=clock)
+        engine = create_engine(db_url)
+        await start_polling(app, poll_timeout=1)
+        try:
+            yield World(api, app, session_factory(engine))
+        finally:
+            await stop_polling(app)
+            await engine.dispose()

@@ -1,0 +1,230 @@
+"""End to end over HTTP: a farmer asks in chat, presses 提交, gets a tracking number; the
+team leader gets the card and presses 接单; everyone else is told politely what they can't do."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.services import directory, lifecycle
+from storage.models import Demand, DemandEvent
+from tests.factories import make_staff, make_team
+from tests.telegram_world import running_bot
+
+FARMER, LEADER, STAFF, OUTSIDER = 1001, 2001, 3001, 4001
+QUESTION = "老师你好，我家水稻叶子上好多褐色斑点，是不是稻瘟病，打什么药好"
+
+
+@pytest.fixture
+async def world(db_url, understander, clock):
+    async with running_bot(db_url, understander, clock) as world:
+        yield world
+
+
+@pytest.fixture
+async def team(world):
+    return await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"],
+                           ["430000"], leader_telegram_id=LEADER, leader_name="李团长")
+
+
+async def test_start_greets_and_asks_region_city_then_county(world):
+    api = world.api
+    api.send_text(FARMER, "/start", first_name="张大哥")
+    await api.wait_for_message(FARMER, "专家服务基层")
+    ask = await api.wait_for_message(FARMER, "市州")
+    api.press(FARMER, ask, "长沙市")
+    await api.wait_idle()
+    assert "浏阳市" in str(api.current(ask).reply_markup)
+    api.press(FARMER, api.current(ask), "浏阳市")
+    await api.wait_idle()
+    assert "长沙市浏阳市" in api.current(ask).text
+    person = await world.services.people.get(FARMER)
+    assert person.region_code == "430181"
+
+
+async def test_question_submitted_and_accepted_by_the_leader(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION, first_name="张大哥")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    assert "植物保护" in confirm.text and "稻瘟病" in confirm.text
+    api.press(FARMER, confirm, "提交")
+    await api.wait_idle()
+    assert "XQ20261128-0001" in api.current(confirm).text
+    card = await api.wait_for_message(LEADER, "XQ20261128-0001")
+    assert "张大哥" in card.text and "植物保护" in card.text and QUESTION in card.text
+    mark = api.mark()
+    api.press(LEADER, card, "接单")
+    await api.wait_for_message(FARMER, "已由", after=mark)
+    assert "已由 李团长" in api.current(card).text
+    async with world.sessions() as session:
+        demand = await session.scalar(select(Demand))
+    assert demand.status == lifecycle.ACCEPTED
+
+
+async def test_outsiders_and_second_taps_change_nothing(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    card = await api.wait_for_message(LEADER, "接单")
+    api.press(OUTSIDER, card, "接单")
+    api.press(FARMER, card, "接单")
+    api.press_data(LEADER, card, "ac:99999")
+    api.press_data(LEADER, card, "ac:not-a-number")
+    api.press_data(FARMER, confirm, "dr:sub:1:-")  # the same draft again
+    await api.wait_idle()
+    alerts = [a.text for a in api.answered_callbacks]
+    assert sum("团长" in (t or "") for t in alerts) >= 2
+    assert any("失效" in (t or "") for t in alerts)
+    async with world.sessions() as session:
+        assert await session.scalar(select(Demand.status)) == lifecycle.WAITING
+        assert await session.scalar(select(func.count()).select_from(Demand)) == 1
+    api.press(LEADER, card, "接单")
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    async with world.sessions() as session:
+        accepted = await session.scalar(
+            select(func.count()).select_from(DemandEvent).where(DemandEvent.to_status == lifecycle.ACCEPTED))
+    assert accepted == 1
+
+
+async def test_unsure_question_asks_for_the_field(world, team):
+    api = world.api
+    api.send_text(FARMER, "这个咋办")
+    ask = await api.wait_for_message(FARMER, "领域")
+    api.press(FARMER, ask, "植物保护")
+    await api.wait_idle()
+    assert "提交" in str(api.current(ask).reply_markup)
+    api.press(FARMER, api.current(ask), "提交")
+    await api.wait_for_message(LEADER, "接单")
+
+
+async def test_no_team_for_the_field_goes_to_staff_and_the_farmer_is_told(world, team):
+    api = world.api
+    await make_staff(world.sessions, STAFF)
+    api.send_text(FARMER, "我家的猪不吃食还拉稀，发烧，怎么治")
+    confirm = await api.wait_for_message(FARMER, "畜牧")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(STAFF, "分派")
+    assert "工作人员" in api.current(confirm).text
+
+
+async def test_region_can_be_given_at_the_confirm_step(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "未填写")
+    api.press(FARMER, confirm, "选择地区")
+    await api.wait_idle()
+    api.press(FARMER, api.current(confirm), "邵阳市")
+    await api.wait_idle()
+    api.press(FARMER, api.current(confirm), "邵东市")
+    await api.wait_idle()
+    assert "邵阳市邵东市" in api.current(confirm).text
+    api.press(FARMER, api.current(confirm), "提交")
+    card = await api.wait_for_message(LEADER, "接单")
+    assert "邵东市" in card.text
+
+
+async def test_photo_without_caption_goes_with_the_question_to_the_leader(world, team):
+    api = world.api
+    api.send_photo(FARMER)
+    await api.wait_for_message(FARMER, "照片")
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "接单")
+    await api.wait_idle()
+    assert any(m.method == "sendPhoto" and m.chat_id == LEADER for m in api.sent)
+
+
+async def test_photo_with_caption_is_a_new_question(world, team):
+    api = world.api
+    api.send_photo(FARMER, caption="柑橘叶子卷了，有红蜘蛛吗")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    assert "柑橘" in confirm.text
+
+
+async def test_my_lists_demands_in_pages(world, team):
+    api = world.api
+    for i in range(7):
+        mark = api.mark()
+        api.send_text(FARMER, f"{QUESTION}{i}")
+        confirm = await api.wait_for_message(FARMER, "提交", after=mark)
+        api.press(FARMER, confirm, "提交")
+        await api.wait_idle()
+    mark = api.mark()
+    api.send_text(FARMER, "/my")
+    page = await api.wait_for_message(FARMER, "共 7 条", after=mark)
+    assert "XQ20261128-0007" in page.text and "XQ20261128-0001" not in page.text
+    api.press(FARMER, page, "下一页")
+    await api.wait_idle()
+    assert "XQ20261128-0001" in api.current(page).text
+
+
+async def test_leader_queue_lists_waiting_demands(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "接单")
+    mark = api.mark()
+    api.send_text(LEADER, "/queue")
+    queue = await api.wait_for_message(LEADER, "待接单", after=mark)
+    assert "XQ20261128-0001" in queue.text
+    api.send_text(FARMER, "/queue")
+    await api.wait_for_message(FARMER, "只有服务团团长")
+
+
+async def test_leader_joins_by_invite_link(world):
+    api = world.api
+    await make_team(world.sessions, "油茶服务团", ["forestry"])
+    code = await directory.create_invite(world.sessions, "leader", "油茶服务团")
+    api.send_text(LEADER, f"/start {code}", first_name="王团长")
+    await api.wait_for_message(LEADER, "团长")
+    api.send_text(FARMER, "油茶树叶子发黄掉果，怎么管理")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "接单")
+    mark = api.mark()
+    api.send_text(OUTSIDER, f"/start {code}")
+    await api.wait_for_message(OUTSIDER, "邀请", after=mark)
+
+
+async def test_bad_input_gets_a_clear_answer(world):
+    api = world.api
+    api.send_sticker(FARMER)
+    await api.wait_for_message(FARMER, "表情")
+    api.send_text(FARMER, "稻" * 4001)
+    await api.wait_for_message(FARMER, "太长")
+    api.send_text(FARMER, "/nonsense")
+    await api.wait_for_message(FARMER, "没有这个命令")
+    api.send_edited_text(FARMER, 1, "改一下")
+    await api.wait_for_message(FARMER, "修改")
+    api.send_group_text(-100123, FARMER, "/start")
+    await api.wait_for_message(-100123, "私聊")
+
+
+async def test_the_same_update_twice_has_one_effect(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    press = api.press(FARMER, confirm, "提交")
+    await api.wait_idle()
+    api.inject(dict(press))
+    await api.wait_idle()
+    async with world.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Demand)) == 1
+
+
+async def test_long_demands_reach_the_leader_split_below_telegrams_limit(world, team):
+    api = world.api
+    api.send_text(FARMER, "水稻稻瘟病" + "很严重，" * 995)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "接单")
+    assert all(len(m.text or "") <= 4096 for m in api.sent)
+    assert len(api.messages_to(LEADER)) >= 2
+
+
+async def test_command_menu_is_set_at_start(world):
+    assert any(c.method.lower() == "setmycommands" for c in world.api.calls)
