@@ -88,8 +88,8 @@ async def test_farmer_corrects_field_and_region(intake):
     draft = (await intake.new_question(FARMER, "张", "这个咋办")).draft
     view = await intake.choose_field(draft.id, FARMER, "livestock")
     assert view.draft.field == "livestock" and not view.needs_field
-    view = await intake.choose_region(draft.id, FARMER, "430521")
-    assert view.draft.region_code == "430521"
+    view = await intake.choose_region(draft.id, FARMER, "430582")
+    assert view.draft.region_code == "430582"
     with pytest.raises(NotFound):
         await intake.choose_field(draft.id, FARMER, "no_such_field")
 

@@ -66,7 +66,7 @@ async def test_outsiders_and_second_taps_change_nothing(world, team):
     api.send_text(FARMER, QUESTION)
     confirm = await api.wait_for_message(FARMER, "提交")
     api.press(FARMER, confirm, "提交")
-    card = await api.wait_for_message(LEADER, "接单")
+    card = await api.wait_for_message(LEADER, "新需求")
     api.press(OUTSIDER, card, "接单")
     api.press(FARMER, card, "接单")
     api.press_data(LEADER, card, "ac:99999")
@@ -96,7 +96,7 @@ async def test_unsure_question_asks_for_the_field(world, team):
     await api.wait_idle()
     assert "提交" in str(api.current(ask).reply_markup)
     api.press(FARMER, api.current(ask), "提交")
-    await api.wait_for_message(LEADER, "接单")
+    await api.wait_for_message(LEADER, "新需求")
 
 
 async def test_no_team_for_the_field_goes_to_staff_and_the_farmer_is_told(world, team):
@@ -121,7 +121,7 @@ async def test_region_can_be_given_at_the_confirm_step(world, team):
     await api.wait_idle()
     assert "邵阳市邵东市" in api.current(confirm).text
     api.press(FARMER, api.current(confirm), "提交")
-    card = await api.wait_for_message(LEADER, "接单")
+    card = await api.wait_for_message(LEADER, "新需求")
     assert "邵东市" in card.text
 
 
@@ -132,7 +132,7 @@ async def test_photo_without_caption_goes_with_the_question_to_the_leader(world,
     api.send_text(FARMER, QUESTION)
     confirm = await api.wait_for_message(FARMER, "提交")
     api.press(FARMER, confirm, "提交")
-    await api.wait_for_message(LEADER, "接单")
+    await api.wait_for_message(LEADER, "新需求")
     await api.wait_idle()
     assert any(m.method == "sendPhoto" and m.chat_id == LEADER for m in api.sent)
 
@@ -166,7 +166,7 @@ async def test_leader_queue_lists_waiting_demands(world, team):
     api.send_text(FARMER, QUESTION)
     confirm = await api.wait_for_message(FARMER, "提交")
     api.press(FARMER, confirm, "提交")
-    await api.wait_for_message(LEADER, "接单")
+    await api.wait_for_message(LEADER, "新需求")
     mark = api.mark()
     api.send_text(LEADER, "/queue")
     queue = await api.wait_for_message(LEADER, "待接单", after=mark)
@@ -184,7 +184,7 @@ async def test_leader_joins_by_invite_link(world):
     api.send_text(FARMER, "油茶树叶子发黄掉果，怎么管理")
     confirm = await api.wait_for_message(FARMER, "提交")
     api.press(FARMER, confirm, "提交")
-    await api.wait_for_message(LEADER, "接单")
+    await api.wait_for_message(LEADER, "新需求")
     mark = api.mark()
     api.send_text(OUTSIDER, f"/start {code}")
     await api.wait_for_message(OUTSIDER, "邀请", after=mark)
@@ -204,27 +204,48 @@ async def test_bad_input_gets_a_clear_answer(world):
     await api.wait_for_message(-100123, "私聊")
 
 
-async def test_the_same_update_twice_has_one_effect(world, team):
+async def test_the_same_update_delivered_twice_has_one_effect(world, team):
+    from telegram import Update
+
     api = world.api
     api.send_text(FARMER, QUESTION)
     confirm = await api.wait_for_message(FARMER, "提交")
     press = api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "新需求")
+    mark = api.mark()
+    await world.app.update_queue.put(Update.de_json(press, world.app.bot))  # redelivered, same update_id
     await api.wait_idle()
-    api.inject(dict(press))
-    await api.wait_idle()
+    assert api.sent[mark:] == []
     async with world.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Demand)) == 1
 
 
+async def test_a_second_tap_on_submit_has_one_effect(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    press = api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "新需求")
+    api.inject(dict(press))  # a new update for the same button
+    await api.wait_idle()
+    async with world.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Demand)) == 1
+    assert any("已经提交" in (a.text or "") for a in api.answered_callbacks)
+
+
 async def test_long_demands_reach_the_leader_split_below_telegrams_limit(world, team):
     api = world.api
-    api.send_text(FARMER, "水稻稻瘟病" + "很严重，" * 995)
+    long_name = "张" * 60
+    question = ("湘西土家族苗族自治州保靖县水稻稻瘟病" + "很严重，" * 1000)[:3999]
+    api.send_text(FARMER, question, first_name=long_name)
     confirm = await api.wait_for_message(FARMER, "提交")
     api.press(FARMER, confirm, "提交")
-    await api.wait_for_message(LEADER, "接单")
+    await api.wait_for_message(LEADER, "新需求")
+    await api.wait_idle()
     assert all(len(m.text or "") <= 4096 for m in api.sent)
     assert len(api.messages_to(LEADER)) >= 2
 
 
 async def test_command_menu_is_set_at_start(world):
     assert any(c.method.lower() == "setmycommands" for c in world.api.calls)
+

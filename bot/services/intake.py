@@ -101,7 +101,7 @@ class IntakeService:
                 )
                 .values(draft_id=draft.id)
             )
-        return DraftView(draft, understanding.confidence < LOW_CONFIDENCE, draft.region_code is not None)
+        return DraftView(draft, _unsure(draft), draft.region_code is not None)
 
     async def choose_field(self, draft_id: int, telegram_id: int, field: str) -> DraftView:
         if not taxonomy.is_field(field):
@@ -121,12 +121,12 @@ class IntakeService:
             person = await session.get(Person, draft.person_id)
             if person.region_code is None:
                 person.region_code = region_code
-        return DraftView(draft, draft.confidence < LOW_CONFIDENCE, True)
+        return DraftView(draft, _unsure(draft), True)
 
     async def get_draft(self, draft_id: int, telegram_id: int) -> DraftView:
         async with self._sessions() as session:
             draft = await self._open_draft(session, draft_id, telegram_id)
-        return DraftView(draft, draft.confidence < LOW_CONFIDENCE, draft.region_code is not None)
+        return DraftView(draft, _unsure(draft), draft.region_code is not None)
 
     async def cancel_draft(self, draft_id: int, telegram_id: int) -> None:
         async with self._sessions.begin() as session:
@@ -237,6 +237,14 @@ class IntakeService:
             await session.refresh(draft)
             raise AlreadySubmitted(await _tracking_no(session, draft))
         draft.status = status
+
+
+def _unsure(draft: Draft) -> bool:
+    """Ask the farmer for the field when the classifier is unsure or found nothing to go on;
+    a field the farmer picked (confidence 1.0) is never asked again."""
+    if draft.confidence >= 1.0:
+        return False
+    return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER
 
 
 async def _tracking_no(session: AsyncSession, draft: Draft) -> str | None:
