@@ -101,6 +101,8 @@ class BotApiStandIn(BotSide, UserSide):
         self.menu_buttons: dict[int | None, dict] = {}
         self.webhook_url = ""
         self.too_many_requests = 0
+        # Methods this server refuses, as some Bot API implementations do: name -> description.
+        self.refusals: dict[str, str] = {}
 
         # Telegram's side of the conversation.
         self._updates: list[dict] = []  # not yet confirmed by getUpdates' offset
@@ -194,6 +196,8 @@ class BotApiStandIn(BotSide, UserSide):
         call = Call(len(self.calls), name, params, uploads)
         self.calls.append(call)
         try:
+            if name in self.refusals:
+                raise ApiError(400, self.refusals[name])
             self._check_flood(call)
             result = handler(call)
             if inspect.isawaitable(result):
