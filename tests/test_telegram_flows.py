@@ -3,6 +3,8 @@ team leader gets the card and presses 接单; everyone else is told politely wha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -249,3 +251,41 @@ async def test_long_demands_reach_the_leader_split_below_telegrams_limit(world, 
 async def test_command_menu_is_set_at_start(world):
     assert any(c.method.lower() == "setmycommands" for c in world.api.calls)
 
+
+
+async def test_an_unexpected_error_gets_an_apology_and_is_logged_with_the_update_id(world, caplog, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(world.services.intake, "new_question", broken)
+    update = world.api.send_text(FARMER, QUESTION)
+    await world.api.wait_for_message(FARMER, "抱歉")
+    assert any(f"update {update['update_id']}" in r.getMessage() for r in caplog.records)
+
+
+async def test_expert_joins_by_sharing_the_phone_number_from_the_directory(world):
+    api = world.api
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    await directory.import_teams(world.sessions, examples / "teams.csv")
+    await directory.import_experts(world.sessions, examples / "experts.csv")
+    phone = "13800000004"  # 赵六 has a 手机 but no TelegramID in the example file
+    api.send_text(5001, "/join", first_name="刘专家")
+    await api.wait_for_message(5001, "手机号")
+    api.send_contact(5001, "86" + phone)
+    await api.wait_for_message(5001, "已作为专家加入")
+    person = await world.services.people.get(5001)
+    assert "expert" in person.role_names
+    api.send_contact(5002, "8613900000000", own=False)
+    await api.wait_for_message(5002, "自己")
+
+
+async def test_voice_note_after_submitting_reaches_the_leader(world, team):
+    api = world.api
+    api.send_text(FARMER, QUESTION)
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "提交")
+    await api.wait_for_message(LEADER, "新需求")
+    api.send_voice(FARMER)
+    await api.wait_for_message(FARMER, "已补充到需求 XQ20261128-0001")
+    await api.wait_idle()
+    assert any(m.method == "sendVoice" and m.chat_id == LEADER for m in api.sent)
