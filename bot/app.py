@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.services.intake import IntakeService
@@ -17,9 +18,11 @@ from bot.services.leader import LeaderService
 from bot.services.people import PeopleService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
+from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
 from intents.understand import Understander
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
+from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
+    update_log: UpdateLog
     people: PeopleService
     intake: IntakeService
     leader: LeaderService
@@ -43,6 +47,7 @@ class Services:
             engine=engine,
             sessions=sessions,
             clock=clock,
+            update_log=UpdateLog(sessions),
             people=PeopleService(sessions),
             intake=IntakeService(sessions, understander, clock),
             leader=LeaderService(sessions, clock),
@@ -61,25 +66,36 @@ def build_application(
     services = Services.build(settings, understander, clock)
 
     async def post_init(application: Application) -> None:
-        application.bot_data["services"] = services
         from bot.telegram.startup import announce
 
         await announce(application, services)
+        await prune(services.update_log, clock())
+        await replay_unhandled(application, services.update_log)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
+            )
 
     async def post_shutdown(application: Application) -> None:
         await services.engine.dispose()
 
+    bot = DurableBot(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        base_file_url=settings.effective_file_api_url,
+        request=HTTPXRequest(connection_pool_size=8),
+        get_updates_request=HTTPXRequest(read_timeout=settings.poll_timeout + 10),
+        update_log=services.update_log,
+        clock=clock,
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.bot_token)
-        .base_url(settings.api_url)
+        .bot(bot)
+        .concurrent_updates(LoggedUpdateProcessor(services.update_log, clock))
         .context_types(ContextTypes(context=JicengContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .get_updates_read_timeout(settings.poll_timeout + 10)
     )
-    if settings.file_api_url:
-        builder = builder.base_file_url(settings.file_api_url)
     application = builder.build()
     application.bot_data["services"] = services
     register_all(application)

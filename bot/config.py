@@ -19,6 +19,16 @@ class Settings:
     bot_username: str | None = None
     poll_timeout: int = 10
 
+    @property
+    def effective_file_api_url(self) -> str:
+        """File downloads live beside the methods: .../bot -> .../file/bot, unless set."""
+        if self.file_api_url:
+            return self.file_api_url
+        base = self.api_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("bot")] + "file/bot"
+        return base + "/file/bot"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

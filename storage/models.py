@@ -138,6 +138,8 @@ class Draft(Base):
     keywords: Mapped[list] = mapped_column(default=list)
     region_code: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # The incoming message that created it: a replayed message finds it instead of a twin.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -161,6 +163,7 @@ class Demand(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class DemandEvent(Base):
@@ -175,6 +178,7 @@ class DemandEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class DemandMedia(Base):
@@ -189,6 +193,7 @@ class DemandMedia(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     file_id: Mapped[str] = mapped_column(String(300))
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -201,13 +206,16 @@ class DailyCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a redelivered update has no second effect."""
+class LoggedUpdate(Base):
+    """The durable update log: every incoming update is stored here before it is
+    acknowledged to the chat server, and marked handled when its handler finishes."""
 
-    __tablename__ = "processed_updates"
+    __tablename__ = "update_log"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Setting(Base):
@@ -221,5 +229,5 @@ class Setting(Base):
 
 __all__ = [
     "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
-    "DemandEvent", "DemandMedia", "DailyCounter", "ProcessedUpdate", "Setting", "utcnow",
+    "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "Setting", "utcnow",
 ]

@@ -68,12 +68,16 @@ class IntakeService:
         self._understander = understander
         self._clock = clock
 
-    async def new_question(self, telegram_id: int, display_name: str, text: str) -> DraftView:
+    async def new_question(
+        self, telegram_id: int, display_name: str, text: str, request_key: str | None = None
+    ) -> DraftView:
         text = text.strip()
         understanding = self._understander.understand(text)
         place = regions.find_in_text(text)
         now = self._clock()
         async with self._sessions.begin() as session:
+            if request_key and (seen := await _by_key(session, Draft, request_key)):
+                return DraftView(seen, _unsure(seen), seen.region_code is not None)
             person = await ensure_person(session, telegram_id, display_name)
             if not person.role_names & {FARMER, ENTERPRISE}:
                 grant_role(person, FARMER)
@@ -86,6 +90,7 @@ class IntakeService:
                 keywords=list(understanding.keywords),
                 region_code=place.code if place else person.region_code,
                 status=DRAFT_OPEN,
+                request_key=request_key,
                 created_at=now,
             )
             session.add(draft)
@@ -131,12 +136,17 @@ class IntakeService:
     async def cancel_draft(self, draft_id: int, telegram_id: int) -> None:
         async with self._sessions.begin() as session:
             draft = await self._owned_draft(session, draft_id, telegram_id)
-            await self._close_draft(session, draft, DRAFT_CANCELLED)
+            if draft.status != DRAFT_CANCELLED:
+                await self._close_draft(session, draft, DRAFT_CANCELLED)
 
-    async def submit(self, draft_id: int, telegram_id: int) -> Submission:
+    async def submit(self, draft_id: int, telegram_id: int, request_key: str | None = None) -> Submission:
+        """提交. The same request replayed (after a crash) gets the same submission back,
+        so its notifications can be sent again; any other second tap is refused."""
         now = self._clock()
         async with self._sessions.begin() as session:
             draft = await self._owned_draft(session, draft_id, telegram_id)
+            if request_key and (seen := await _by_key(session, Demand, request_key)):
+                return await _submission(session, seen)
             await self._close_draft(session, draft, DRAFT_SUBMITTED)
             submitter = await session.get(Person, draft.person_id)
             teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
@@ -152,6 +162,7 @@ class IntakeService:
                 keywords=draft.keywords,
                 status=status,
                 team_id=team.id if team else None,
+                request_key=request_key,
                 created_at=now,
                 updated_at=now,
             )
@@ -161,26 +172,25 @@ class IntakeService:
             session.add(
                 DemandEvent(
                     demand_id=demand.id, from_status=lifecycle.SUBMITTED, to_status=status,
-                    actor_id=submitter.id, note="提交", created_at=now,
+                    actor_id=submitter.id, note="提交", created_at=now, request_key=request_key,
                 )
             )
             await session.execute(
                 update(DemandMedia).where(DemandMedia.draft_id == draft.id).values(demand_id=demand.id)
             )
-            media = (await session.scalars(
-                select(DemandMedia).where(DemandMedia.demand_id == demand.id).order_by(DemandMedia.id)
-            )).all()
-            leader_id = await _leader_telegram_id(session, team)
-            staff = await staff_telegram_ids(session)
-        return Submission(demand, team, leader_id, staff, list(media), submitter)
+            return await _submission(session, demand)
 
-    async def attach_media(self, telegram_id: int, display_name: str, kind: str, file_id: str) -> Attachment:
+    async def attach_media(
+        self, telegram_id: int, display_name: str, kind: str, file_id: str, request_key: str | None = None
+    ) -> Attachment:
         """A photo or voice note without caption joins the question being composed, else
         the sender's latest demand from the last 30 minutes, else waits for the next question."""
         now = self._clock()
         async with self._sessions.begin() as session:
+            if request_key and (seen := await _by_key(session, DemandMedia, request_key)):
+                return await _attachment(session, seen)
             person = await ensure_person(session, telegram_id, display_name)
-            media = DemandMedia(person_id=person.id, kind=kind, file_id=file_id, created_at=now)
+            media = DemandMedia(person_id=person.id, kind=kind, file_id=file_id, created_at=now, request_key=request_key)
             draft = await session.scalar(
                 select(Draft)
                 .where(Draft.person_id == person.id, Draft.status == DRAFT_OPEN,
@@ -265,6 +275,30 @@ async def _next_tracking_no(session: AsyncSession, now: datetime) -> str:
             await session.execute(bump)
     last = await session.scalar(select(DailyCounter.last).where(DailyCounter.day == day))
     return f"XQ{day}-{last:04d}"
+
+
+async def _by_key(session: AsyncSession, model, request_key: str):
+    return await session.scalar(select(model).where(model.request_key == request_key))
+
+
+async def _submission(session: AsyncSession, demand: Demand) -> Submission:
+    team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
+    media = await session.scalars(
+        select(DemandMedia).where(DemandMedia.demand_id == demand.id).order_by(DemandMedia.id)
+    )
+    return Submission(
+        demand, team, await _leader_telegram_id(session, team), await staff_telegram_ids(session),
+        list(media), await session.get(Person, demand.submitter_id),
+    )
+
+
+async def _attachment(session: AsyncSession, media: DemandMedia) -> Attachment:
+    if media.demand_id is not None:
+        demand = await session.get(Demand, media.demand_id)
+        return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
+    if media.draft_id is not None:
+        return Attachment("draft", draft=await session.get(Draft, media.draft_id))
+    return Attachment("held")
 
 
 async def _leader_telegram_id(session: AsyncSession, team: ServiceTeam | None) -> int | None:

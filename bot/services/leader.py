@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import AlreadyAccepted, NotAllowed, NotFound, NotTeamLeader
 from bot.services import lifecycle
 from bot.services.people import find_person
-from storage.models import Demand, Person, ServiceTeam
+from storage.models import Demand, DemandEvent, Person, ServiceTeam
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,10 @@ class LeaderService:
         self._sessions = sessions
         self._clock = clock
 
-    async def accept(self, demand_id: int, telegram_id: int) -> Acceptance:
+    async def accept(self, demand_id: int, telegram_id: int, request_key: str | None = None) -> Acceptance:
         """接单. Exactly one of any number of concurrent presses wins; the rest are told
-        who accepted it. Only the leader of the demand's own team may accept."""
+        who accepted it. Only the leader of the demand's own team may accept. The winning
+        request replayed (after a crash) gets the same acceptance back."""
         now = self._clock()
         async with self._sessions.begin() as session:
             demand = await session.get(Demand, demand_id)
@@ -40,12 +41,15 @@ class LeaderService:
             team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
             if person is None or team is None or not _leads(person, team):
                 raise NotTeamLeader()
+            if request_key and await _accepted_by_request(session, demand.id, request_key):
+                submitter = await session.get(Person, demand.submitter_id)
+                return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
             if demand.status != lifecycle.WAITING:
                 raise await _already(session, demand)
             try:
                 await lifecycle.move(
                     session, demand.id, lifecycle.WAITING, lifecycle.ACCEPTED,
-                    actor_id=person.id, at=now, note="接单", conflict=AlreadyAccepted,
+                    actor_id=person.id, at=now, note="接单", conflict=AlreadyAccepted, request_key=request_key,
                     accepted_by_id=person.id, accepted_at=now,
                 )
             except AlreadyAccepted:
@@ -81,6 +85,16 @@ class LeaderService:
                 select(Demand).where(*where).order_by(Demand.created_at, Demand.id).offset(offset).limit(limit)
             )
             return list(rows), total or 0
+
+
+async def _accepted_by_request(session: AsyncSession, demand_id: int, request_key: str) -> bool:
+    event = await session.scalar(
+        select(DemandEvent.id).where(
+            DemandEvent.demand_id == demand_id, DemandEvent.to_status == lifecycle.ACCEPTED,
+            DemandEvent.request_key == request_key,
+        )
+    )
+    return event is not None
 
 
 def _leads(person: Person, team: ServiceTeam) -> bool:

@@ -51,6 +51,7 @@ async def move(
     note: str = "",
     team_id: int | None = None,
     conflict: type[Conflict] = Conflict,
+    request_key: str | None = None,
     **changes,
 ) -> None:
     """Move a demand from one status to another, or raise `conflict` if someone else
@@ -72,6 +73,6 @@ async def move(
     session.add(
         DemandEvent(
             demand_id=demand_id, from_status=from_status, to_status=to_status,
-            actor_id=actor_id, note=note, created_at=at,
+            actor_id=actor_id, note=note, created_at=at, request_key=request_key,
         )
     )

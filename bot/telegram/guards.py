@@ -5,27 +5,21 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, TypeHandler, filters
 
 from bot import messages
 from bot.telegram.common import tell
 from bot.telegram.context import JicengContext
-from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
 
 
 async def once(update: Update, context: JicengContext) -> None:
-    """Record the update id; an update seen before (redelivered) stops here."""
-    services = context.services
-    try:
-        async with services.sessions.begin() as session:
-            session.add(ProcessedUpdate(update_id=update.update_id, processed_at=services.clock()))
-    except IntegrityError:
-        log.info("update %s already processed; skipped", update.update_id)
-        raise ApplicationHandlerStop from None
+    """An update already handled (delivered again, or replayed from the log) stops here."""
+    if await context.services.update_log.is_handled(update.update_id):
+        log.info("update %s already handled; skipped", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def outside_private_chat(update: Update, context: JicengContext) -> None:

@@ -12,6 +12,7 @@ from bot.telegram.common import (
     callback_parts, display_name, edit, forward_media, guarded, int_or_none, notify, rows, send, tell,
 )
 from bot.telegram.context import JicengContext
+from bot.telegram.durable import request_key
 from bot.telegram.leader import accept_keyboard
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions, taxonomy
@@ -73,7 +74,7 @@ async def question(update: Update, context: JicengContext) -> None:
     if len(text) > MAX_QUESTION_CHARS:
         await send(context.bot, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
         return
-    view = await context.services.intake.new_question(user.id, display_name(user), text)
+    view = await context.services.intake.new_question(user.id, display_name(user), text, request_key(update))
     if message.photo or message.voice:
         await _attach(update, context, quiet=True)
     await show_draft(update, context, view, replace=False)
@@ -92,7 +93,7 @@ async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> Non
     message, user = update.effective_message, update.effective_user
     kind, file_id = ("photo", message.photo[-1].file_id) if message.photo else ("voice", message.voice.file_id)
     what = messages.PHOTO if kind == "photo" else messages.VOICE
-    attached = await context.services.intake.attach_media(user.id, display_name(user), kind, file_id)
+    attached = await context.services.intake.attach_media(user.id, display_name(user), kind, file_id, request_key(update))
     if quiet:
         return
     if attached.kind == "draft":
@@ -117,7 +118,7 @@ async def draft_button(update: Update, context: JicengContext) -> None:
     action, arg = parts[1], parts[3]
     intake = context.services.intake
     if action == "sub":
-        submission = await intake.submit(draft_id, user.id)
+        submission = await intake.submit(draft_id, user.id, request_key(update))
         await query.answer(messages.SUBMITTED_SHORT)
         await edit(query.message, _submitted_text(submission))
         await _dispatch(context, submission)

@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, pager, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.durable import request_key
 
 
 def accept_keyboard(demand_id: int) -> InlineKeyboardMarkup:
@@ -22,7 +23,7 @@ async def accept_button(update: Update, context: JicengContext) -> None:
     if demand_id is None:
         await tell(update, messages.STALE_BUTTON)
         return
-    accepted = await context.services.leader.accept(demand_id, update.effective_user.id)
+    accepted = await context.services.leader.accept(demand_id, update.effective_user.id, request_key(update))
     demand = accepted.demand
     await query.answer(messages.ACCEPTED_OK)
     leader_name = accepted.leader.display_name or "团长"
