@@ -29,17 +29,23 @@ class World:
 
 
 @asynccontextmanager
-async def running_bot(db_url: str, understander, clock):
-    async with BotApiStandIn(token=TOKEN, bot_username=BOT_USERNAME) as api:
-        settings = Settings(
-            database_url=db_url, bot_token=TOKEN, api_url=f"{api.url}/bot",
-            file_api_url=f"{api.url}/file/bot", poll_timeout=1,
-        )
-        app = build_application(settings, understander=understander, clock=clock)
-        engine = create_engine(db_url)
-        await start_polling(app, poll_timeout=1)
-        try:
-            yield World(api, app, session_factory(engine))
-        finally:
-            await stop_polling(app)
-            await engine.dispose()
+async def running_bot(db_url: str, understander, clock, api: BotApiStandIn | None = None):
+    """The bot polling `api` (a new stand-in unless given, so a test can restart the bot
+    against the same server and database)."""
+    if api is None:
+        async with BotApiStandIn(token=TOKEN, bot_username=BOT_USERNAME) as api:
+            async with running_bot(db_url, understander, clock, api) as world:
+                yield world
+        return
+    settings = Settings(
+        database_url=db_url, bot_token=api.token, api_url=f"{api.url}/bot",
+        file_api_url=f"{api.url}/file/bot", poll_timeout=1,
+    )
+    app = build_application(settings, understander=understander, clock=clock)
+    engine = create_engine(db_url)
+    await start_polling(app, poll_timeout=1)
+    try:
+        yield World(api, app, session_factory(engine))
+    finally:
+        await stop_polling(app)
+        await engine.dispose()

@@ -103,6 +103,8 @@ class BotApiStandIn(BotSide, UserSide):
         self.too_many_requests = 0
         # Methods this server refuses, as some Bot API implementations do: name -> description.
         self.refusals: dict[str, str] = {}
+        # Seconds to stall before answering a method: a slow server, or a bot caught mid-handler.
+        self.delays: dict[str, float] = {}
 
         # Telegram's side of the conversation.
         self._updates: list[dict] = []  # not yet confirmed by getUpdates' offset
@@ -195,6 +197,8 @@ class BotApiStandIn(BotSide, UserSide):
             return error.response()
         call = Call(len(self.calls), name, params, uploads)
         self.calls.append(call)
+        if self.delays.get(name):
+            await asyncio.sleep(self.delays[name])
         try:
             if name in self.refusals:
                 raise ApiError(400, self.refusals[name])

@@ -1,0 +1,45 @@
+"""`jiceng run` as a real process, so tests can stop it with SIGTERM or kill it with SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from bot.standin import BotApiStandIn
+
+
+class BotProcess:
+    def __init__(self, api: BotApiStandIn, db_url: str) -> None:
+        self.api = api
+        self.db_url = db_url
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        environment = {
+            **os.environ, "JICENG_DATABASE_URL": self.db_url, "TELEGRAM_BOT_TOKEN": self.api.token,
+            "TELEGRAM_API_URL": f"{self.api.url}/bot",
+        }
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=environment,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        polls = len(self.api.calls_of("getUpdates"))
+        for _ in range(600):  # up to 60 s for imports, jieba and the first poll
+            if len(self.api.calls_of("getUpdates")) > polls:
+                return
+            if self.process.returncode is not None:
+                raise AssertionError((await self.process.stderr.read()).decode())
+            await asyncio.sleep(0.1)
+        raise AssertionError("jiceng run never polled")
+
+    async def kill(self) -> None:
+        self.process.kill()
+        await self.process.communicate()
+
+    async def terminate(self, timeout: float = 20) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(self.process.communicate(), timeout)
+        assert self.process.returncode == 0, stderr.decode()
+        return stderr.decode()
