@@ -15,6 +15,7 @@ from importlib import resources
 
 import jieba
 
+from intents import regions
 from intents.taxonomy import OTHER, field_codes
 
 LEXICON_DIR = "lexicon"
@@ -228,6 +229,8 @@ class Segmenter:
 
     def _is_content(self, tok: str) -> bool:
         if tok in self.stopwords or _NOT_CONTENT.match(tok) or _QUANTITY.match(tok):
+            return False
+        if regions.resolve_region(tok) is not None:  # places are shown as the region, not as key words
             return False
         if len(tok) < 2:
             return tok in self._single
