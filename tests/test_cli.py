@@ -73,6 +73,7 @@ async def test_jiceng_run_serves_a_farmer_and_a_leader_over_http_and_stops_on_si
     db_url = f"sqlite+aiosqlite:///{tmp_path}/run.db"  # empty: `jiceng run` creates the schema
     async with BotApiStandIn(token=TOKEN, bot_username="jiceng_cli_bot") as api:
         api.refusals["setMyCommands"] = "Bad Request: not supported by this server"
+        api.refusals["deleteWebhook"] = "Bad Request: webhooks are not supported"
         environment = {
             **os.environ, "JICENG_DATABASE_URL": db_url, "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": f"{api.url}/bot",

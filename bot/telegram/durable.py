@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import Update
+from telegram.error import BadRequest, EndPointNotFound
 from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 
 from storage.update_log import UpdateLog
@@ -28,6 +29,15 @@ class DurableBot(ExtBot):
         super().__init__(*args, **kwargs)
         self._update_log = update_log
         self._clock = clock
+
+    async def delete_webhook(self, *args, **kwargs) -> bool:
+        # Polling calls this first. A Bot API server without webhooks may refuse the method;
+        # there is then no webhook to remove, so polling goes on.
+        try:
+            return await super().delete_webhook(*args, **kwargs)
+        except (BadRequest, EndPointNotFound) as exc:
+            log.warning("the Bot API server refused deleteWebhook (%s); polling anyway", exc)
+            return True
 
     async def get_updates(self, *args, **kwargs) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
