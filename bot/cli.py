@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="连接 Telegram 运行机器人").set_defaults(handler=_run)
 
+    demo = commands.add_parser("demo", help="离线演示：在终端里扮演农户、团长与机器人对话（不需要令牌，不联网）")
+    demo.add_argument("--data", metavar="DIR", default=None, help="把演示数据库保存在这个文件夹（默认用临时文件夹）")
+    demo.set_defaults(handler=_demo)
+
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
 
@@ -79,6 +83,12 @@ def _run(args, settings: Settings) -> int:
     application = build_application(settings)
     application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
     return 0
+
+
+def _demo(args, settings: Settings) -> int:
+    from bot.demo.runner import main as run_demo
+
+    return run_demo(args.data)
 
 
 def _schema_ready(settings: Settings) -> bool:
