@@ -51,3 +51,21 @@ def test_run_refuses_an_outdated_database_and_names_the_command(tmp_path, monkey
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     assert main(["run"]) == 2
     assert "jiceng db upgrade" in capsys.readouterr().err
+
+
+def test_upgrade_keeps_data_written_under_an_older_revision(tmp_path):
+    import sqlite3
+
+    from alembic import command
+
+    from storage.schema import alembic_config, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    command.upgrade(alembic_config(url), "0001")
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("INSERT INTO people (id, telegram_id, display_name, created_at, updated_at)"
+                   " VALUES (1, 42, '老用户', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        assert db.execute("SELECT display_name FROM people WHERE telegram_id = 42").fetchone() == ("老用户",)
+        assert db.execute("SELECT count(*) FROM update_log").fetchone() == (0,)
