@@ -21,7 +21,9 @@ from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
-RETENTION = timedelta(days=7)
+# Telegram keeps an unconfirmed update for 24 hours; three days covers any redelivery and
+# is well inside the week after which Telegram may reuse update ids.
+RETENTION = timedelta(days=3)
 
 
 class DurableBot(ExtBot):
@@ -67,7 +69,15 @@ class LoggedUpdateProcessor(BaseUpdateProcessor):
 
 
 def request_key(update: Update) -> str:
-    """The channel-neutral key under which this update's effects are written once."""
+    """The channel-neutral key under which this update's effects are written once.
+
+    Telegram restarts update ids at random after a week without updates, so the key also
+    names the button press or the message itself, which never repeat."""
+    if update.callback_query is not None:
+        return f"tg:{update.update_id}:cb{update.callback_query.id}"
+    message = update.effective_message
+    if message is not None:
+        return f"tg:{update.update_id}:{message.chat_id}/{message.message_id}"
     return f"tg:{update.update_id}"
 
 
