@@ -47,9 +47,10 @@ async def run(data_dir: Path | None, stdin: TextIO = sys.stdin, stdout: TextIO =
         sessions = session_factory(engine)
         try:
             loaded = await load_directory(sessions)
-            async with BotApiStandIn(token=DEFAULT_TOKEN, bot_username=BOT_USERNAME) as api:
-                if loaded.reused:
-                    _continue_update_ids(api)
+            # Telegram keeps counting update ids across restarts; a reused database has seen
+            # the low ids already, so this run's ids start past any earlier run's.
+            first_update_id = int(time.time() * 100) if loaded.reused else 1
+            async with BotApiStandIn(token=DEFAULT_TOKEN, bot_username=BOT_USERNAME, first_update_id=first_update_id) as api:
                 settings = Settings(
                     database_url=url, bot_token=api.token, api_url=f"{api.url}/bot",
                     file_api_url=f"{api.url}/file/bot", bot_username=BOT_USERNAME, poll_timeout=POLL_TIMEOUT,
@@ -79,14 +80,6 @@ def _data_folder(data_dir: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="jiceng-demo-", ignore_cleanup_errors=True) as folder:
         yield Path(folder)
-
-
-def _continue_update_ids(api: BotApiStandIn) -> None:
-    """Telegram keeps counting update ids across restarts; the stand-in starts at 1 every
-    run. A reused database has seen the low ids already (its update log, the request keys of
-    what they did), so this run's ids start past any earlier run's: a number that grows a
-    hundred a second. An update with no content moves the stand-in's count; the bot ignores it."""
-    api.inject({"update_id": int(time.time() * 100)})
 
 
 def _banner(data_dir: Path | None, folder: Path, loaded: Loaded) -> str:

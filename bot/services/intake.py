@@ -149,6 +149,8 @@ class IntakeService:
                 return await _submission(session, seen)
             await self._close_draft(session, draft, DRAFT_SUBMITTED)
             submitter = await session.get(Person, draft.person_id)
+            if submitter.region_code is None and draft.region_code is not None:
+                submitter.region_code = draft.region_code  # the place named in the question
             teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
             team = choose_team(teams, draft.field, draft.region_code)
             status = lifecycle.WAITING if team else lifecycle.TRIAGE

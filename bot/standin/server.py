@@ -82,6 +82,7 @@ class BotApiStandIn(BotSide, UserSide):
         rate_limit_global: float | None = None,
         rate_limit_per_chat: float | None = None,
         default_timeout: float = DEFAULT_TIMEOUT,
+        first_update_id: int = 1,
     ):
         self.token = token
         self.bot_user = {
@@ -108,7 +109,7 @@ class BotApiStandIn(BotSide, UserSide):
 
         # Telegram's side of the conversation.
         self._updates: list[dict] = []  # not yet confirmed by getUpdates' offset
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
         self._delivered_through = 0  # highest update_id handed out by getUpdates
         self._users: dict[int, dict] = {}
         self._messages: dict[tuple[int, int], dict] = {}  # everything in every chat
