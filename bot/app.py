@@ -14,11 +14,14 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.services.intake import IntakeService
+from bot.services.knowledge import starter_entries
+from bot.services.live import REFRESH_SECONDS, LiveUnderstanding
 from bot.services.leader import LeaderService
 from bot.services.people import PeopleService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
+from intents.similar import KnowledgeIndex
 from intents.understand import Understander
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
@@ -35,6 +38,9 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     update_log: UpdateLog
+    understander: Understander
+    knowledge: KnowledgeIndex
+    live: LiveUnderstanding
     people: PeopleService
     intake: IntakeService
     leader: LeaderService
@@ -43,13 +49,17 @@ class Services:
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
+        knowledge = KnowledgeIndex(understander.segmenter, starter_entries())
         return cls(
             engine=engine,
             sessions=sessions,
             clock=clock,
             update_log=UpdateLog(sessions),
+            understander=understander,
+            knowledge=knowledge,
+            live=LiveUnderstanding(sessions, understander, knowledge),
             people=PeopleService(sessions),
-            intake=IntakeService(sessions, understander, clock),
+            intake=IntakeService(sessions, understander, knowledge, clock),
             leader=LeaderService(sessions, clock),
         )
 
@@ -69,11 +79,16 @@ def build_application(
         from bot.telegram.startup import announce
 
         await announce(application, services)
+        await services.live.refresh()
         await prune(services.update_log, clock())
         await replay_unhandled(application, services.update_log)
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
+            )
+            application.job_queue.run_repeating(
+                lambda _context: services.live.refresh(), interval=REFRESH_SECONDS, first=REFRESH_SECONDS,
+                name="refresh-understanding",
             )
 
     async def post_shutdown(application: Application) -> None:

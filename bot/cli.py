@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
 
     imports = commands.add_parser("import", help="导入名单").add_subparsers(dest="what", required=True)
-    for what, label in (("teams", "服务团名单"), ("experts", "专家名单")):
+    for what, label in (("teams", "服务团名单"), ("experts", "专家名单"), ("knowledge", "已解答问题（问题、答案、领域）")):
         sub = imports.add_parser(what, help=f"导入{label}（.xlsx 或 .csv）")
         sub.add_argument("file")
         sub.set_defaults(handler=_import, what=what)
@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_parser("expert", help="专家邀请").add_argument("target", metavar="NAME")
     for sub in invite.choices.values():
         sub.set_defaults(handler=_invite)
+
+    intents = commands.add_parser("intents", help="理解中文：分类检查与重新训练").add_subparsers(
+        dest="intents_command", required=True)
+    intents.add_parser(
+        "classify", help="从标准输入逐行读问题，逐行输出 JSON（领域、置信度、前三、关键词、实体）"
+    ).set_defaults(handler=_intents_classify)
+    retrain = intents.add_parser("retrain", help="把纠正过的领域加入训练，报告留出集准确率并保存新模型")
+    retrain.add_argument("--force", action="store_true", help="即使留出集准确率下降也采用新模型")
+    retrain.set_defaults(handler=_intents_retrain)
 
     staff = commands.add_parser("staff", help="工作人员").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="添加工作人员")
@@ -124,7 +133,10 @@ def _import(args, settings: Settings) -> int:
 
     if not _schema_ready(settings):
         return 2
-    importer = directory.import_teams if args.what == "teams" else directory.import_experts
+    from bot.services import knowledge
+
+    importer = {"teams": directory.import_teams, "experts": directory.import_experts,
+                "knowledge": knowledge.import_knowledge}[args.what]
     report = _with_sessions(settings, lambda sessions: importer(sessions, args.file))
     print(report.summary())
     return 0
@@ -169,6 +181,52 @@ def _ask_username(settings: Settings) -> str | None:
         return asyncio.run(get_me())
     except (TelegramError, OSError):
         return None
+
+
+def _intents_classify(args, settings: Settings) -> int:
+    import json
+
+    understander = _understander_with_current_model(settings)
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        print(json.dumps(understander.understand(text).as_dict(text), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _understander_with_current_model(settings: Settings):
+    """The shipped model, or the newest retrained one when the database has one."""
+    from bot.services.learning import newest_model
+    from intents.understand import Understander
+
+    understander = Understander()
+    if _database_exists(settings) and asyncio.run(schema_state(settings.database_url)) is SchemaState.CURRENT:
+        newest = _with_sessions(settings, newest_model)
+        if newest:
+            understander.swap_model(newest[1])
+    return understander
+
+
+def _database_exists(settings: Settings) -> bool:
+    url = settings.database_url
+    if not url.startswith("sqlite"):
+        return True
+    from pathlib import Path
+
+    path = url.split("///", 1)[-1]
+    return path not in ("", ":memory:") and Path(path).exists()
+
+
+def _intents_retrain(args, settings: Settings) -> int:
+    from bot.services.learning import retrain
+    from intents.understand import Understander
+    from storage.models import utcnow
+
+    if not _schema_ready(settings):
+        return 2
+    understander = Understander()
+    report = _with_sessions(settings, lambda sessions: retrain(sessions, understander, utcnow(), force=args.force))
+    print(report.summary())
+    return 0
 
 
 def _staff_add(args, settings: Settings) -> int:

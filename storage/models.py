@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     DateTime,
     Float,
     ForeignKey,
@@ -136,6 +137,8 @@ class Draft(Base):
     confidence: Mapped[float] = mapped_column(Float)
     top_fields: Mapped[list] = mapped_column(default=list)
     keywords: Mapped[list] = mapped_column(default=list)
+    entities: Mapped[dict] = mapped_column(default=dict)
+    urgent: Mapped[bool] = mapped_column(default=False)
     region_code: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20), default="open")
     # The incoming message that created it: a replayed message finds it instead of a twin.
@@ -157,6 +160,8 @@ class Demand(Base):
     field: Mapped[str] = mapped_column(String(40))
     confidence: Mapped[float] = mapped_column(Float)
     keywords: Mapped[list] = mapped_column(default=list)
+    entities: Mapped[dict] = mapped_column(default=dict)
+    urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"), index=True)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -218,6 +223,54 @@ class LoggedUpdate(Base):
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class FieldCorrection(Base):
+    """A field someone corrected (a farmer picking another field, later a leader's 转派):
+    the classifier folds these in when retrained."""
+
+    __tablename__ = "field_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    from_field: Mapped[str] = mapped_column(String(40))
+    to_field: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldModelVersion(Base):
+    """A retrained field model (weights as bytes) with the accuracy it was accepted on."""
+
+    __tablename__ = "field_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    examples: Mapped[int] = mapped_column(Integer)
+    corrections: Mapped[int] = mapped_column(Integer)
+    accuracy_before: Mapped[float] = mapped_column(Float)
+    accuracy_after: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeEntry(Base):
+    """An answered question for the similar-question search: imported by staff, or
+    (later) a demand an expert answered."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    answer: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20))
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Setting(Base):
     """Small key/value facts the bot learns at run time (e.g. its own username)."""
 
@@ -229,5 +282,6 @@ class Setting(Base):
 
 __all__ = [
     "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
-    "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "Setting", "utcnow",
+    "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
+    "KnowledgeEntry", "Setting", "utcnow",
 ]

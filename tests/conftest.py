@@ -32,6 +32,15 @@ def understander():
     return Understander()
 
 
+@pytest.fixture
+def knowledge(understander):
+    """The starter knowledge base, fresh for each test (tests may add to it)."""
+    from bot.services.knowledge import starter_entries
+    from intents.similar import KnowledgeIndex
+
+    return KnowledgeIndex(understander.segmenter, starter_entries())
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "jiceng.db"

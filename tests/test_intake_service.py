@@ -17,8 +17,8 @@ RICE_BLAST = "浏阳的水稻叶子上有好多褐色的斑点，是不是稻瘟
 
 
 @pytest.fixture
-def intake(sessions, understander, clock):
-    return IntakeService(sessions, understander, clock)
+def intake(sessions, understander, knowledge, clock):
+    return IntakeService(sessions, understander, knowledge, clock)
 
 
 async def test_question_becomes_a_draft_with_field_keywords_and_region(intake):

@@ -18,10 +18,10 @@ FARMER, LEADER, OTHER_LEADER = 1001, 2001, 2002
 
 
 @pytest.fixture
-async def demand(sessions, understander, clock):
+async def demand(sessions, understander, knowledge, clock):
     await make_team(sessions, "植保服务团", ["plant_protection"], leader_telegram_id=LEADER, leader_name="李团长")
     await make_team(sessions, "畜牧服务团", ["livestock"], leader_telegram_id=OTHER_LEADER)
-    intake = IntakeService(sessions, understander, clock)
+    intake = IntakeService(sessions, understander, knowledge, clock)
     draft = (await intake.new_question(FARMER, "张", "水稻稻瘟病打什么药")).draft
     return (await intake.submit(draft.id, FARMER)).demand
 
@@ -65,8 +65,8 @@ async def test_many_concurrent_accepts_give_exactly_one_acceptance(leader, deman
     assert len(accepts) == 1
 
 
-async def test_queue_lists_waiting_demands_oldest_first(leader, demand, sessions, understander, clock):
-    intake = IntakeService(sessions, understander, clock)
+async def test_queue_lists_waiting_demands_oldest_first(leader, demand, sessions, understander, knowledge, clock):
+    intake = IntakeService(sessions, understander, knowledge, clock)
     clock.advance(hours=1)
     later = await intake.submit((await intake.new_question(FARMER, "张", "柑橘红蜘蛛怎么防治")).draft.id, FARMER)
     page, total = await leader.queue(LEADER, 0, 5)

@@ -157,13 +157,16 @@ def _labelled(expert_name: str, employer: str) -> str:
 
 @dataclass(frozen=True)
 class ImportReport:
-    kind: str  # "teams" | "experts"
+    kind: str  # "teams" | "experts" | "knowledge"
     created: int
     updated: int
 
     def summary(self) -> str:
-        noun, unit = ("服务团", "个") if self.kind == "teams" else ("专家", "位")
+        noun, unit = _REPORT_NOUNS[self.kind]
         return f"{noun}：新增 {self.created} {unit}，更新 {self.updated} {unit}"
+
+
+_REPORT_NOUNS = {"teams": ("服务团", "个"), "experts": ("专家", "位"), "knowledge": ("已解答问题", "条")}
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
+from bot.services.learning import record_draft_correction
 from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
+from intents.similar import KnowledgeIndex, SimilarHit
 from intents.understand import LOW_CONFIDENCE, Understander
 from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, Person, ServiceTeam
 
@@ -37,6 +39,7 @@ class DraftView:
     draft: Draft
     needs_field: bool  # confidence too low: ask the farmer to choose the field
     region_known: bool
+    similar: tuple[SimilarHit, ...] = ()  # answered questions that may already help
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,12 @@ class IntakeService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         understander: Understander,
+        knowledge: KnowledgeIndex,
         clock: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
         self._understander = understander
+        self._knowledge = knowledge
         self._clock = clock
 
     async def new_question(
@@ -77,7 +82,7 @@ class IntakeService:
         now = self._clock()
         async with self._sessions.begin() as session:
             if request_key and (seen := await _by_key(session, Draft, request_key)):
-                return DraftView(seen, _unsure(seen), seen.region_code is not None)
+                return self._view(seen)
             person = await ensure_person(session, telegram_id, display_name)
             if not person.role_names & {FARMER, ENTERPRISE}:
                 grant_role(person, FARMER)
@@ -106,16 +111,18 @@ class IntakeService:
                 )
                 .values(draft_id=draft.id)
             )
-        return DraftView(draft, _unsure(draft), draft.region_code is not None)
+        return self._view(draft)
 
     async def choose_field(self, draft_id: int, telegram_id: int, field: str) -> DraftView:
         if not taxonomy.is_field(field):
             raise NotFound("没有这个领域，请重新选择。")
         async with self._sessions.begin() as session:
             draft = await self._open_draft(session, draft_id, telegram_id)
+            predicted = draft.top_fields[0][0] if draft.top_fields else draft.field
+            await record_draft_correction(session, draft, predicted, field, draft.person_id)
             draft.field = field
             draft.confidence = 1.0
-        return DraftView(draft, False, draft.region_code is not None)
+        return self._view(draft)
 
     async def choose_region(self, draft_id: int, telegram_id: int, region_code: str) -> DraftView:
         if regions.get(region_code) is None:
@@ -126,12 +133,12 @@ class IntakeService:
             person = await session.get(Person, draft.person_id)
             if person.region_code is None:
                 person.region_code = region_code
-        return DraftView(draft, _unsure(draft), True)
+        return self._view(draft)
 
     async def get_draft(self, draft_id: int, telegram_id: int) -> DraftView:
         async with self._sessions() as session:
             draft = await self._open_draft(session, draft_id, telegram_id)
-        return DraftView(draft, _unsure(draft), draft.region_code is not None)
+        return self._view(draft)
 
     async def cancel_draft(self, draft_id: int, telegram_id: int) -> None:
         async with self._sessions.begin() as session:
@@ -225,6 +232,10 @@ class IntakeService:
                 select(Demand).where(where).order_by(Demand.id.desc()).offset(offset).limit(limit)
             )
             return list(rows), total or 0
+
+    def _view(self, draft: Draft) -> DraftView:
+        similar = self._knowledge.search(draft.text, k=3, field=draft.field)
+        return DraftView(draft, _unsure(draft), draft.region_code is not None, tuple(similar))
 
     async def _owned_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
         draft = await session.get(Draft, draft_id)

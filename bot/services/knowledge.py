@@ -1,0 +1,101 @@
+"""The knowledge base of answered questions behind "similar solved questions": the
+project's starter set, entries staff import, and (later) demands experts answered."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import RowError
+from bot.services.directory import ImportReport, _raise_if
+from bot.services.tabular import read_table
+from intents import taxonomy
+from intents.similar import KnowledgeEntry as IndexEntry
+from storage.models import KnowledgeEntry
+
+HEADERS = ("问题", "答案", "领域")
+MAX_QUESTION = 500
+MAX_ANSWER = 3000
+IMPORTED = "import"
+
+BLANK = "{column}不能为空"
+UNKNOWN_FIELD = "领域无法识别：{value}。可填代码（如 crop）或中文名称（如 种植栽培）"
+TOO_LONG = "{column}太长（{length} 字，最多 {limit} 字）"
+DUPLICATE = "问题与第 {row} 行重复"
+
+
+def question_key(question: str) -> str:
+    """Entries are the same question when their text is, ignoring spaces and punctuation width."""
+    compact = "".join(question.split())
+    return hashlib.sha1(compact.encode("utf-8")).hexdigest()
+
+
+def starter_entries() -> list[IndexEntry]:
+    """The project's own answered questions shipped with the package (intents/data/knowledge.tsv)."""
+    source = resources.files("intents").joinpath("data/knowledge.tsv")
+    if not source.is_file():
+        return []
+    rows = csv.DictReader(io.StringIO(source.read_text("utf-8")), delimiter="\t")
+    return [IndexEntry(f"starter:{r['id']}", r["问题"], r["答案"], r["领域"]) for r in rows]
+
+
+async def stored_entries(
+    sessions: async_sessionmaker[AsyncSession], changed_after: datetime | None = None
+) -> tuple[list[IndexEntry], datetime | None]:
+    """Entries added or updated in the database after `changed_after` (all when None),
+    and the newest change seen, for the next call."""
+    query = select(KnowledgeEntry).order_by(KnowledgeEntry.updated_at, KnowledgeEntry.id)
+    if changed_after is not None:
+        query = query.where(KnowledgeEntry.updated_at > changed_after)
+    async with sessions() as session:
+        rows = (await session.scalars(query)).all()
+    entries = [IndexEntry(f"db:{r.id}", r.question, r.answer, r.field) for r in rows]
+    return entries, max((r.updated_at for r in rows), default=changed_after)
+
+
+async def import_knowledge(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
+    """`jiceng import knowledge FILE`: 问题, 答案, 领域; all or nothing; the same question again
+    updates its answer and field."""
+    _, rows = read_table(path, HEADERS)
+    errors: list[RowError] = []
+    parsed: dict[str, tuple[int, str, str, str]] = {}
+    for row_no, row in rows:
+        problems = []
+        question, answer, field_text = (row.get(h, "").strip() for h in HEADERS)
+        for column, value, limit in (("问题", question, MAX_QUESTION), ("答案", answer, MAX_ANSWER)):
+            if not value:
+                problems.append(BLANK.format(column=column))
+            elif len(value) > limit:
+                problems.append(TOO_LONG.format(column=column, length=len(value), limit=limit))
+        field = taxonomy.resolve_field(field_text) if field_text else None
+        if field is None:
+            problems.append(UNKNOWN_FIELD.format(value=field_text or "（空）"))
+        key = question_key(question)
+        if question and key in parsed:
+            problems.append(DUPLICATE.format(row=parsed[key][0]))
+        if problems:
+            errors.append(RowError(row_no, "；".join(problems)))
+        else:
+            parsed[key] = (row_no, question, answer, field)
+    _raise_if(errors)
+    created = updated = 0
+    async with sessions.begin() as session:
+        existing = {e.question_key: e for e in (await session.scalars(
+            select(KnowledgeEntry).where(KnowledgeEntry.question_key.in_(list(parsed)))
+        )).all()}
+        for key, (_, question, answer, field) in parsed.items():
+            entry = existing.get(key)
+            if entry is None:
+                session.add(KnowledgeEntry(question=question, question_key=key, answer=answer, field=field, source=IMPORTED))
+                created += 1
+            else:
+                entry.answer, entry.field, entry.question = answer, field, question
+                updated += 1
+    return ImportReport("knowledge", created, updated)

@@ -1,0 +1,39 @@
+"""Keeps a running bot's understanding current: a retrained model or newly imported
+answered questions are picked up from the database without a restart."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.knowledge import stored_entries
+from bot.services.learning import newest_model
+from intents.similar import KnowledgeIndex
+from intents.understand import Understander
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 60
+
+
+class LiveUnderstanding:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], understander: Understander,
+                 knowledge: KnowledgeIndex) -> None:
+        self._sessions = sessions
+        self._understander = understander
+        self._knowledge = knowledge
+        self.model_id = 0
+        self._knowledge_seen: datetime | None = None
+
+    async def refresh(self) -> None:
+        newest = await newest_model(self._sessions, self.model_id)
+        if newest is not None:
+            self.model_id, model = newest
+            self._understander.swap_model(model)
+            log.info("now classifying with retrained model %d", self.model_id)
+        entries, self._knowledge_seen = await stored_entries(self._sessions, self._knowledge_seen)
+        for entry in entries:
+            self._knowledge.add(entry)
+        if entries:
+            log.info("knowledge base: %d entries added or updated, %d in all", len(entries), len(self._knowledge))
