@@ -57,11 +57,24 @@ HELP = (
 CONFIRM = (
     "我理解您的问题是：\n"
     "领域：{field}{certainty}\n"
+    "{entities}"
     "关键词：{keywords}\n"
-    "地区：{region}\n\n"
+    "地区：{region}\n"
+    "{notes}\n"
     "“{text}”\n\n"
     "确认无误请点“提交”；领域不对可以点“换个领域”。"
 )
+ENTITY_LABELS = (
+    ("subjects", "对象"), ("pests_diseases", "病虫害"), ("symptoms", "症状"),
+    ("pesticides", "提到的药"), ("quantities", "数量"),
+)
+CORRECTED = "（已把“{typed}”按“{read}”理解）"
+URGENT_NOTE = "⚠️ 看起来情况紧急（{terms}），提交后会优先处理。"
+SIMILAR_HEADER = "\n这些已解答的问题可能对您有帮助："
+SIMILAR_ITEM = "{n}. {question}\n   答：{answer}"
+BTN_SIMILAR = "📖 看第{n}条答案"
+SIMILAR_FULL = "问：{question}\n\n答：{answer}\n\n（如果没解决，可以回到上面点“提交”，交给专家。）"
+URGENT_TAG = "【紧急】"
 CERTAIN = "（把握较大）"
 UNCERTAIN = "（不太确定）"
 NO_KEYWORDS = "（未识别到）"
@@ -92,7 +105,7 @@ MY_ITEM = "{no}｜{status}｜{field}\n{text}"
 
 # ---- leader -------------------------------------------------------------------
 NEW_DEMAND = (
-    "新需求 {no}\n"
+    "{urgent}新需求 {no}\n"
     "领域：{field}\n"
     "地区：{region}\n"
     "提问人：{name}\n"

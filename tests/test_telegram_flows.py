@@ -289,3 +289,41 @@ async def test_voice_note_after_submitting_reaches_the_leader(world, team):
     await api.wait_for_message(FARMER, "已补充到需求 XQ20261128-0001")
     await api.wait_idle()
     assert any(m.method == "sendVoice" and m.chat_id == LEADER for m in api.sent)
+
+
+async def test_confirm_step_shows_entities_typo_reading_and_similar_answers(world, team):
+    api = world.api
+    api.send_text(FARMER, "我家3亩水稻叶子上起了梭形的斑，中间灰白，是不是道温病，打什么药")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    assert "对象：水稻" in confirm.text and "数量：3亩" in confirm.text
+    assert "按“稻瘟病”理解" in confirm.text
+    assert "这些已解答的问题可能对您有帮助" in confirm.text
+    mark = api.mark()
+    api.press(FARMER, confirm, "看第1条答案")
+    answer = await api.wait_for_message(FARMER, "答：", after=mark)
+    assert "稻瘟" in answer.text
+
+
+async def test_urgent_demands_are_flagged_to_the_farmer_and_the_leader(world, team):
+    api = world.api
+    api.send_text(FARMER, "水稻稻瘟病暴发了，一夜之间大面积死亡，救命")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    assert "紧急" in confirm.text
+    api.press(FARMER, confirm, "提交")
+    card = await api.wait_for_message(LEADER, "新需求")
+    assert card.text.startswith("【紧急】")
+
+
+async def test_farmer_picking_another_field_is_stored_as_a_correction(world, team):
+    from storage.models import FieldCorrection
+
+    api = world.api
+    api.send_text(FARMER, "辣椒卖不出去价格太低了")
+    confirm = await api.wait_for_message(FARMER, "提交")
+    api.press(FARMER, confirm, "换个领域")
+    await api.wait_idle()
+    api.press(FARMER, api.current(confirm), "经营管理")
+    await api.wait_idle()
+    async with world.sessions() as session:
+        correction = await session.scalar(select(FieldCorrection))
+    assert correction.to_field == "management" and correction.text == "辣椒卖不出去价格太低了"

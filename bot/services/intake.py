@@ -93,6 +93,8 @@ class IntakeService:
                 confidence=understanding.confidence,
                 top_fields=[[code, round(p, 4)] for code, p in understanding.top3],
                 keywords=list(understanding.keywords),
+                entities={**understanding.entities.as_dict(), "corrections": [list(c) for c in understanding.corrections]},
+                urgent=understanding.entities.urgent,
                 region_code=place.code if place else person.region_code,
                 status=DRAFT_OPEN,
                 request_key=request_key,
@@ -169,6 +171,8 @@ class IntakeService:
                 field=draft.field,
                 confidence=draft.confidence,
                 keywords=draft.keywords,
+                entities=draft.entities,
+                urgent=draft.urgent,
                 status=status,
                 team_id=team.id if team else None,
                 request_key=request_key,
@@ -234,7 +238,8 @@ class IntakeService:
             return list(rows), total or 0
 
     def _view(self, draft: Draft) -> DraftView:
-        similar = self._knowledge.search(draft.text, k=3, field=draft.field)
+        text = self._understander.normalizer.normalize(draft.text).text  # folk names, typos fixed
+        similar = self._knowledge.search(text, k=3, field=draft.field)
         return DraftView(draft, _unsure(draft), draft.region_code is not None, tuple(similar))
 
     async def _owned_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:

@@ -27,10 +27,48 @@ def confirm_text(view: DraftView) -> str:
     return messages.CONFIRM.format(
         field=messages.field_label(draft.field),
         certainty=messages.CERTAIN if draft.confidence >= 0.7 else messages.UNCERTAIN,
+        entities=_entity_lines(draft.entities or {}),
         keywords="、".join(draft.keywords) or messages.NO_KEYWORDS,
         region=regions.full_name(draft.region_code) if draft.region_code else messages.NO_REGION,
+        notes=_notes(draft),
         text=messages.short(draft.text, 300),
-    )
+    ) + _similar_text(view)
+
+
+def _entity_lines(entities: dict) -> str:
+    lines = []
+    for key, label in messages.ENTITY_LABELS:
+        values = entities.get(key) or []
+        if key == "quantities":
+            values = [q["text"] for q in values]
+        if values:
+            lines.append(f"{label}：{'、'.join(values[:5])}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _notes(draft) -> str:
+    notes = [messages.CORRECTED.format(typed=typed, read=read)
+             for typed, read in (draft.entities or {}).get("corrections", [])]
+    if draft.urgent:
+        terms = "、".join((draft.entities or {}).get("urgency_terms", [])[:3])
+        notes.append(messages.URGENT_NOTE.format(terms=terms))
+    return "".join(note + "\n" for note in notes)
+
+
+def _similar_text(view: DraftView) -> str:
+    if not view.similar:
+        return ""
+    lines = [messages.SIMILAR_HEADER]
+    for n, hit in enumerate(view.similar, 1):
+        lines.append(messages.SIMILAR_ITEM.format(
+            n=n, question=messages.short(hit.entry.question, 60), answer=messages.short(hit.entry.answer, 70)))
+    return "\n".join(lines)
+
+
+def _similar_buttons(view: DraftView) -> list[list[InlineKeyboardButton]]:
+    buttons = [InlineKeyboardButton(messages.BTN_SIMILAR.format(n=n), callback_data=f"kb:{hit.entry.key}")
+               for n, hit in enumerate(view.similar, 1) if len(f"kb:{hit.entry.key}".encode()) <= 64]
+    return rows(buttons, 3)
 
 
 def confirm_keyboard(view: DraftView) -> InlineKeyboardMarkup:
@@ -39,6 +77,7 @@ def confirm_keyboard(view: DraftView) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(messages.BTN_SUBMIT, callback_data=_data("sub", d))],
         [InlineKeyboardButton(messages.BTN_OTHER_FIELD, callback_data=_data("fld", d)),
          InlineKeyboardButton(messages.BTN_REGION, callback_data=_data("reg", d))],
+        *_similar_buttons(view),
         [InlineKeyboardButton(messages.BTN_CANCEL, callback_data=_data("cxl", d))],
     ])
 
@@ -163,6 +202,7 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
     """Put the new demand in front of whoever handles it: the team leader, else staff."""
     demand = submission.demand
     card = messages.NEW_DEMAND.format(
+        urgent=messages.URGENT_TAG if demand.urgent else "",
         no=demand.tracking_no,
         field=messages.field_label(demand.field),
         region=messages.region_label(demand.region_code),
@@ -194,8 +234,21 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
                                  messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
 
 
+async def similar_answer(update: Update, context: JicengContext) -> None:
+    """📖 看第N条答案: the whole answer of a similar solved question, as a new message."""
+    query = update.callback_query
+    key = (query.data or "")[3:]
+    entry = context.services.knowledge.get(key)
+    if entry is None:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    await query.answer()
+    await send(context.bot, update.effective_chat.id, messages.SIMILAR_FULL.format(question=entry.question, answer=entry.answer))
+
+
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CallbackQueryHandler(draft_button, pattern=r"^dr:"))
+    application.add_handler(CallbackQueryHandler(similar_answer, pattern=r"^kb:"))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
     application.add_handler(MessageHandler(private & (filters.PHOTO | filters.VOICE), media))
