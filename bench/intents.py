@@ -1,178 +1,156 @@
-"""Benchmark the field classifier on real farmers' questions (惠农网, held-out evaluation data).
+"""Benchmark of the understanding step, beside a standard baseline measured in the same run.
 
-    python -m bench.intents [--errors N] [--confusion]
+    python -m bench.intents [--entries 100000] [--skip-search]
 
-Reads ../shared/data/huinong_questions.tsv relative to the repo root. Only rows whose category maps
-to plant_protection, crop or soil_fertilizer are scored (the labels are noisy: do not chase 100%).
-Prints one table: our Understander beside two baselines measured in the same run.
+One table:
+- accuracy and macro-F1 on the project's own held-out split (intents.training.split) and
+  accuracy on real farmers' questions (../shared/data/huinong_questions.tsv, evaluation only:
+  病害防治/虫害防治/农药使用 → plant_protection, 栽培管理/品种选择 → crop, 土壤肥料 → soil_fertilizer),
+  for our Understander and for TF-IDF over character 1–3-grams with a linear SVM trained on
+  the same training split;
+- p50/p99 latency of the understanding step (normalise, segment, classify, entities), one
+  question at a time on one core;
+- similar-question search at 100,000 entries against rapidfuzz process.extract (bench.similar);
+- start-up time and peak memory of the understander with a 100,000-entry knowledge base.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import statistics
+import os
+import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared/data/huinong_questions.tsv"
-
+ROOT = Path(__file__).resolve().parents[1]
+HUINONG = ROOT.parent / "shared/data/huinong_questions.tsv"
 LABELS = {
-    "病害防治": "plant_protection",
-    "虫害防治": "plant_protection",
-    "农药使用": "plant_protection",
-    "栽培管理": "crop",
-    "品种选择": "crop",
-    "土壤肥料": "soil_fertilizer",
+    "病害防治": "plant_protection", "虫害防治": "plant_protection", "农药使用": "plant_protection",
+    "栽培管理": "crop", "品种选择": "crop", "土壤肥料": "soil_fertilizer",
 }
-SCORED = ("plant_protection", "crop", "soil_fertilizer")
 
 
-def load(path: Path = DATA) -> list[tuple[str, str]]:
+def load_huinong(path: Path = HUINONG) -> list[tuple[str, str]]:
     if not path.is_file():
-        sys.exit(f"bench.intents: evaluation data not found at {path} (expected ../shared/data/ beside the repo)")
-    rows = []
+        sys.exit(f"bench.intents: evaluation data not found at {path}")
     with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            label = LABELS.get((row.get("category") or "").strip())
-            question = (row.get("question") or "").strip()
-            if label and question:
-                rows.append((question, label))
-    if not rows:
-        sys.exit(f"bench.intents: no scorable rows in {path}")
-    return rows
+        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [(r["question"].strip(), LABELS[r["category"].strip()]) for r in rows
+                if r.get("category", "").strip() in LABELS and r.get("question", "").strip()]
 
 
-def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...] = SCORED) -> float:
-    f1s = []
-    for lab in labels:
-        tp = sum(g == lab and p == lab for g, p in zip(gold, pred))
-        fp = sum(g != lab and p == lab for g, p in zip(gold, pred))
-        fn = sum(g == lab and p != lab for g, p in zip(gold, pred))
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return sum(f1s) / len(f1s)
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
 
 
-class Result:
-    def __init__(self, name: str, startup: float, preds: list[str], times: list[float], confs: list[float] | None):
-        self.name, self.startup, self.preds, self.times, self.confs = name, startup, preds, times, confs
+def scores(gold: list[str], predicted: list[str]) -> tuple[float, float]:
+    """Accuracy, and macro-F1 over the fields that occur in the gold labels."""
+    from sklearn.metrics import f1_score
+
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+    labels = sorted(set(gold))
+    return accuracy, float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0))
 
 
-def run(name: str, build: Callable[[], Callable[[str], tuple[str, float | None]]], rows) -> Result:
-    t0 = time.perf_counter()
-    predict = build()
-    startup = time.perf_counter() - t0
-    preds, times, confs = [], [], []
-    for question, _ in rows:
-        t = time.perf_counter()
-        field, conf = predict(question)
-        times.append(time.perf_counter() - t)
-        preds.append(field)
-        confs.append(conf)
-    return Result(name, startup, preds, times, None if confs[0] is None else confs)
+def classifier_rows(heldout, train, huinong) -> list[list[str]]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
 
-
-def build_ours():
     from intents.understand import Understander
 
-    u = Understander()
+    understander = Understander()
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+    svm = LinearSVC().fit(vectorizer.fit_transform([e.text for e in train]), [e.field for e in train])
 
-    def predict(q: str):
-        r = u.understand(q)
-        return r.field, r.confidence
+    def ours(texts):
+        return [understander.understand(t).field for t in texts]
 
-    return predict
+    def baseline(texts):
+        return list(svm.predict(vectorizer.transform(texts)))
+
+    rows = []
+    for name, predict in (("Understander (lexicon + trained model)", ours),
+                          ("baseline: TF-IDF char 1-3 + LinearSVC", baseline)):
+        held_acc, held_f1 = scores([e.field for e in heldout], predict([e.text for e in heldout]))
+        hn_acc, hn_f1 = scores([y for _, y in huinong], predict([q for q, _ in huinong]))
+        rows.append([name, f"{held_acc:.1%}", f"{held_f1:.3f}", f"{hn_acc:.1%}", f"{hn_f1:.3f}"])
+    return rows, understander
 
 
-def build_majority(rows):
-    majority = Counter(label for _, label in rows).most_common(1)[0][0]
-    return lambda: (lambda q: (majority, None))
+def latency_row(understander, texts: list[str]) -> list[str]:
+    for text in texts[:50]:
+        understander.understand(text)  # warm caches
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        understander.understand(text)
+        times.append((time.perf_counter() - started) * 1000)
+    return [f"{percentile(times, 0.5):.2f}", f"{percentile(times, 0.99):.2f}", f"{max(times):.2f}"]
 
 
-def build_naive():
-    """Global jieba tokenizer, count tokens that are lexicon terms per field (no weights, no cues)."""
-    import logging
+STARTUP_SCRIPT = """
+import resource, sys, time
+t0 = time.perf_counter()
+from intents.understand import Understander
+from intents.similar import KnowledgeIndex
+u = Understander()
+t1 = time.perf_counter()
+from bench.similar import generate_entries, load_starter
+starter, _, _ = load_starter(20261128)
+entries = starter + generate_entries(int(sys.argv[1]) - len(starter), 20261128, avoid=(e.question for e in starter))
+t2 = time.perf_counter()
+index = KnowledgeIndex(u.segmenter, entries)
+t3 = time.perf_counter()
+print(f"{t1 - t0:.2f} {t3 - t2:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+"""
 
-    import jieba
 
-    from intents.segment import load_lexicon
-    from intents.taxonomy import OTHER
+def startup_row(entries: int) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT, str(entries)], capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    understander_s, index_s, peak_mb = result.stdout.split()
+    return [understander_s, index_s, peak_mb]
 
-    jieba.default_logger.setLevel(logging.WARNING)
-    jieba.initialize()
-    lexicon = load_lexicon()
 
-    def predict(q: str):
-        counts: Counter[str] = Counter()
-        for tok in jieba.lcut(q):
-            for field in lexicon.get(tok.lower(), ()):
-                counts[field] += 1
-        if not counts:
-            return OTHER, None
-        return counts.most_common(1)[0][0], None
-
-    return predict
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.intents", description=__doc__.split("\n")[0])
-    ap.add_argument("--errors", type=int, default=0, help="also print N misclassified questions of ours")
-    ap.add_argument("--confusion", action="store_true", help="also print our confusion counts")
-    args = ap.parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m bench.intents")
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--skip-search", action="store_true")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    rows = load()
-    gold = [label for _, label in rows]
-    from intents.understand import LOW_CONFIDENCE
+    from intents.training import load_examples, split
 
-    results = [
-        run("majority class", build_majority(rows), rows),
-        run("jieba + naive lexicon count", build_naive, rows),
-        run("Understander (this issue)", build_ours, rows),
-    ]
-
-    dist = Counter(gold)
-    print(f"huinong_questions.tsv: {len(rows)} scored questions "
-          + ", ".join(f"{k} {v}" for k, v in dist.most_common()))
-    head = (f"{'system':<30} {'accuracy':>9} {'macro-F1':>9} {'ms/q mean':>10} {'ms/q p99':>9} "
-            f"{'start-up s':>11} {'conf≥' + str(LOW_CONFIDENCE):>9} {'acc|conf':>9}")
-    print(head)
-    print("-" * len(head))
-    for r in results:
-        acc = sum(g == p for g, p in zip(gold, r.preds)) / len(gold)
-        f1 = macro_f1(gold, r.preds)
-        ms = statistics.fmean(r.times) * 1000
-        p99 = sorted(r.times)[int(0.99 * (len(r.times) - 1))] * 1000
-        if r.confs is not None:
-            sure = [i for i, c in enumerate(r.confs) if c >= LOW_CONFIDENCE]
-            cov = f"{len(sure) / len(gold):.1%}"
-            acc_sure = f"{sum(gold[i] == r.preds[i] for i in sure) / len(sure):.1%}" if sure else "-"
-        else:
-            cov = acc_sure = "-"
-        print(f"{r.name:<30} {acc:>9.1%} {f1:>9.3f} {ms:>10.3f} {p99:>9.3f} {r.startup:>11.2f} {cov:>9} {acc_sure:>9}")
-
-    ours = results[-1]
-    if args.confusion:
-        conf = Counter(zip(gold, ours.preds))
-        preds = sorted({p for p in ours.preds})
-        print("\ngold \\ predicted: " + " ".join(preds))
-        for g in SCORED:
-            print(f"  {g:<18}" + " ".join(f"{conf[(g, p)]:>5}" for p in preds))
-    if args.errors:
+    train, heldout = split(load_examples())
+    huinong = load_huinong()
+    print(f"held-out split: {len(heldout)} of the project's examples (trained on {len(train)}); "
+          f"huinong: {len(huinong)} real questions")
+    rows, understander = classifier_rows(heldout, train, huinong)
+    print(table(["classifier", "held-out acc", "held-out macro-F1", "huinong acc", "huinong macro-F1"], rows))
+    print()
+    texts = [q for q, _ in huinong] + [e.text for e in heldout]
+    print(table(["understanding step (ms, one core)", "p50", "p99", "max"],
+                [[f"normalise+segment+classify+entities, {len(texts)} questions", *latency_row(understander, texts)]]))
+    print()
+    print(table(["start-up", "understander s", f"index {args.entries:,} entries s", "peak RSS MB"],
+                [["subprocess, cold imports", *startup_row(args.entries)]]))
+    if not args.skip_search:
         print()
-        shown = 0
-        for (q, g), p, c in zip(rows, ours.preds, ours.confs or [None] * len(rows)):
-            if g != p:
-                print(f"{g:>17} -> {p:<17} {c:.2f}  {q}")
-                shown += 1
-                if shown >= args.errors:
-                    break
+        from bench import similar
+
+        similar.main(["--entries", str(args.entries), "--baseline-queries", "100"])
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
