@@ -366,3 +366,16 @@ def test_understand_is_fast(u):
             u.understand(text)
     per = (time.perf_counter() - t) / (5 * len(texts))
     assert per < 0.005
+
+
+def test_the_running_bot_never_imports_scikit_learn():
+    """Training needs scikit-learn; answering farmers must not pay for importing it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from bot.app import build_application; from intents.understand import Understander; "
+        "Understander().understand('水稻稻瘟病打什么药'); print('sklearn' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "False"
