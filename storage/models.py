@@ -3,11 +3,12 @@ demands with their append-only timeline and media, farmers' drafts, and bookkeep
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     LargeBinary,
     DateTime,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -169,6 +171,109 @@ class Demand(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The service: how the team serves it, and the loop back to the farmer.
+    service_mode: Mapped[str | None] = mapped_column(String(20))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    reroutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 转派 + 退回 so far
+    accept_due_at: Mapped[datetime | None] = mapped_column()
+    answer_due_at: Mapped[datetime | None] = mapped_column()
+    first_answer_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    rating: Mapped[int | None] = mapped_column(Integer)
+    solved: Mapped[bool | None] = mapped_column()
+
+
+class DemandAssignment(Base):
+    """An expert of the team assigned to a demand by its leader, with the ranking's reason."""
+
+    __tablename__ = "demand_assignments"
+    __table_args__ = (UniqueConstraint("demand_id", "expert_id", name="uq_assignment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DemandMessage(Base):
+    """A message relayed between an expert and the farmer (text, photo or voice), and where
+    its copy landed, so a reply to the copy finds its way back."""
+
+    __tablename__ = "demand_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    direction: Mapped[str] = mapped_column(String(20))  # "to_farmer" | "to_expert"
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[str | None] = mapped_column(String(300))
+    recipient_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    relayed_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceRecord(Base):
+    """服务记录: how an expert served a demand, for the service-hours ledger (继续教育学时)."""
+
+    __tablename__ = "service_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    hours: Mapped[float] = mapped_column(Float)
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScheduledJob(Base):
+    """A reminder, escalation (督办) or follow-up (回访) due at a time; the database is its
+    record, so it survives restarts whatever drives it."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (UniqueConstraint("kind", "demand_id", "due_at", name="uq_scheduled_job"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    payload: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+
+class ServiceItem(Base):
+    """技术服务清单: a service a team offers, which farmers browse with /services."""
+
+    __tablename__ = "service_items"
+    __table_args__ = (UniqueConstraint("team_id", "title", name="uq_service_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("service_teams.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ChatState(Base):
+    """What the bot is waiting for from a person (a reason, an answer, a service record), so
+    a half-finished step carries on after a restart."""
+
+    __tablename__ = "chat_states"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class DemandEvent(Base):
@@ -283,5 +388,6 @@ class Setting(Base):
 __all__ = [
     "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
-    "KnowledgeEntry", "Setting", "utcnow",
+    "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
+    "ServiceItem", "ChatState", "utcnow",
 ]
