@@ -1,5 +1,13 @@
 """The demand lifecycle: statuses, the allowed moves between them, and the one function
-that performs a move (conditional UPDATE + timeline entry in the caller's transaction)."""
+that performs a move (conditional UPDATE + timeline entry in the caller's transaction).
+
+    submitted ─► waiting ──接单──► accepted ──派专家──► in_service ──答复──► answered
+                   │  ▲  转派        │ 转派/退回          │                   │
+                   ▼  │             ▼                    └──────办结──────────┴─► closed
+                  triage ◄──退回────┘                                              │
+                                                        reopened ◄──未解决/回访没解决─┘
+    waiting/triage ──farmer cancels──► cancelled
+"""
 
 from __future__ import annotations
 
@@ -11,25 +19,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import Conflict
 from storage.models import Demand, DemandEvent
 
-SUBMITTED = "submitted"  # only ever a timeline's first from-state
-WAITING = "waiting"      # routed to a team, waiting for its leader to accept
-TRIAGE = "triage"        # no team fits: staff decide where it goes
-ACCEPTED = "accepted"    # the team's leader took it on
-CANCELLED = "cancelled"  # withdrawn by the farmer before anyone accepted it
+SUBMITTED = "submitted"    # only ever a timeline's first from-state
+WAITING = "waiting"        # routed to a team, waiting for its leader to accept
+TRIAGE = "triage"          # no team fits, or returned: staff decide where it goes
+ACCEPTED = "accepted"      # the team's leader took it on
+IN_SERVICE = "in_service"  # experts assigned and serving
+ANSWERED = "answered"      # an expert's answer reached the farmer
+CLOSED = "closed"          # the service is finished (service record written)
+REOPENED = "reopened"      # the farmer says it is not solved: back to the same team
+CANCELLED = "cancelled"    # withdrawn by the farmer before anyone accepted it
 
 STATUS_NAMES = {
     WAITING: "等待服务团接单",
     TRIAGE: "等待工作人员分派",
-    ACCEPTED: "已接单",
+    ACCEPTED: "已接单，待派专家",
+    IN_SERVICE: "专家服务中",
+    ANSWERED: "专家已答复",
+    CLOSED: "已办结",
+    REOPENED: "重新办理中",
     CANCELLED: "已取消",
 }
 
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
-    WAITING: frozenset({ACCEPTED, TRIAGE, CANCELLED}),
+    WAITING: frozenset({ACCEPTED, TRIAGE, WAITING, CANCELLED}),
     TRIAGE: frozenset({WAITING, CANCELLED}),
-    ACCEPTED: frozenset(),
+    ACCEPTED: frozenset({IN_SERVICE, WAITING, TRIAGE}),
+    IN_SERVICE: frozenset({IN_SERVICE, ANSWERED, CLOSED}),
+    ANSWERED: frozenset({ANSWERED, IN_SERVICE, CLOSED}),
+    CLOSED: frozenset({REOPENED}),
+    REOPENED: frozenset({IN_SERVICE, ANSWERED, CLOSED}),
     CANCELLED: frozenset(),
 }
+
+OPEN = frozenset({WAITING, TRIAGE, ACCEPTED, IN_SERVICE, ANSWERED, REOPENED})
+SERVING = frozenset({IN_SERVICE, ANSWERED, REOPENED})  # experts are at work
 
 
 def status_name(status: str) -> str:
@@ -56,7 +79,7 @@ async def move(
 ) -> None:
     """Move a demand from one status to another, or raise `conflict` if someone else
     moved it first. Exactly one of several concurrent callers wins: the UPDATE is
-    conditional on the old status and its row count is checked."""
+    conditional on the old status (and updated_at for self-moves) and its row count is checked."""
     if not can_move(from_status, to_status):
         raise conflict()
     values = {"status": to_status, "updated_at": at, **changes}
