@@ -72,7 +72,6 @@ async def move(
     actor_id: int | None,
     at: datetime,
     note: str = "",
-    team_id: int | None = None,
     conflict: type[Conflict] = Conflict,
     request_key: str | None = None,
     **changes,
@@ -83,8 +82,6 @@ async def move(
     if not can_move(from_status, to_status):
         raise conflict()
     values = {"status": to_status, "updated_at": at, **changes}
-    if team_id is not None:
-        values["team_id"] = team_id
     result = await session.execute(
         update(Demand)
         .where(Demand.id == demand_id, Demand.status == from_status)
