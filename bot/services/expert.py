@@ -1,0 +1,189 @@
+"""The expert's side and the conversation with the farmer: answers and questions relayed
+both ways (text, photo, voice), and closing the service with a service record (服务记录).
+Neither side sees the other's phone number: only the bot's relayed copies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, NotAllowed, NotFound
+from bot.services import lifecycle
+from bot.services.dispatch import MODES
+from bot.services.hooks import LoopHooks
+from bot.services.people import find_person
+from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
+
+TO_FARMER, TO_EXPERT = "to_farmer", "to_expert"
+MAX_HOURS = 240
+
+
+class NotAssigned(NotAllowed):
+    user_message = "您没有被派到这条需求，不能代为答复。"
+
+
+@dataclass(frozen=True)
+class Relay:
+    message_id: int                 # our DemandMessage id, to record where the copy landed
+    demand: Demand
+    recipients: list[int]           # chat ids that should get the copy
+    sender_name: str
+    first_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Closing:
+    demand: Demand
+    record: ServiceRecord
+    farmer_telegram_id: int | None
+    expert_name: str
+
+
+class ExpertService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
+                 hooks: LoopHooks | None = None) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._hooks = hooks or LoopHooks()
+
+    async def my_demands(self, telegram_id: int) -> list[Demand]:
+        """Demands this expert serves that are still open."""
+        async with self._sessions() as session:
+            expert = await _expert_of(session, telegram_id)
+            if expert is None:
+                return []
+            rows = await session.scalars(
+                select(Demand).join(DemandAssignment, DemandAssignment.demand_id == Demand.id)
+                .where(DemandAssignment.expert_id == expert.id, Demand.status.in_(lifecycle.SERVING))
+                .order_by(Demand.id)
+            )
+            return list(rows)
+
+    async def to_farmer(self, demand_id: int, telegram_id: int, kind: str, text: str = "",
+                        file_id: str | None = None, request_key: str | None = None) -> Relay:
+        """An expert's answer or question goes to the farmer; the first answer moves the
+        demand to 专家已答复 and stops the first-answer deadline."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            if request_key and (seen := await _message_by_key(session, request_key)):
+                return await _relay_of(session, seen)
+            demand, expert, person = await _assigned(session, demand_id, telegram_id)
+            if demand.status not in lifecycle.SERVING:
+                raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能再答复。")
+            message = DemandMessage(demand_id=demand.id, sender_id=person.id, direction=TO_FARMER, kind=kind,
+                                    text=text, file_id=file_id, request_key=request_key, created_at=now)
+            session.add(message)
+            first = demand.first_answer_at is None
+            if demand.status != lifecycle.ANSWERED:
+                await lifecycle.move(session, demand.id, demand.status, lifecycle.ANSWERED, actor_id=person.id,
+                                     at=now, note=f"{expert.name}答复", request_key=request_key,
+                                     first_answer_at=demand.first_answer_at or now)
+                await session.refresh(demand)
+                await self._hooks.answered(session, demand)
+            await session.flush()
+            return await _relay_of(session, message, first_answer=first)
+
+    async def to_expert(self, telegram_id: int, kind: str, text: str = "", file_id: str | None = None, *,
+                        reply_to_message_id: int | None = None, request_key: str | None = None) -> Relay | None:
+        """A farmer's message for the experts: a reply to a relayed copy, or any message
+        while exactly one of their demands is in service. None when it belongs to no conversation."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            if request_key and (seen := await _message_by_key(session, request_key)):
+                return await _relay_of(session, seen)
+            farmer = await find_person(session, telegram_id)
+            if farmer is None:
+                return None
+            demand = None
+            if reply_to_message_id is not None:
+                copy = await session.scalar(select(DemandMessage).where(
+                    DemandMessage.recipient_chat_id == telegram_id, DemandMessage.relayed_message_id == reply_to_message_id))
+                demand = await session.get(Demand, copy.demand_id) if copy else None
+            if demand is None:
+                serving = (await session.scalars(select(Demand).where(
+                    Demand.submitter_id == farmer.id, Demand.status.in_(lifecycle.SERVING),
+                    Demand.first_answer_at.is_not(None)))).all()
+                demand = serving[0] if len(serving) == 1 else None
+            if demand is None or demand.submitter_id != farmer.id or demand.status not in lifecycle.SERVING:
+                return None
+            message = DemandMessage(demand_id=demand.id, sender_id=farmer.id, direction=TO_EXPERT, kind=kind,
+                                    text=text, file_id=file_id, request_key=request_key, created_at=now)
+            session.add(message)
+            await session.flush()
+            return await _relay_of(session, message)
+
+    async def delivered(self, message_id: int, chat_id: int, relayed_message_id: int) -> None:
+        """Remember where a relayed copy landed, so a reply to it finds its way back."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(DemandMessage).where(DemandMessage.id == message_id).values(
+                recipient_chat_id=chat_id, relayed_message_id=relayed_message_id))
+
+    async def close(self, demand_id: int, telegram_id: int, mode: str, hours: float, summary: str,
+                    visit_date: date | None = None, request_key: str | None = None) -> Closing:
+        """办结: the expert's service record closes the demand; the farmer is asked for feedback."""
+        if mode not in MODES:
+            raise NotFound("没有这种服务方式。")
+        if not 0 < hours <= MAX_HOURS:
+            raise Conflict(f"服务时长要在 0 到 {MAX_HOURS} 小时之间。")
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            demand, expert, person = await _assigned(session, demand_id, telegram_id)
+            if demand.status not in lifecycle.SERVING:
+                raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能办结。")
+            record = ServiceRecord(demand_id=demand.id, expert_id=expert.id, mode=mode, hours=hours,
+                                   visit_date=visit_date, summary=summary, request_key=request_key, created_at=now)
+            session.add(record)
+            await lifecycle.move(session, demand.id, demand.status, lifecycle.CLOSED, actor_id=person.id, at=now,
+                                 note=f"{expert.name}办结：{summary}", request_key=request_key, closed_at=now)
+            await session.refresh(demand)
+            await self._hooks.closed(session, demand)
+            farmer = await session.get(Person, demand.submitter_id)
+            return Closing(demand, record, farmer.telegram_id if farmer else None, expert.name)
+
+
+async def _expert_of(session: AsyncSession, telegram_id: int) -> Expert | None:
+    person = await find_person(session, telegram_id)
+    if person is None:
+        return None
+    return await session.scalar(select(Expert).where(Expert.person_id == person.id))
+
+
+async def _assigned(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Expert, Person]:
+    demand = await session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFound("没有找到这条需求。")
+    person = await find_person(session, telegram_id)
+    expert = await _expert_of(session, telegram_id)
+    if person is None or expert is None or await session.scalar(select(DemandAssignment.id).where(
+            DemandAssignment.demand_id == demand.id, DemandAssignment.expert_id == expert.id)) is None:
+        raise NotAssigned()
+    return demand, expert, person
+
+
+async def _message_by_key(session: AsyncSession, request_key: str) -> DemandMessage | None:
+    return await session.scalar(select(DemandMessage).where(DemandMessage.request_key == request_key))
+
+
+async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer: bool = False) -> Relay:
+    demand = await session.get(Demand, message.demand_id)
+    sender = await session.get(Person, message.sender_id)
+    if message.direction == TO_FARMER:
+        farmer = await session.get(Person, demand.submitter_id)
+        recipients = [farmer.telegram_id] if farmer and farmer.telegram_id else []
+        expert = await session.scalar(select(Expert).where(Expert.person_id == sender.id))
+        name = expert.name if expert else sender.display_name
+    else:
+        experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+                                         .where(DemandAssignment.demand_id == demand.id))).all()
+        recipients = []
+        for expert in experts:
+            person = await session.get(Person, expert.person_id) if expert.person_id else None
+            chat = person.telegram_id if person else expert.telegram_id
+            if chat is not None:
+                recipients.append(chat)
+        name = sender.display_name or "农户"
+    return Relay(message.id, demand, recipients, name, first_answer)

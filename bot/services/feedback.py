@@ -1,0 +1,113 @@
+"""The farmer closes the loop: 已解决 / 未解决 and a 1–5 star rating after the service is
+closed, the answer to the 回访 a week later, and cancelling a demand nobody has accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, NotFound
+from bot.services import lifecycle
+from bot.services.hooks import LoopHooks
+from bot.services.people import find_person
+from storage.models import Demand, DemandAssignment, Expert, Person, ServiceTeam
+
+
+@dataclass(frozen=True)
+class Reopened:
+    demand: Demand
+    notify: list[int]  # the team's leader and the assigned experts
+
+
+class FeedbackService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
+                 hooks: LoopHooks | None = None) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._hooks = hooks or LoopHooks()
+
+    async def solved(self, demand_id: int, telegram_id: int, solved: bool, *, follow_up: bool = False,
+                     request_key: str | None = None) -> Reopened | None:
+        """已解决 keeps the demand closed; 未解决 (or 没有 at the 回访) reopens it to the same team."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            demand, farmer = await _own_demand(session, demand_id, telegram_id)
+            if solved:
+                demand.solved = True
+                return None
+            if demand.status == lifecycle.REOPENED:
+                return None  # a second tap
+            if demand.status != lifecycle.CLOSED:
+                raise Conflict("这条需求还在办理中，专家会继续跟进；有新情况可以直接回复专家的消息。")
+            note = "回访：问题没有解决" if follow_up else "农户：问题没有解决"
+            await lifecycle.move(session, demand.id, lifecycle.CLOSED, lifecycle.REOPENED, actor_id=farmer.id,
+                                 at=now, note=note, request_key=request_key, solved=False, closed_at=None,
+                                 first_answer_at=None)
+            await session.refresh(demand)
+            await self._hooks.accepted(session, demand)  # a new first-answer deadline
+            return Reopened(demand, await _team_people(session, demand))
+
+    async def rate(self, demand_id: int, telegram_id: int, stars: int) -> Demand:
+        if not 1 <= stars <= 5:
+            raise NotFound("评分只能是 1 到 5 星。")
+        async with self._sessions.begin() as session:
+            demand, _ = await _own_demand(session, demand_id, telegram_id)
+            if demand.status not in (lifecycle.CLOSED, lifecycle.REOPENED):
+                raise Conflict("需求办结后才能评分。")
+            demand.rating = stars
+            return demand
+
+    async def cancel(self, demand_id: int, telegram_id: int, request_key: str | None = None) -> Demand:
+        """The farmer withdraws a demand nobody has accepted yet."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            demand, farmer = await _own_demand(session, demand_id, telegram_id)
+            if demand.status == lifecycle.CANCELLED:
+                return demand
+            if demand.status not in (lifecycle.WAITING, lifecycle.TRIAGE):
+                raise Conflict("这条需求已经有人接单了，不能撤回；如不再需要，可以直接告诉专家。")
+            await lifecycle.move(session, demand.id, demand.status, lifecycle.CANCELLED, actor_id=farmer.id,
+                                 at=now, note="农户撤回", request_key=request_key)
+            await session.refresh(demand)
+            await self._hooks.left_team(session, demand)
+            return demand
+
+    async def cancellable(self, telegram_id: int) -> list[Demand]:
+        async with self._sessions() as session:
+            farmer = await find_person(session, telegram_id)
+            if farmer is None:
+                return []
+            rows = await session.scalars(select(Demand).where(
+                Demand.submitter_id == farmer.id, Demand.status.in_((lifecycle.WAITING, lifecycle.TRIAGE))
+            ).order_by(Demand.id))
+            return list(rows)
+
+
+async def _own_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person]:
+    demand = await session.get(Demand, demand_id)
+    farmer = await find_person(session, telegram_id)
+    if demand is None or farmer is None or demand.submitter_id != farmer.id:
+        raise NotFound("没有找到您的这条需求。")
+    return demand, farmer
+
+
+async def _team_people(session: AsyncSession, demand: Demand) -> list[int]:
+    chats: list[int] = []
+    team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
+    if team is not None:
+        leader = await session.get(Person, team.leader_id) if team.leader_id else None
+        chat = leader.telegram_id if leader else team.leader_telegram_id
+        if chat:
+            chats.append(chat)
+    experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+                                     .where(DemandAssignment.demand_id == demand.id))).all()
+    for expert in experts:
+        person = await session.get(Person, expert.person_id) if expert.person_id else None
+        chat = person.telegram_id if person else expert.telegram_id
+        if chat and chat not in chats:
+            chats.append(chat)
+    return chats
