@@ -13,11 +13,17 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.services.dispatch import DispatchService
+from bot.services.expert import ExpertService
+from bot.services.feedback import FeedbackService
+from bot.services.hooks import LoopHooks
 from bot.services.intake import IntakeService
 from bot.services.knowledge import starter_entries
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding
 from bot.services.leader import LeaderService
 from bot.services.people import PeopleService
+from bot.services.states import ChatStates
+from bot.services.triage import TriageService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
@@ -44,12 +50,19 @@ class Services:
     people: PeopleService
     intake: IntakeService
     leader: LeaderService
+    dispatch: DispatchService
+    experts: ExpertService
+    feedback: FeedbackService
+    triage: TriageService
+    states: ChatStates
+    deadlines: object | None = None  # the deadline service, once wired in
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         knowledge = KnowledgeIndex(understander.segmenter, starter_entries())
+        hooks = LoopHooks()
         return cls(
             engine=engine,
             sessions=sessions,
@@ -59,8 +72,13 @@ class Services:
             knowledge=knowledge,
             live=LiveUnderstanding(sessions, understander, knowledge),
             people=PeopleService(sessions),
-            intake=IntakeService(sessions, understander, knowledge, clock),
-            leader=LeaderService(sessions, clock),
+            intake=IntakeService(sessions, understander, knowledge, clock, hooks),
+            leader=LeaderService(sessions, clock, hooks),
+            dispatch=DispatchService(sessions, clock, hooks),
+            experts=ExpertService(sessions, clock, hooks),
+            feedback=FeedbackService(sessions, clock, hooks),
+            triage=TriageService(sessions, clock, hooks),
+            states=ChatStates(sessions),
         )
 
 

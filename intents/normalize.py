@@ -235,7 +235,6 @@ class Normalizer:
     def clean(self, text: str) -> str:
         """Width, invisible characters, traditional characters, emoji, punctuation, whitespace."""
         text = unicodedata.normalize("NFKC", text)
-        text = self._t2s.convert(text)
         text = _EMOJI.sub(" ", text)
         out = []
         for ch in text:
@@ -247,6 +246,7 @@ class Normalizer:
             else:
                 out.append(ch)
         text = unicodedata.normalize("NFKC", "".join(out))  # a removed joiner may leave a composable pair
+        text = self._t2s.convert(text)  # last, on the final characters, so a second pass changes nothing
         text = _SAME_PUNCT.sub(r"\1", text)
         text = _MIXED_END.sub(r"\1", text)
         text = _SAME_PUNCT.sub(r"\1", text)

@@ -45,12 +45,39 @@ class Assigned:
     submitter_telegram_id: int | None = None
 
 
+@dataclass(frozen=True)
+class DemandBrief:
+    """A demand with the names people see beside it."""
+
+    demand: Demand
+    team_name: str
+    farmer_name: str
+    farmer_telegram_id: int | None
+
+
+async def brief(sessions: async_sessionmaker[AsyncSession], demand_id: int) -> DemandBrief | None:
+    async with sessions() as session:
+        demand = await session.get(Demand, demand_id)
+        if demand is None:
+            return None
+        team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
+        farmer = await session.get(Person, demand.submitter_id)
+        return DemandBrief(demand, team.name if team else "", (farmer.display_name if farmer else "") or "农户",
+                           farmer.telegram_id if farmer else None)
+
+
 class DispatchService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
                  hooks: LoopHooks | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
         self._hooks = hooks or LoopHooks()
+
+    async def check_leader(self, demand_id: int, telegram_id: int) -> Demand:
+        """The demand, if this person leads its team (else NotTeamLeader)."""
+        async with self._sessions() as session:
+            demand, _, _ = await _led_demand(session, demand_id, telegram_id)
+            return demand
 
     async def other_teams(self, demand_id: int, telegram_id: int) -> list[ServiceTeam]:
         async with self._sessions() as session:

@@ -33,6 +33,7 @@ class Relay:
     recipients: list[int]           # chat ids that should get the copy
     sender_name: str
     first_answer: bool = False
+    direction: str = TO_FARMER
 
 
 @dataclass(frozen=True)
@@ -186,4 +187,4 @@ async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer:
             if chat is not None:
                 recipients.append(chat)
         name = sender.display_name or "农户"
-    return Relay(message.id, demand, recipients, name, first_answer)
+    return Relay(message.id, demand, recipients, name, first_answer, message.direction)

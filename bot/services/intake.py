@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
+from bot.services.hooks import LoopHooks
 from bot.services.learning import record_draft_correction
 from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, staff_telegram_ids
 from bot.services.routing import choose_team
@@ -67,11 +68,13 @@ class IntakeService:
         understander: Understander,
         knowledge: KnowledgeIndex,
         clock: Callable[[], datetime],
+        hooks: LoopHooks | None = None,
     ) -> None:
         self._sessions = sessions
         self._understander = understander
         self._knowledge = knowledge
         self._clock = clock
+        self._hooks = hooks or LoopHooks()
 
     async def new_question(
         self, telegram_id: int, display_name: str, text: str, request_key: str | None = None
@@ -191,6 +194,8 @@ class IntakeService:
             await session.execute(
                 update(DemandMedia).where(DemandMedia.draft_id == draft.id).values(demand_id=demand.id)
             )
+            if team is not None:
+                await self._hooks.routed(session, demand)
             return await _submission(session, demand)
 
     async def attach_media(
@@ -226,6 +231,17 @@ class IntakeService:
             media.demand_id = demand.id
             session.add(media)
             return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
+
+    async def has_open_draft(self, telegram_id: int) -> bool:
+        """Is this person in the middle of composing a question (a draft not yet submitted)?"""
+        now = self._clock()
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Draft.id).join(Person, Person.id == Draft.person_id)
+                .where(Person.telegram_id == telegram_id, Draft.status == DRAFT_OPEN,
+                       Draft.created_at >= now - DRAFT_OPEN_WINDOW).limit(1)
+            )
+        return found is not None
 
     async def my_demands(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
         async with self._sessions() as session:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import AlreadyAccepted, NotAllowed, NotFound, NotTeamLeader
 from bot.services import lifecycle
+from bot.services.hooks import LoopHooks
 from bot.services.people import find_person
 from storage.models import Demand, DemandEvent, Person, ServiceTeam
 
@@ -24,9 +25,11 @@ class Acceptance:
 
 
 class LeaderService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
+                 hooks: LoopHooks | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._hooks = hooks or LoopHooks()
 
     async def accept(self, demand_id: int, telegram_id: int, request_key: str | None = None) -> Acceptance:
         """接单. Exactly one of any number of concurrent presses wins; the rest are told
@@ -56,6 +59,7 @@ class LeaderService:
                 await session.refresh(demand)
                 raise await _already(session, demand) from None
             await session.refresh(demand)
+            await self._hooks.accepted(session, demand)
             submitter = await session.get(Person, demand.submitter_id)
         return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
 

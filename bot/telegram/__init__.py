@@ -6,9 +6,9 @@ from telegram.ext import Application
 
 
 def register_all(application: Application) -> None:
-    from bot.telegram import farmer, guards, intake, join, leader, start
+    from bot.telegram import conversation, dispatch, expert, farmer, feedback, guards, intake, join, leader, staff, start
 
     guards.register_before(application)
-    for feature in (start, join, leader, farmer, intake):
+    for feature in (start, join, leader, dispatch, expert, feedback, staff, farmer, intake, conversation):
         feature.register(application)
     guards.register_fallbacks(application)

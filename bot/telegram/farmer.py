@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import messages
-from bot.services.lifecycle import status_name
+from bot.services.lifecycle import TRIAGE, WAITING, status_name
 from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, pager, send, tell
 from bot.telegram.context import JicengContext
 
@@ -20,7 +20,11 @@ async def _my_page(context: JicengContext, telegram_id: int, offset: int) -> tup
         lines.append(messages.MY_ITEM.format(
             no=d.tracking_no, status=status_name(d.status), field=messages.field_label(d.field),
             text=messages.short(d.text)))
-    return "\n\n".join(lines), pager("pg:my", offset, total)
+    withdraw = [[InlineKeyboardButton(messages.BTN_WITHDRAW.format(no=d.tracking_no), callback_data=f"cx:{d.id}")]
+                for d in demands if d.status in (WAITING, TRIAGE)]
+    paging = pager("pg:my", offset, total)
+    keyboard = withdraw + (list(paging.inline_keyboard) if paging else [])
+    return "\n\n".join(lines), InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 @guarded

@@ -13,7 +13,7 @@ from bot.telegram.common import (
 )
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
-from bot.telegram.leader import accept_keyboard
+from bot.telegram.leader import accept_keyboard, demand_card
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions, taxonomy
 
@@ -201,15 +201,7 @@ def _submitted_text(submission: Submission) -> str:
 async def _dispatch(context: JicengContext, submission: Submission) -> None:
     """Put the new demand in front of whoever handles it: the team leader, else staff."""
     demand = submission.demand
-    card = messages.NEW_DEMAND.format(
-        urgent=messages.URGENT_TAG if demand.urgent else "",
-        no=demand.tracking_no,
-        field=messages.field_label(demand.field),
-        region=messages.region_label(demand.region_code),
-        name=submission.submitter.display_name or "农户",
-        time=messages.china_time(demand.created_at),
-        text=demand.text,
-    )
+    card = demand_card(demand, submission.submitter.display_name)
     recipients: list[int] = []
     if submission.team is not None and submission.leader_telegram_id is not None:
         await notify(context.bot, submission.leader_telegram_id, card, accept_keyboard(demand.id))
@@ -247,8 +239,7 @@ async def similar_answer(update: Update, context: JicengContext) -> None:
 
 
 def register(application: Application) -> None:
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    # Messages reach `question` and `media` through bot.telegram.conversation, which first
+    # checks whether they answer something the bot is waiting for.
     application.add_handler(CallbackQueryHandler(draft_button, pattern=r"^dr:"))
     application.add_handler(CallbackQueryHandler(similar_answer, pattern=r"^kb:"))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
-    application.add_handler(MessageHandler(private & (filters.PHOTO | filters.VOICE), media))

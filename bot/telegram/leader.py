@@ -8,7 +8,21 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, pager, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.dispatch import leader_keyboard
 from bot.telegram.durable import request_key
+
+
+def demand_card(demand, farmer_name: str) -> str:
+    """What a leader sees of a new demand: never the farmer's phone number."""
+    return messages.NEW_DEMAND.format(
+        urgent=messages.URGENT_TAG if demand.urgent else "",
+        no=demand.tracking_no,
+        field=messages.field_label(demand.field),
+        region=messages.region_label(demand.region_code),
+        name=farmer_name or "农户",
+        time=messages.china_time(demand.created_at),
+        text=demand.text,
+    )
 
 
 def accept_keyboard(demand_id: int) -> InlineKeyboardMarkup:
@@ -29,7 +43,7 @@ async def accept_button(update: Update, context: JicengContext) -> None:
     leader_name = accepted.leader.display_name or "团长"
     if query.message is not None and query.message.text:
         stamp = messages.ACCEPTED_LINE.format(name=leader_name, time=messages.china_time(demand.accepted_at))
-        await edit(query.message, query.message.text + stamp)
+        await edit(query.message, query.message.text + stamp + "\n" + messages.LEADER_NEXT, leader_keyboard(demand.id))
     await notify(context.bot, accepted.submitter_telegram_id, messages.DEMAND_ACCEPTED_FARMER.format(
         no=demand.tracking_no, team=accepted.team.name, name=leader_name))
 

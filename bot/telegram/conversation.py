@@ -1,0 +1,86 @@
+"""Where a private text, photo or voice note goes: to what the bot is waiting for (a reason,
+an answer, a service record), to the experts of an open conversation, or — by default — to
+intake as a new question. An expert with open work who writes without pressing a button is
+asked which role the message is in."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot import messages
+from bot.services import states
+from bot.telegram import dispatch, expert, intake
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, send, tell
+from bot.telegram.context import JicengContext
+from bot.telegram.durable import request_key
+
+ROLE_CHOICE = "role_choice"
+MAX_REASON = 500
+
+
+@guarded
+async def on_message(update: Update, context: JicengContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    services = context.services
+    waiting = await services.states.get(user.id)
+    kind, text, file_id = expert.content_of(message)
+    if waiting is not None:
+        if waiting.state in (states.TRANSFER_REASON, states.RETURN_REASON) and kind == "text" and text:
+            await dispatch.reason_given(update, context, waiting, text[:MAX_REASON])
+            return
+        if waiting.state == states.ANSWER:
+            await expert.answer_given(update, context, waiting)
+            return
+        if waiting.state == states.SERVICE_RECORD and kind == "text":
+            await expert.record_given(update, context, waiting, text)
+            return
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    if reply_to is not None or not await services.intake.has_open_draft(user.id):
+        relay = await services.experts.to_expert(user.id, kind, text, file_id, reply_to_message_id=reply_to,
+                                                 request_key=request_key(update))
+        if relay is not None:
+            await expert.deliver(context, relay, kind, text, file_id)
+            await send(context.bot, user.id, messages.RELAYED_TO_EXPERT)
+            return
+    serving = await services.experts.my_demands(user.id)
+    if serving and kind == "text":
+        await services.states.set(user.id, ROLE_CHOICE, {"text": text})
+        buttons = [[Button(messages.BTN_AS_QUESTION, callback_data="rc:q:-")]]
+        buttons += [[Button(messages.BTN_AS_REPLY.format(no=d.tracking_no), callback_data=f"rc:d:{d.id}")]
+                    for d in serving[:3]]
+        await send(context.bot, user.id, messages.WHICH_ROLE, InlineKeyboardMarkup(buttons))
+        return
+    if kind == "text":
+        await intake.question(update, context)
+    else:
+        await intake.media(update, context)
+
+
+@guarded
+async def role_chosen(update: Update, context: JicengContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    parts = callback_parts(update, 3)
+    waiting = await context.services.states.get(user.id)
+    if parts is None or waiting is None or waiting.state != ROLE_CHOICE:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    text = waiting.data.get("text", "")
+    await context.services.states.clear(user.id)
+    await query.answer()
+    if parts[1] == "q":
+        view = await context.services.intake.new_question(user.id, user.full_name, text, request_key(update))
+        await edit(query.message, intake.confirm_text(view) if not view.needs_field else text)
+        await intake.show_draft(update, context, view, replace=True)
+    elif (demand_id := int_or_none(parts[2])) is not None:
+        relay = await context.services.experts.to_farmer(demand_id, user.id, "text", text, None, request_key(update))
+        await expert.deliver(context, relay, "text", text, None)
+        await edit(query.message, messages.RELAYED)
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.VOICE),
+                                           on_message))
+    application.add_handler(CallbackQueryHandler(role_chosen, pattern=r"^rc:"))

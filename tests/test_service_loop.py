@@ -1,0 +1,161 @@
+"""The whole loop in chat: farmer → leader (接单, mode, experts) → expert (answer) → farmer
+(reply) → expert (办结 with a service record) → farmer (未解决 reopens; 已解决 and stars);
+transfer, return, triage and cancel paths; the timeline tells the story."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.services import lifecycle
+from bot.services.people import EXPERT as EXPERT_ROLE
+from bot.services.people import ensure_person, grant_role
+from storage.models import Demand, DemandEvent, Expert, ServiceRecord
+from tests.factories import make_staff, make_team
+from tests.telegram_world import running_bot
+
+FARMER, LEADER, EXPERT, OTHER_LEADER, STAFF = 1001, 2001, 3001, 2002, 4001
+QUESTION = "浏阳的水稻叶子上好多褐色病斑，是不是稻瘟病，打什么药"
+
+
+@pytest.fixture
+async def world(db_url, understander, clock):
+    async with running_bot(db_url, understander, clock) as world:
+        team = await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"], ["430000"],
+                               leader_telegram_id=LEADER, leader_name="李团长")
+        await make_team(world.sessions, "畜牧服务团", ["livestock"], leader_telegram_id=OTHER_LEADER, leader_name="王团长")
+        await make_staff(world.sessions, STAFF)
+        async with world.sessions.begin() as session:
+            session.add(Expert(name="张专家", title="研究员", fields=["plant_protection"], specialties="稻瘟病防治、水稻栽培",
+                               regions=["430100"], team_id=team.id, telegram_id=EXPERT))
+        async with world.sessions.begin() as session:  # the expert has joined (as an invite would do)
+            expert = await session.scalar(select(Expert).where(Expert.telegram_id == EXPERT))
+            person = await ensure_person(session, EXPERT, "张专家")
+            grant_role(person, EXPERT_ROLE)
+            expert.person_id = person.id
+        yield world
+
+
+async def submit(api, text=QUESTION):
+    mark = api.mark()
+    api.send_text(FARMER, text, first_name="张大哥")
+    confirm = await api.wait_for_message(FARMER, "提交", after=mark)
+    api.press(FARMER, confirm, "提交")
+    return await api.wait_for_message(LEADER, "新需求", after=mark)
+
+
+async def timeline(world) -> list[tuple[str, str]]:
+    async with world.sessions() as session:
+        events = (await session.scalars(select(DemandEvent).order_by(DemandEvent.id))).all()
+    return [(e.to_status, e.note) for e in events]
+
+
+async def test_the_whole_loop(world):
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_for_message(FARMER, "接单")
+    await api.wait_idle()
+    card = api.current(card)
+    api.press(LEADER, card, "选择服务方式")
+    ask_mode = await api.wait_for_message(LEADER, "哪种方式")
+    api.press(LEADER, ask_mode, "线上服务")
+    await api.wait_idle()
+    api.press(LEADER, card, "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    assert "张专家" in ranked.text and "领域对口" in ranked.text and "擅长稻瘟病" in ranked.text
+    api.press(LEADER, ranked, "张专家")
+    brief = await api.wait_for_message(EXPERT, "派给您的需求")
+    assert "线上服务" in brief.text and "张大哥" in brief.text
+    await api.wait_for_message(FARMER, "已安排专家 张专家")
+
+    api.press(EXPERT, brief, "回复农户")
+    await api.wait_for_message(EXPERT, "请发给农户的内容")
+    api.send_text(EXPERT, "是稻瘟病，用三环唑按说明兑水喷雾，一周后再喷一次。")
+    answer = await api.wait_for_message(FARMER, "三环唑")
+    assert "专家 张专家 答复" in answer.text
+    mark = api.mark()
+    api.send_text(FARMER, "好的，要打几次？", reply_to=answer.message)
+    relayed = await api.wait_for_message(EXPERT, "要打几次", after=mark)
+    assert "张大哥" in relayed.text and "138" not in relayed.text
+
+    api.press(EXPERT, brief, "办结")
+    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
+    api.press(EXPERT, close_mode, "线上服务")
+    await api.wait_for_message(EXPERT, "服务记录")
+    api.send_text(EXPERT, "1.5 电话指导用药")
+    ask = await api.wait_for_message(FARMER, "问题解决了吗")
+    api.press(FARMER, ask, "未解决")
+    await api.wait_for_message(LEADER, "没有解决")
+    await api.wait_idle()
+    api.press(FARMER, api.current(ask), "5星")
+    await api.wait_idle()
+    async with world.sessions() as session:
+        demand = await session.scalar(select(Demand))
+        record = await session.scalar(select(ServiceRecord))
+    assert demand.status == lifecycle.REOPENED and demand.rating == 5
+    assert record.hours == 1.5 and record.mode == "online" and record.summary == "电话指导用药"
+    story = [status for status, _ in await timeline(world)]
+    assert story == [lifecycle.WAITING, lifecycle.ACCEPTED, lifecycle.IN_SERVICE, lifecycle.ANSWERED,
+                     lifecycle.CLOSED, lifecycle.REOPENED]
+
+
+
+
+async def test_leader_transfers_and_returns_with_reasons(world):
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "转派")
+    choose = await api.wait_for_message(LEADER, "转派给哪个服务团")
+    api.press(LEADER, choose, "畜牧服务团")
+    await api.wait_for_message(LEADER, "原因")
+    api.send_text(LEADER, "其实是养殖问题")
+    moved = await api.wait_for_message(OTHER_LEADER, "转派来的需求")
+    assert "其实是养殖问题" in moved.text
+    await api.wait_for_message(FARMER, "转交")
+    api.press(OTHER_LEADER, moved, "接单")
+    await api.wait_idle()
+    api.press(OTHER_LEADER, api.current(moved), "退回工作人员")
+    await api.wait_for_message(OTHER_LEADER, "退回的原因")
+    api.send_text(OTHER_LEADER, "不是我们的领域")
+    notice = await api.wait_for_message(STAFF, "退回")
+    assert "不是我们的领域" in notice.text
+    mark = api.mark()
+    api.send_text(STAFF, "/triage")
+    queue = await api.wait_for_message(STAFF, "等待分派", after=mark)
+    api.press(STAFF, queue, "分派")
+    teams = await api.wait_for_message(STAFF, "分派给哪个服务团")
+    api.press(STAFF, teams, "水稻植保服务团")
+    await api.wait_for_message(LEADER, "新需求", after=mark)
+    notes = [note for _, note in await timeline(world)]
+    assert any("其实是养殖问题" in n for n in notes) and any("不是我们的领域" in n for n in notes)
+    assert any("工作人员分派" in n for n in notes)
+
+
+async def test_farmer_withdraws_a_demand_nobody_accepted(world):
+    api = world.api
+    await submit(api)
+    mark = api.mark()
+    api.send_text(FARMER, "/my")
+    page = await api.wait_for_message(FARMER, "您提交的问题", after=mark)
+    api.press(FARMER, page, "撤回")
+    await api.wait_idle()
+    assert any("已撤回" in (a.text or "") for a in api.answered_callbacks)
+    async with world.sessions() as session:
+        assert (await session.scalar(select(Demand))).status == lifecycle.CANCELLED
+
+
+async def test_outsiders_cannot_act_on_the_loop(world):
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    for data in ("ld:ex:1:-", "ld:a:1:1", "ld:tr:1:-", "ex:ans:1:-", "ex:close:1:-", "tg:1:1", "fb:no:1:-"):
+        api.press_data(OTHER_LEADER, api.current(card), data)
+    await api.wait_idle()
+    async with world.sessions() as session:
+        demand = await session.scalar(select(Demand))
+    assert demand.status == lifecycle.ACCEPTED
+    assert len([a for a in api.answered_callbacks if a.show_alert]) >= 7
