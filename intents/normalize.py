@@ -246,11 +246,21 @@ class Normalizer:
             else:
                 out.append(ch)
         text = unicodedata.normalize("NFKC", "".join(out))  # a removed joiner may leave a composable pair
-        text = self._t2s.convert(text)  # last, on the final characters, so a second pass changes nothing
+        text = self._simplified(text)
         text = _SAME_PUNCT.sub(r"\1", text)
         text = _MIXED_END.sub(r"\1", text)
         text = _SAME_PUNCT.sub(r"\1", text)
         return _SPACES.sub(" ", text).strip()
+
+    def _simplified(self, text: str) -> str:
+        """Traditional to simplified, to a fixed point: a few characters take two steps (薴→苧→苎),
+        and normalising twice must change nothing."""
+        for _ in range(3):
+            converted = self._t2s.convert(text)
+            if converted == text:
+                break
+            text = converted
+        return text
 
     def _is_word(self, w: str) -> bool:
         return w in self._protected or self._known.get(w, 0) > 0
