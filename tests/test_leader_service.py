@@ -76,3 +76,47 @@ async def test_queue_lists_waiting_demands_oldest_first(leader, demand, sessions
     assert [d.id for d in page] == [later.demand.id]
     with pytest.raises(NotAllowed):
         await leader.queue(FARMER, 0, 5)
+
+
+async def test_farmer_cancel_and_leader_accept_at_once_one_wins(leader, demand, sessions, clock):
+    from bot.errors import JicengError
+    from bot.services.feedback import FeedbackService
+
+    feedback = FeedbackService(sessions, clock)
+    results = await asyncio.gather(leader.accept(demand.id, LEADER), feedback.cancel(demand.id, FARMER),
+                                   return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, JicengError) for r in results if isinstance(r, Exception))
+    async with sessions() as session:
+        events = (await session.scalars(select(DemandEvent).where(DemandEvent.demand_id == demand.id))).all()
+    assert len(events) == 2  # submitted, then exactly one of accepted / cancelled
+
+
+async def test_transfer_and_return_at_once_one_wins(leader, demand, sessions, clock):
+    from bot.errors import JicengError
+    from bot.services.dispatch import DispatchService
+
+    await leader.accept(demand.id, LEADER)
+    dispatch = DispatchService(sessions, clock)
+    results = await asyncio.gather(
+        dispatch.transfer(demand.id, LEADER, "养殖问题", to_field="livestock"),
+        dispatch.return_to_staff(demand.id, LEADER, "不归我们"),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, JicengError) for r in results if isinstance(r, Exception))
+
+
+async def test_third_reroute_is_refused_staff_decide(leader, demand, sessions, clock):
+    from bot.services.dispatch import DispatchService, TooManyReroutes
+    from bot.services.triage import TriageService
+    from tests.factories import make_staff
+
+    dispatch, triage = DispatchService(sessions, clock), TriageService(sessions, clock)
+    await make_staff(sessions, 4001)
+    await dispatch.return_to_staff(demand.id, LEADER, "第一次")
+    await triage.route(demand.id, demand.team_id, 4001)
+    await dispatch.return_to_staff(demand.id, LEADER, "第二次")
+    await triage.route(demand.id, demand.team_id, 4001)
+    with pytest.raises(TooManyReroutes):
+        await dispatch.transfer(demand.id, LEADER, "第三次", to_field="livestock")
