@@ -1,5 +1,5 @@
 """The `jiceng` command: run the bot, migrate the database, import the directory,
-invite leaders and experts, add staff."""
+invite leaders and experts, add staff, write reports."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ NO_USERNAME = (
     "或设置环境变量 JICENG_BOT_USERNAME（不带 @）。"
 )
 STAFF_ADDED = "已添加工作人员：{name}（TelegramID {telegram_id}）"
+HOURS_REPORT_WRITTEN = "{year} 年服务时长台账：{experts} 位专家，已写入 {path}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("telegram_id", type=int)
     add.add_argument("--name", default=None)
     add.set_defaults(handler=_staff_add)
+
+    report = commands.add_parser("report", help="生成报表").add_subparsers(dest="report_kind", required=True)
+    hours = report.add_parser("hours", help="专家服务时长与继续教育学时台账（.xlsx 或 .csv）")
+    hours.add_argument("--year", type=int, default=None, help="年份（按北京时间；默认今年）")
+    hours.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
+    hours.add_argument("--rule", metavar="RULEFILE", default=None,
+                       help="折算规则文件（.toml 或 .json；默认线上 0.5、短期 1、巡回 1，每年上限 72 学时）")
+    hours.set_defaults(handler=_report_hours)
     return parser
 
 
@@ -236,6 +245,21 @@ def _staff_add(args, settings: Settings) -> int:
         return 2
     person = _with_sessions(settings, lambda sessions: directory.add_staff(sessions, args.telegram_id, args.name))
     print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
+    return 0
+
+
+def _report_hours(args, settings: Settings) -> int:
+    from bot.services import hours
+    from storage.models import utcnow
+
+    out = hours.check_report_path(args.out)  # a wrong suffix fails before any work
+    rule = hours.ConversionRule.load(args.rule)
+    year = args.year or hours.china_year(utcnow())
+    if not _schema_ready(settings):
+        return 2
+    rows = _with_sessions(settings, lambda sessions: hours.ledger(sessions, year, rule))
+    hours.write_report(rows, out)
+    print(HOURS_REPORT_WRITTEN.format(year=year, experts=len(rows), path=out))
     return 0
 
 

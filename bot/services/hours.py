@@ -14,7 +14,7 @@ these::
     # 继续教育学时折算规则：每小时服务折算多少学时，以及每位专家每年最多折算多少学时
     yearly_cap = 72          # false = 不设上限
     [factors]
-    online = 0.5             # 线上服务（也可写中文名：线上服务 = 0.5）
+    online = 0.5             # 线上服务（也可写中文名，加引号："线上服务" = 0.5）
     short_visit = 1.0        # 短期服务
     circuit = 1.0            # 巡回服务
 
@@ -61,6 +61,7 @@ _COLUMN_WIDTHS = (12, 16, 28, 28, 16, 16, 16, 12, 10, 18)
 
 RULE_FILE_MISSING = "找不到折算规则文件「{name}」。"
 RULE_FILE_UNREADABLE = "折算规则文件「{name}」无法读取：{reason}"
+RULE_FILE_SYNTAX = "折算规则文件「{name}」格式有误：{reason}"
 RULE_FILE_SUFFIX = "折算规则文件应是 .toml 或 .json，不支持「{suffix}」。"
 RULE_UNKNOWN_KEY = "折算规则文件里有不认识的设置「{key}」；可用的设置是 yearly_cap 和 factors。"
 RULE_UNKNOWN_MODE = "折算规则里的服务方式「{mode}」不认识；可填 online、short_visit、circuit 或 线上服务、短期服务、巡回服务。"
@@ -110,9 +111,9 @@ class ConversionRule:
         try:
             data = tomllib.loads(raw) if suffix == ".toml" else json.loads(raw)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise RuleFileError(RULE_FILE_UNREADABLE.format(name=path.name, reason=exc)) from exc
+            raise RuleFileError(RULE_FILE_SYNTAX.format(name=path.name, reason=exc)) from exc
         if not isinstance(data, dict):
-            raise RuleFileError(RULE_FILE_UNREADABLE.format(name=path.name, reason="应是一组 键 = 值 设置"))
+            raise RuleFileError(RULE_FILE_SYNTAX.format(name=path.name, reason="应是一组 键 = 值 设置"))
         return cls.from_dict(data)
 
     @classmethod
@@ -215,9 +216,16 @@ async def _rows(session: AsyncSession, year: int, rule: ConversionRule, experts:
         .where(Expert.id.in_(list(by_expert)))
     )
     rows = [_row(expert, team, by_expert[expert.id], rule) for expert, team in found.all()]
-    # Staff read the ledger team by team; experts without a team come last.
-    rows.sort(key=lambda r: (r.team is None, r.team or "", r.name, r.expert_id))
+    # Staff read the ledger team by team in pinyin order (as a Chinese list is sorted);
+    # experts without a team come last.
+    rows.sort(key=lambda r: (r.team is None, _pinyin(r.team or ""), _pinyin(r.name), r.expert_id))
     return rows
+
+
+def _pinyin(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text)
 
 
 def _row(expert: Expert, team: str | None, records: Iterable[ServiceRecord], rule: ConversionRule) -> LedgerRow:
