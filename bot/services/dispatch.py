@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, NotFound, NotTeamLeader
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
+from bot.services.hours import SERVICE_MODES
 from bot.services.matching import Candidate, rank
 from bot.services.people import EXPERT, find_person, grant_role, staff_telegram_ids
 from bot.services.routing import choose_team
@@ -20,7 +21,7 @@ from intents import taxonomy
 from storage.models import Demand, DemandAssignment, DemandMedia, Expert, FieldCorrection, Person, ServiceTeam
 
 MAX_REROUTES = 2  # after two transfers or returns, staff decide where a demand goes
-MODES = {"online": "线上服务", "short_visit": "短期服务", "circuit": "巡回服务"}
+MODES = SERVICE_MODES  # 线上服务、短期服务、巡回服务
 
 
 class TooManyReroutes(Conflict):
