@@ -16,7 +16,8 @@ from bot.config import Settings
 from bot.services.dispatch import DispatchService
 from bot.services.expert import ExpertService
 from bot.services.feedback import FeedbackService
-from bot.services.hooks import LoopHooks
+from bot.services.calendar import WorkCalendar
+from bot.services.deadlines import DeadlinePolicy, DeadlineService
 from bot.services.intake import IntakeService
 from bot.services.knowledge import starter_entries
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding
@@ -26,6 +27,7 @@ from bot.services.states import ChatStates
 from bot.services.triage import TriageService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
+from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
 from intents.similar import KnowledgeIndex
 from intents.understand import Understander
@@ -34,6 +36,7 @@ from storage.models import utcnow
 from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
+DEADLINE_SECONDS = 60  # how often due reminders, escalations and follow-ups are looked for
 
 
 @dataclass
@@ -55,14 +58,15 @@ class Services:
     feedback: FeedbackService
     triage: TriageService
     states: ChatStates
-    deadlines: object | None = None  # the deadline service, once wired in
+    deadlines: DeadlineService
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         knowledge = KnowledgeIndex(understander.segmenter, starter_entries())
-        hooks = LoopHooks()
+        deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), DeadlinePolicy(), clock)
+        hooks = deadlines  # deadlines are set and reminders scheduled as demands move
         return cls(
             engine=engine,
             sessions=sessions,
@@ -79,6 +83,7 @@ class Services:
             feedback=FeedbackService(sessions, clock, hooks),
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
+            deadlines=deadlines,
         )
 
 
@@ -100,6 +105,8 @@ def build_application(
         await services.live.refresh()
         await prune(services.update_log, clock())
         await replay_unhandled(application, services.update_log)
+        notifier = TelegramNotifier(application.bot)
+        await services.deadlines.run_due(notifier)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
             application.job_queue.run_repeating(
                 lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
@@ -107,6 +114,10 @@ def build_application(
             application.job_queue.run_repeating(
                 lambda _context: services.live.refresh(), interval=REFRESH_SECONDS, first=REFRESH_SECONDS,
                 name="refresh-understanding",
+            )
+            application.job_queue.run_repeating(
+                lambda _context: services.deadlines.run_due(notifier), interval=DEADLINE_SECONDS, first=DEADLINE_SECONDS,
+                name="deadlines",
             )
 
     async def post_shutdown(application: Application) -> None:

@@ -18,6 +18,7 @@ class Settings:
     file_api_url: str | None = None
     bot_username: str | None = None
     poll_timeout: int = 10
+    calendar_path: str | None = None  # working days: holidays and 调休 (default: the bundled calendar)
 
     @property
     def effective_file_api_url(self) -> str:
@@ -38,4 +39,5 @@ class Settings:
             api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             file_api_url=env.get("TELEGRAM_FILE_API_URL") or None,
             bot_username=env.get("JICENG_BOT_USERNAME") or None,
+            calendar_path=env.get("JICENG_CALENDAR") or None,
         )
