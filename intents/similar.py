@@ -29,7 +29,7 @@ DEFAULT_THRESHOLD = 40.0  # below this a "similar" question is about something e
 FIELD_BOOST = 3.0  # points for a same-field entry when the caller names the field
 
 # Candidate generation: only this many entries (best BM25 first) are scored in full.
-CANDIDATES = 60
+CANDIDATES = 40
 # Terms found in more than this share of entries (and more than MIN_CAP entries) do not propose
 # candidates (they still count in the score); the walk over posting lists, rarest term first,
 # stops after POSTINGS_BUDGET postings. Together they bound a query's work at 100,000 entries.
@@ -233,6 +233,9 @@ class KnowledgeIndex:
         self._free: list[int] = []
         for entry in entries:
             self.add(entry)
+        # Posting lists as arrays now, not during the first farmers' queries.
+        self._arrays = {t: np.array(p, dtype=np.int32) for t, p in self._postings.items()}
+        self._length_array = np.array(self._length)
 
     def __len__(self) -> int:
         return len(self._ids)
