@@ -159,3 +159,59 @@ async def test_outsiders_cannot_act_on_the_loop(world):
         demand = await session.scalar(select(Demand))
     assert demand.status == lifecycle.ACCEPTED
     assert len([a for a in api.answered_callbacks if a.show_alert]) >= 7
+
+
+async def test_reminders_survive_a_restart_and_the_follow_up_reopens(db_url, understander, clock):
+    """A leader who does not accept is reminded, then staff are told (督办) — by a bot started
+    after the reminders were scheduled. A week after 办结 the farmer gets the 回访; 没有 reopens."""
+    from bot.standin import BotApiStandIn
+
+    async with BotApiStandIn() as api:
+        async with running_bot(db_url, understander, clock, api=api) as world:
+            await make_team(world.sessions, "水稻植保服务团", ["plant_protection"], leader_telegram_id=LEADER,
+                            leader_name="李团长")
+            await make_staff(world.sessions, STAFF)
+            clock.now = clock.now.replace(hour=2)  # 10:00 China time, a Saturday: due Monday 09:00 + 1 working day
+            await submit(api)
+        clock.advance(days=5)  # long past the accept deadline, while the bot was down
+        async with running_bot(db_url, understander, clock, api=api) as world:
+            await api.wait_for_message(LEADER, "XQ", timeout=10)  # the reminder
+            overdue = await api.wait_for_message(STAFF, "超时", timeout=10)  # the escalation
+            assert "XQ" in overdue.text
+            mark = api.mark()
+            api.send_text(STAFF, "/overdue")
+            listing = await api.wait_for_message(STAFF, "超时的需求", after=mark)
+            assert "水稻植保服务团" in listing.text
+
+
+async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clock):
+    from bot.telegram.notifier import TelegramNotifier
+
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "张专家")
+    brief = await api.wait_for_message(EXPERT, "派给您的需求")
+    api.press(EXPERT, brief, "办结")
+    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
+    api.press(EXPERT, close_mode, "短期服务")
+    await api.wait_for_message(EXPERT, "服务记录")
+    api.send_text(EXPERT, "3小时 上门查看并指导喷药")
+    ask = await api.wait_for_message(FARMER, "问题解决了吗")
+    api.press(FARMER, ask, "已解决")
+    await api.wait_idle()
+    api.press(FARMER, api.current(ask), "4星")
+    await api.wait_idle()
+    clock.advance(days=8)
+    await world.services.deadlines.run_due(TelegramNotifier(world.app.bot))
+    follow_up = await api.wait_for_message(FARMER, "回访")
+    api.press(FARMER, follow_up, "没有")
+    await api.wait_for_message(LEADER, "没有解决")
+    async with world.sessions() as session:
+        demand = await session.scalar(select(Demand))
+    assert demand.status == lifecycle.REOPENED and demand.rating == 4
+    notes = [note for _, note in await timeline(world)]
+    assert notes[-1] == "回访：问题没有解决"

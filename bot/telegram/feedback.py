@@ -26,7 +26,8 @@ def stars_keyboard(demand_id: int) -> InlineKeyboardMarkup:
 @guarded
 async def feedback_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
-    parts = callback_parts(update, 4)
+    parts = callback_parts(update, 4) or callback_parts(update, 3)  # 回访 buttons carry no argument
+    parts = parts + ["-"] if parts and len(parts) == 3 else parts
     demand_id = int_or_none(parts[2]) if parts else None
     if demand_id is None:
         await tell(update, messages.STALE_BUTTON)
