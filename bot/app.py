@@ -19,8 +19,8 @@ from bot.services.feedback import FeedbackService
 from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlinePolicy, DeadlineService
 from bot.services.intake import IntakeService
-from bot.services.knowledge import starter_entries
-from bot.services.live import REFRESH_SECONDS, LiveUnderstanding
+from bot.services.knowledge import KnowledgeBase
+from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
 from bot.services.people import PeopleService
 from bot.services.states import ChatStates
@@ -29,7 +29,6 @@ from bot.telegram import register_all
 from bot.telegram.context import JicengContext
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
-from intents.similar import KnowledgeIndex
 from intents.understand import Understander
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
@@ -48,7 +47,7 @@ class Services:
     clock: Callable[[], datetime]
     update_log: UpdateLog
     understander: Understander
-    knowledge: KnowledgeIndex
+    knowledge: KnowledgeBase
     live: LiveUnderstanding
     people: PeopleService
     intake: IntakeService
@@ -64,7 +63,7 @@ class Services:
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        knowledge = KnowledgeIndex(understander.segmenter, starter_entries())
+        knowledge = KnowledgeBase(starter_index(understander))
         deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), DeadlinePolicy(), clock)
         hooks = deadlines  # deadlines are set and reminders scheduled as demands move
         return cls(
@@ -102,12 +101,13 @@ def build_application(
         from bot.telegram.startup import announce
 
         await announce(application, services)
-        await services.live.refresh()
         await prune(services.update_log, clock())
         await replay_unhandled(application, services.update_log)
         notifier = TelegramNotifier(application.bot)
         await services.deadlines.run_due(notifier)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
+            # The knowledge base is loaded once the bot runs, off the event loop (see LiveUnderstanding).
+            application.job_queue.run_once(lambda _context: services.live.refresh(), when=0, name="load-knowledge-base")
             application.job_queue.run_repeating(
                 lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
             )

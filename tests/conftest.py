@@ -35,10 +35,10 @@ def understander():
 @pytest.fixture
 def knowledge(understander):
     """The starter knowledge base, fresh for each test (tests may add to it)."""
-    from bot.services.knowledge import starter_entries
-    from intents.similar import KnowledgeIndex
+    from bot.services.knowledge import KnowledgeBase
+    from bot.services.live import starter_index
 
-    return KnowledgeIndex(understander.segmenter, starter_entries())
+    return KnowledgeBase(starter_index(understander))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from bot.services import learning
-from bot.services.knowledge import import_knowledge
+from bot.services.knowledge import KnowledgeBase, import_knowledge, starter_entries
 from bot.services.live import LiveUnderstanding
 from intents.similar import KnowledgeIndex
 from storage.models import FieldCorrection, FieldModelVersion
@@ -56,16 +56,17 @@ async def test_a_model_worse_on_the_held_out_split_is_not_used(sessions, underst
 
 
 async def test_imported_answers_reach_a_running_index(sessions, understander, tmp_path):
-    index = KnowledgeIndex(understander.segmenter)
+    index = KnowledgeBase(KnowledgeIndex(understander.segmenter))
     live = LiveUnderstanding(sessions, understander, index)
     await live.refresh()
-    assert len(index) == 0
+    assert len(index) == len(starter_entries())  # the first load builds the whole base
+    assert not [h for h in index.search("黄桃为什么会裂果") if "黄桃裂果" in h.entry.question]
     source = tmp_path / "knowledge.csv"
     source.write_text("问题,答案,领域\n黄桃裂果是什么原因,多为水分忽干忽湿，注意均匀灌溉并补钙。,种植栽培\n", "utf-8")
     report = await import_knowledge(sessions, source)
     assert report.summary() == "已解答问题：新增 1 条，更新 0 条"
     await live.refresh()
-    assert [h.entry.question for h in index.search("黄桃为什么会裂果")] == ["黄桃裂果是什么原因"]
+    assert index.search("黄桃为什么会裂果")[0].entry.question == "黄桃裂果是什么原因"
     source.write_text("问题,答案,领域\n黄桃裂果是什么原因,新的答案：均匀灌溉。,crop\n", "utf-8")
     assert (await import_knowledge(sessions, source)).updated == 1
     await live.refresh()

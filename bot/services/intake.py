@@ -18,7 +18,8 @@ from bot.services.learning import record_draft_correction
 from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
-from intents.similar import KnowledgeIndex, SimilarHit
+from bot.services.knowledge import KnowledgeBase
+from intents.similar import SimilarHit
 from intents.understand import LOW_CONFIDENCE, Understander
 from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, Person, ServiceTeam
 
@@ -66,7 +67,7 @@ class IntakeService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         understander: Understander,
-        knowledge: KnowledgeIndex,
+        knowledge: KnowledgeBase,
         clock: Callable[[], datetime],
         hooks: LoopHooks | None = None,
     ) -> None:
@@ -77,8 +78,19 @@ class IntakeService:
         self._hooks = hooks or LoopHooks()
 
     async def new_question(
-        self, telegram_id: int, display_name: str, text: str, request_key: str | None = None
+        self,
+        telegram_id: int,
+        display_name: str,
+        text: str,
+        request_key: str | None = None,
+        *,
+        preset_field: str | None = None,
+        preset_team_id: int | None = None,
+        service_item: dict | None = None,
     ) -> DraftView:
+        """A draft of the farmer's question. A question asked about a listed service (技术服务清单)
+        comes with its field and team preset: the field is taken as given, and the team is kept
+        in entities["service_item"] (with `service_item`'s item_id, title, team) for submit()."""
         text = text.strip()
         understanding = self._understander.understand(text)
         place = regions.find_in_text(text)
@@ -89,14 +101,18 @@ class IntakeService:
             person = await ensure_person(session, telegram_id, display_name)
             if not person.role_names & {FARMER, ENTERPRISE}:
                 grant_role(person, FARMER)
+            entities = {**understanding.entities.as_dict(), "corrections": [list(c) for c in understanding.corrections]}
+            if preset_team_id is not None:
+                entities["service_item"] = {**(service_item or {}), "team_id": preset_team_id}
+            preset = preset_field if preset_field and taxonomy.is_field(preset_field) else None
             draft = Draft(
                 person_id=person.id,
                 text=text,
-                field=understanding.field,
-                confidence=understanding.confidence,
+                field=preset or understanding.field,
+                confidence=1.0 if preset else understanding.confidence,
                 top_fields=[[code, round(p, 4)] for code, p in understanding.top3],
                 keywords=list(understanding.keywords),
-                entities={**understanding.entities.as_dict(), "corrections": [list(c) for c in understanding.corrections]},
+                entities=entities,
                 urgent=understanding.entities.urgent,
                 region_code=place.code if place else person.region_code,
                 status=DRAFT_OPEN,
@@ -163,8 +179,10 @@ class IntakeService:
             submitter = await session.get(Person, draft.person_id)
             if submitter.region_code is None and draft.region_code is not None:
                 submitter.region_code = draft.region_code  # the place named in the question
-            teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
-            team = choose_team(teams, draft.field, draft.region_code)
+            team = await _preset_team(session, draft)
+            if team is None:
+                teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
+                team = choose_team(teams, draft.field, draft.region_code)
             status = lifecycle.WAITING if team else lifecycle.TRIAGE
             demand = Demand(
                 tracking_no=await _next_tracking_no(session, now),
@@ -254,8 +272,7 @@ class IntakeService:
             return list(rows), total or 0
 
     def _view(self, draft: Draft) -> DraftView:
-        text = self._understander.normalizer.normalize(draft.text).text  # folk names, typos fixed
-        similar = self._knowledge.search(text, k=3, field=draft.field)
+        similar = self._knowledge.search(draft.text, k=3, field=draft.field)
         return DraftView(draft, _unsure(draft), draft.region_code is not None, tuple(similar))
 
     async def _owned_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
@@ -289,6 +306,12 @@ def _unsure(draft: Draft) -> bool:
     if draft.confidence >= 1.0:
         return False
     return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER
+
+
+async def _preset_team(session: AsyncSession, draft: Draft) -> ServiceTeam | None:
+    """The team whose listed service the question was asked about, if it still exists."""
+    team_id = ((draft.entities or {}).get("service_item") or {}).get("team_id")
+    return await session.get(ServiceTeam, team_id) if isinstance(team_id, int) else None
 
 
 async def _tracking_no(session: AsyncSession, draft: Draft) -> str | None:

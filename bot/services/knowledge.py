@@ -18,6 +18,7 @@ from bot.services.directory import ImportReport, _raise_if
 from bot.services.tabular import read_table
 from intents import taxonomy
 from intents.similar import KnowledgeEntry as IndexEntry
+from intents.similar import KnowledgeIndex, SimilarHit
 from storage.models import KnowledgeEntry
 
 HEADERS = ("问题", "答案", "领域")
@@ -29,6 +30,30 @@ BLANK = "{column}不能为空"
 UNKNOWN_FIELD = "领域无法识别：{value}。可填代码（如 crop）或中文名称（如 种植栽培）"
 TOO_LONG = "{column}太长（{length} 字，最多 {limit} 字）"
 DUPLICATE = "问题与第 {row} 行重复"
+
+
+class KnowledgeBase:
+    """The searchable answered questions of a running bot. It starts with the starter set;
+    the whole base (which may hold 100,000 entries) is built off the event loop and swapped
+    in whole, then kept current entry by entry."""
+
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+
+    def search(self, text: str, k: int = 3, field: str | None = None) -> list[SimilarHit]:
+        return self.index.search(text, k=k, field=field)
+
+    def get(self, key: str) -> IndexEntry | None:
+        return self.index.get(key)
+
+    def add(self, entry: IndexEntry) -> None:
+        self.index.add(entry)
+
+    def replace(self, index: KnowledgeIndex) -> None:
+        self.index = index  # one reference swap: searches see the old or the new index, whole
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 def question_key(question: str) -> str:
