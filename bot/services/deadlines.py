@@ -23,7 +23,7 @@ from bot.services import lifecycle
 from bot.services.calendar import QuietHours, WorkCalendar, china_time
 from bot.services.hooks import LoopHooks
 from bot.services.notifier import Action, Notifier
-from bot.services.people import staff_telegram_ids
+from bot.services.people import leader_chat, staff_telegram_ids
 from storage.models import Demand, Person, ScheduledJob, ServiceTeam
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,8 @@ class DeadlineService(LoopHooks):
                 actions = ((Action(FOLLOW_UP_SOLVED, f"fu:ok:{demand.id}"),
                             Action(FOLLOW_UP_NOT_SOLVED, f"fu:no:{demand.id}")),)
                 return _Outcome(((farmer.telegram_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
-            leader = await _leader_telegram_id(session, demand.team_id)
+            team = await session.get(ServiceTeam, demand.team_id) if demand.team_id is not None else None
+            leader = await leader_chat(session, team)
             if leader is None:
                 log.warning("no leader to remind for demand %s (team %s)", demand.id, demand.team_id)
                 return _Outcome()
@@ -349,17 +350,6 @@ async def _cancel(session: AsyncSession, demand_id: int, now: datetime, kinds: I
     if kinds is not None:
         query = query.where(ScheduledJob.kind.in_(tuple(kinds)))
     await session.execute(query.values(status=CANCELLED, done_at=now).execution_options(synchronize_session=False))
-
-
-async def _leader_telegram_id(session: AsyncSession, team_id: int | None) -> int | None:
-    team = await session.get(ServiceTeam, team_id) if team_id is not None else None
-    if team is None:
-        return None
-    if team.leader_id is not None:
-        leader = await session.get(Person, team.leader_id)
-        if leader is not None and leader.telegram_id is not None:
-            return leader.telegram_id
-    return team.leader_telegram_id
 
 
 async def _send(notifier: Notifier, telegram_id: int, text: str, actions: Sequence[Sequence[Action]]) -> None:

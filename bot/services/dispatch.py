@@ -15,7 +15,7 @@ from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.hours import SERVICE_MODES
 from bot.services.matching import Candidate, rank
-from bot.services.people import EXPERT, find_person, grant_role, staff_telegram_ids
+from bot.services.people import EXPERT, expert_chat, find_person, grant_role, leader_chat, leads, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import taxonomy
 from storage.models import Demand, DemandAssignment, DemandMedia, Expert, FieldCorrection, Person, ServiceTeam
@@ -194,7 +194,7 @@ class DispatchService:
             await session.refresh(demand)
             media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
                                            .order_by(DemandMedia.id))).all()
-            ids = [await _telegram_id_of(session, e) for e in new]
+            ids = [await expert_chat(session, e) for e in new]
             submitter = await session.get(Person, demand.submitter_id)
             return Assigned(demand, list(new), [i for i in ids if i is not None], list(media), submitter.telegram_id)
 
@@ -205,9 +205,7 @@ async def _led_demand(session: AsyncSession, demand_id: int, telegram_id: int) -
         raise NotFound("没有找到这条需求。")
     person = await find_person(session, telegram_id)
     team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-    if person is None or team is None or not (
-        team.leader_id == person.id or (team.leader_telegram_id and team.leader_telegram_id == telegram_id)
-    ):
+    if person is None or team is None or not leads(person, team):
         raise NotTeamLeader("只有这条需求所属服务团的团长才能这样做。")
     return demand, person, team
 
@@ -223,17 +221,5 @@ async def _leader_as_expert(session: AsyncSession, leader: Person, team: Service
         await session.flush()
 
 
-async def _telegram_id_of(session: AsyncSession, expert: Expert) -> int | None:
-    if expert.person_id is not None:
-        person = await session.get(Person, expert.person_id)
-        if person is not None and person.telegram_id is not None:
-            return person.telegram_id
-    return expert.telegram_id
-
-
 async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | None, reason: str) -> Rerouted:
-    leader_id = None
-    if team is not None:
-        leader = await session.get(Person, team.leader_id) if team.leader_id else None
-        leader_id = leader.telegram_id if leader else team.leader_telegram_id
-    return Rerouted(demand, team, leader_id, await staff_telegram_ids(session), reason)
+    return Rerouted(demand, team, await leader_chat(session, team), await staff_telegram_ids(session), reason)

@@ -15,7 +15,7 @@ from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.dispatch import MODES
 from bot.services.hooks import LoopHooks
-from bot.services.people import find_person
+from bot.services.people import expert_chat, find_person
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
 
 TO_FARMER, TO_EXPERT = "to_farmer", "to_expert"
@@ -180,11 +180,6 @@ async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer:
     else:
         experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
                                          .where(DemandAssignment.demand_id == demand.id))).all()
-        recipients = []
-        for expert in experts:
-            person = await session.get(Person, expert.person_id) if expert.person_id else None
-            chat = person.telegram_id if person else expert.telegram_id
-            if chat is not None:
-                recipients.append(chat)
+        recipients = [chat for expert in experts if (chat := await expert_chat(session, expert)) is not None]
         name = sender.display_name or "农户"
     return Relay(message.id, demand, recipients, name, first_answer, message.direction)

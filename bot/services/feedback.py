@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import find_person
+from bot.services.people import expert_chat, find_person, leader_chat
 from storage.models import Demand, DemandAssignment, Expert, Person, ServiceTeam
 
 
@@ -96,18 +96,9 @@ async def _own_demand(session: AsyncSession, demand_id: int, telegram_id: int) -
 
 
 async def _team_people(session: AsyncSession, demand: Demand) -> list[int]:
-    chats: list[int] = []
     team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-    if team is not None:
-        leader = await session.get(Person, team.leader_id) if team.leader_id else None
-        chat = leader.telegram_id if leader else team.leader_telegram_id
-        if chat:
-            chats.append(chat)
+    chats = [await leader_chat(session, team)]
     experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
                                      .where(DemandAssignment.demand_id == demand.id))).all()
-    for expert in experts:
-        person = await session.get(Person, expert.person_id) if expert.person_id else None
-        chat = person.telegram_id if person else expert.telegram_id
-        if chat and chat not in chats:
-            chats.append(chat)
-    return chats
+    chats += [await expert_chat(session, expert) for expert in experts]
+    return list(dict.fromkeys(chat for chat in chats if chat))

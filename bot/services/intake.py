@@ -15,7 +15,7 @@ from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.learning import record_draft_correction
-from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, staff_telegram_ids
+from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, leader_chat, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
 from bot.services.knowledge import KnowledgeBase
@@ -344,7 +344,7 @@ async def _submission(session: AsyncSession, demand: Demand) -> Submission:
         select(DemandMedia).where(DemandMedia.demand_id == demand.id).order_by(DemandMedia.id)
     )
     return Submission(
-        demand, team, await _leader_telegram_id(session, team), await staff_telegram_ids(session),
+        demand, team, await leader_chat(session, team), await staff_telegram_ids(session),
         list(media), await session.get(Person, demand.submitter_id),
     )
 
@@ -358,16 +358,6 @@ async def _attachment(session: AsyncSession, media: DemandMedia) -> Attachment:
     return Attachment("held")
 
 
-async def _leader_telegram_id(session: AsyncSession, team: ServiceTeam | None) -> int | None:
-    if team is None:
-        return None
-    if team.leader_id is not None:
-        leader = await session.get(Person, team.leader_id)
-        if leader is not None and leader.telegram_id is not None:
-            return leader.telegram_id
-    return team.leader_telegram_id
-
-
 async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
     """Who works on a demand now: the accepting leader, else the team's leader, else staff."""
     if demand.accepted_by_id is not None:
@@ -375,7 +365,7 @@ async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
         if person is not None and person.telegram_id is not None:
             return [person.telegram_id]
     if demand.team_id is not None:
-        leader = await _leader_telegram_id(session, await session.get(ServiceTeam, demand.team_id))
+        leader = await leader_chat(session, await session.get(ServiceTeam, demand.team_id))
         if leader is not None:
             return [leader]
     return await staff_telegram_ids(session)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import AlreadyAccepted, NotAllowed, NotFound, NotTeamLeader
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import find_person
+from bot.services.people import find_person, leads
 from storage.models import Demand, DemandEvent, Person, ServiceTeam
 
 
@@ -42,7 +42,7 @@ class LeaderService:
                 raise NotFound("没有找到这条需求。")
             person = await find_person(session, telegram_id)
             team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-            if person is None or team is None or not _leads(person, team):
+            if person is None or team is None or not leads(person, team):
                 raise NotTeamLeader()
             if request_key and await _accepted_by_request(session, demand.id, request_key):
                 submitter = await session.get(Person, demand.submitter_id)
@@ -99,12 +99,6 @@ async def _accepted_by_request(session: AsyncSession, demand_id: int, request_ke
         )
     )
     return event is not None
-
-
-def _leads(person: Person, team: ServiceTeam) -> bool:
-    return team.leader_id == person.id or (
-        team.leader_telegram_id is not None and team.leader_telegram_id == person.telegram_id
-    )
 
 
 async def _already(session: AsyncSession, demand: Demand) -> AlreadyAccepted:

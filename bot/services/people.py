@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
 from intents import regions
-from storage.models import Person, PersonRole
+from storage.models import Expert, Person, PersonRole, ServiceTeam
 
 FARMER = "farmer"
 ENTERPRISE = "enterprise"
@@ -31,6 +31,33 @@ async def ensure_person(session: AsyncSession, telegram_id: int, display_name: s
     elif display_name and person.display_name != display_name:
         person.display_name = display_name
     return person
+
+
+def leads(person: Person, team: ServiceTeam) -> bool:
+    """Is this person the team's leader (bound by invite, or named by Telegram id in the import)?"""
+    return team.leader_id == person.id or (
+        team.leader_telegram_id is not None and team.leader_telegram_id == person.telegram_id
+    )
+
+
+async def leader_chat(session: AsyncSession, team: ServiceTeam | None) -> int | None:
+    """Where the team's leader is reached: the bound person's chat, else the imported id."""
+    if team is None:
+        return None
+    if team.leader_id is not None:
+        leader = await session.get(Person, team.leader_id)
+        if leader is not None and leader.telegram_id is not None:
+            return leader.telegram_id
+    return team.leader_telegram_id
+
+
+async def expert_chat(session: AsyncSession, expert: Expert) -> int | None:
+    """Where an expert is reached: the bound person's chat, else the imported id."""
+    if expert.person_id is not None:
+        person = await session.get(Person, expert.person_id)
+        if person is not None and person.telegram_id is not None:
+            return person.telegram_id
+    return expert.telegram_id
 
 
 def grant_role(person: Person, role: str) -> None:

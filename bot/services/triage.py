@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import STAFF, find_person
+from bot.services.people import STAFF, find_person, leader_chat
 from storage.models import Demand, Person, ServiceTeam
 
 
@@ -60,10 +60,8 @@ class TriageService:
                                  note=f"工作人员分派给{team.name}", request_key=request_key, team_id=team.id)
             await session.refresh(demand)
             await self._hooks.routed(session, demand)
-            leader = await session.get(Person, team.leader_id) if team.leader_id else None
             submitter = await session.get(Person, demand.submitter_id)
-            return Routed(demand, team, leader.telegram_id if leader else team.leader_telegram_id,
-                          submitter.telegram_id if submitter else None)
+            return Routed(demand, team, await leader_chat(session, team), submitter.telegram_id if submitter else None)
 
 
 async def _staff(session: AsyncSession, telegram_id: int) -> Person:

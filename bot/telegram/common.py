@@ -99,6 +99,32 @@ def pager(prefix: str, offset: int, total: int, page_size: int = PAGE_SIZE) -> I
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+Page = Callable[[JicengContext, int, int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+
+
+def paged_list(render: Page) -> tuple[Handler, Handler]:
+    """A command that shows the first page of a list, and the handler of its page buttons
+    (callback data "prefix:name:<offset>"), both drawn by `render(context, telegram_id, offset)`."""
+
+    @guarded
+    async def first_page(update: Update, context: JicengContext) -> None:
+        text, markup = await render(context, update.effective_user.id, 0)
+        await send(context.bot, update.effective_chat.id, text, markup)
+
+    @guarded
+    async def other_page(update: Update, context: JicengContext) -> None:
+        parts = callback_parts(update, 3)
+        offset = int_or_none(parts[2]) if parts else None
+        if offset is None or offset < 0:
+            await tell(update, messages.STALE_BUTTON)
+            return
+        text, markup = await render(context, update.effective_user.id, offset)
+        await update.callback_query.answer()
+        await edit(update.callback_query.message, text, markup)
+
+    return first_page, other_page
+
+
 def callback_parts(update: Update, expected: int) -> list[str] | None:
     """The ':'-separated parts of a callback's data, or None if it is malformed (forged)."""
     data = update.callback_query.data if update.callback_query else None

@@ -57,7 +57,7 @@ async def leader_button(update: Update, context: JicengContext) -> None:
             await query.answer()
             await edit(query.message, messages.ASK_VISIT_DATE, InlineKeyboardMarkup(rows(buttons, 4)))
             return
-        demand = await dispatch.set_mode(demand_id, user.id, arg)
+        await dispatch.set_mode(demand_id, user.id, arg)
         await query.answer()
         await edit(query.message, messages.MODE_SET.format(no=no, mode=MODES[arg], date=""))
     elif action == "v" and len(arg) == 8 and arg.isdigit():

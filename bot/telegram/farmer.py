@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import messages
 from bot.services.lifecycle import TRIAGE, WAITING, status_name
-from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, pager, send, tell
+from bot.telegram.common import PAGE_SIZE, pager, paged_list
 from bot.telegram.context import JicengContext
 
 
@@ -27,22 +27,7 @@ async def _my_page(context: JicengContext, telegram_id: int, offset: int) -> tup
     return "\n\n".join(lines), InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
-@guarded
-async def my_command(update: Update, context: JicengContext) -> None:
-    text, markup = await _my_page(context, update.effective_user.id, 0)
-    await send(context.bot, update.effective_chat.id, text, markup)
-
-
-@guarded
-async def my_page(update: Update, context: JicengContext) -> None:
-    parts = callback_parts(update, 3)
-    offset = int_or_none(parts[2]) if parts else None
-    if offset is None or offset < 0:
-        await tell(update, messages.STALE_BUTTON)
-        return
-    text, markup = await _my_page(context, update.effective_user.id, offset)
-    await update.callback_query.answer()
-    await edit(update.callback_query.message, text, markup)
+my_command, my_page = paged_list(_my_page)
 
 
 def register(application: Application) -> None:

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import messages
-from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, pager, send, tell
+from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, paged_list, pager, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.dispatch import leader_keyboard
 from bot.telegram.durable import request_key
@@ -64,22 +64,7 @@ async def _queue_page(context: JicengContext, telegram_id: int, offset: int) -> 
     return "\n\n".join(lines), InlineKeyboardMarkup(keyboard)
 
 
-@guarded
-async def queue_command(update: Update, context: JicengContext) -> None:
-    text, markup = await _queue_page(context, update.effective_user.id, 0)
-    await send(context.bot, update.effective_chat.id, text, markup)
-
-
-@guarded
-async def queue_page(update: Update, context: JicengContext) -> None:
-    parts = callback_parts(update, 3)
-    offset = int_or_none(parts[2]) if parts else None
-    if offset is None or offset < 0:
-        await tell(update, messages.STALE_BUTTON)
-        return
-    text, markup = await _queue_page(context, update.effective_user.id, offset)
-    await update.callback_query.answer()
-    await edit(update.callback_query.message, text, markup)
+queue_command, queue_page = paged_list(_queue_page)
 
 
 def register(application: Application) -> None:
