@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def build_application(
         await announce(application, services)
         await prune(services.update_log, clock())
         await replay_unhandled(application, services.update_log)
+        gc.freeze()  # everything built so far lives as long as the bot: keep it out of collections
         notifier = TelegramNotifier(application.bot)
         await services.deadlines.run_due(notifier)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
