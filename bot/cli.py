@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
 
     imports = commands.add_parser("import", help="导入名单").add_subparsers(dest="what", required=True)
-    for what, label in (("teams", "服务团名单"), ("experts", "专家名单"), ("knowledge", "已解答问题（问题、答案、领域）")):
+    for what, label in (("teams", "服务团名单"), ("experts", "专家名单"), ("knowledge", "已解答问题（问题、答案、领域）"),
+                        ("services", "技术服务清单（服务团名称、服务项目、领域、说明）")):
         sub = imports.add_parser(what, help=f"导入{label}（.xlsx 或 .csv）")
         sub.add_argument("file")
         sub.set_defaults(handler=_import, what=what)
@@ -142,10 +143,10 @@ def _import(args, settings: Settings) -> int:
 
     if not _schema_ready(settings):
         return 2
-    from bot.services import knowledge
+    from bot.services import knowledge, service_list
 
     importer = {"teams": directory.import_teams, "experts": directory.import_experts,
-                "knowledge": knowledge.import_knowledge}[args.what]
+                "knowledge": knowledge.import_knowledge, "services": service_list.import_services}[args.what]
     report = _with_sessions(settings, lambda sessions: importer(sessions, args.file))
     print(report.summary())
     return 0

@@ -25,6 +25,7 @@ COMMANDS = [
     ("start", "开始使用"),
     ("my", "我的问题和进度"),
     ("region", "设置所在地区"),
+    ("services", "技术服务清单"),
     ("queue", "团长：待接单的需求"),
     ("join", "专家：用手机号绑定身份"),
     ("hours", "专家：本年服务时长和继续教育学时"),
@@ -51,6 +52,7 @@ HELP = (
     "• 发照片或语音：带文字说明的当作新问题；不带说明的会补充到您正在提交或刚提交的问题里。\n"
     "• /my 查看我提交的问题和进度\n"
     "• /region 设置或修改所在地区\n"
+    "• /services 查看各服务团的技术服务清单，选中一项直接向该服务团提问\n"
     "• /queue 团长查看待接单的需求\n"
     "• /join 专家用手机号绑定身份\n"
     "• /hours 专家查看本年服务时长和继续教育学时\n"
@@ -252,3 +254,20 @@ ROUTED_STAFF = "需求 {no} 已分派给「{team}」。"
 OVERDUE_EMPTY = "没有超时的需求。"
 OVERDUE_HEADER = "超时的需求（共 {total} 条）："
 OVERDUE_ITEM = "{no}｜{team}｜{stage}超时 {late}"
+
+# ---- the technical service list (技术服务清单, /services) ----------------------------
+SERVICES_EMPTY = "技术服务清单还没有内容。您可以直接用文字描述遇到的问题，我会交给对口的服务团。"
+SERVICES_FIELDS = "各专家服务团的技术服务清单。请选择领域："
+BTN_SERVICE_FIELD = "{field}（{count}）"
+SERVICES_IN_FIELD = "「{field}」的技术服务（共 {total} 项，第 {first}–{last} 项）：\n\n{lines}\n\n想问哪一项，就点下面对应的“就这个问”。"
+SERVICE_LINE = "{n}. {title}\n   提供：{team}"
+SERVICE_DESCRIPTION = "\n   {description}"
+SERVICES_FIELD_EMPTY = "「{field}」目前没有技术服务项目了。"
+BTN_ASK_SERVICE = "就这个问：{title}"
+ASK_SERVICE_SITUATION = (
+    "您选的是「{team}」的“{title}”。\n"
+    "请说说您的具体情况，我会交给「{team}」。\n"
+    "用一条消息写清楚：什么作物或畜禽、什么情况、多大面积或数量、在哪个县市。"
+)
+SERVICE_ASK_CANCELLED = "好的，不按服务项目提问了。有问题直接发文字给我就行。"
+SERVICE_ITEM_NOTE = "将交给「{team}」（技术服务：{title}）"

@@ -157,7 +157,7 @@ def _labelled(expert_name: str, employer: str) -> str:
 
 @dataclass(frozen=True)
 class ImportReport:
-    kind: str  # "teams" | "experts" | "knowledge"
+    kind: str  # "teams" | "experts" | "knowledge" | "services"
     created: int
     updated: int
 
@@ -166,7 +166,8 @@ class ImportReport:
         return f"{noun}：新增 {self.created} {unit}，更新 {self.updated} {unit}"
 
 
-_REPORT_NOUNS = {"teams": ("服务团", "个"), "experts": ("专家", "位"), "knowledge": ("已解答问题", "条")}
+_REPORT_NOUNS = {"teams": ("服务团", "个"), "experts": ("专家", "位"), "knowledge": ("已解答问题", "条"),
+                 "services": ("服务项目", "项")}
 
 
 @dataclass(frozen=True)

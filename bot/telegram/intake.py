@@ -49,6 +49,8 @@ def _entity_lines(entities: dict) -> str:
 def _notes(draft) -> str:
     notes = [messages.CORRECTED.format(typed=typed, read=read)
              for typed, read in (draft.entities or {}).get("corrections", [])]
+    if item := (draft.entities or {}).get("service_item"):
+        notes.append(messages.SERVICE_ITEM_NOTE.format(team=item.get("team", ""), title=item.get("title", "")))
     if draft.urgent:
         terms = "、".join((draft.entities or {}).get("urgency_terms", [])[:3])
         notes.append(messages.URGENT_NOTE.format(terms=terms))
