@@ -4,7 +4,7 @@ photos and voice notes attach to it."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services.intake import MAX_QUESTION_CHARS, DraftView, Submission
