@@ -18,7 +18,7 @@ LOW_CONFIDENCE = 0.5  # below this the bot asks the farmer to pick a field
 MAX_CHARS = 500  # longer messages are cut (speed); the field is clear well before that
 KEYWORDS = 6
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")  # incl. rare characters (extensions B–G)
 
 
 @dataclass(frozen=True)
