@@ -18,7 +18,7 @@ from bot.services.dispatch import DispatchService
 from bot.services.expert import ExpertService
 from bot.services.feedback import FeedbackService
 from bot.services.calendar import WorkCalendar
-from bot.services.deadlines import DeadlinePolicy, DeadlineService
+from bot.services.deadlines import DeadlineService
 from bot.services.intake import IntakeService
 from bot.services.knowledge import KnowledgeBase
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
@@ -65,7 +65,7 @@ class Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         knowledge = KnowledgeBase(starter_index(understander))
-        deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), DeadlinePolicy(), clock)
+        deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), settings.deadline_policy(), clock)
         hooks = deadlines  # deadlines are set and reminders scheduled as demands move
         return cls(
             engine=engine,

@@ -19,6 +19,10 @@ class Settings:
     bot_username: str | None = None
     poll_timeout: int = 10
     calendar_path: str | None = None  # working days: holidays and 调休 (default: the bundled calendar)
+    accept_working_days: int = 1      # 接单 within this many working days
+    answer_working_days: int = 3      # first answer within this many working days of 接单
+    urgent_hours: float = 4           # both, for urgent demands (大面积死亡, 暴发 …)
+    quiet_hours: str = "22:00-07:00"  # China time; non-urgent reminders wait until it ends
 
     @property
     def effective_file_api_url(self) -> str:
@@ -40,4 +44,19 @@ class Settings:
             file_api_url=env.get("TELEGRAM_FILE_API_URL") or None,
             bot_username=env.get("JICENG_BOT_USERNAME") or None,
             calendar_path=env.get("JICENG_CALENDAR") or None,
+            accept_working_days=int(env.get("JICENG_ACCEPT_WORKING_DAYS") or 1),
+            answer_working_days=int(env.get("JICENG_ANSWER_WORKING_DAYS") or 3),
+            urgent_hours=float(env.get("JICENG_URGENT_HOURS") or 4),
+            quiet_hours=env.get("JICENG_QUIET_HOURS") or "22:00-07:00",
         )
+
+    def deadline_policy(self):
+        from datetime import time
+
+        from bot.services.calendar import QuietHours
+        from bot.services.deadlines import DeadlinePolicy
+
+        start, end = (time.fromisoformat(part.strip()) for part in self.quiet_hours.split("-"))
+        return DeadlinePolicy(accept_working_days=self.accept_working_days,
+                              answer_working_days=self.answer_working_days,
+                              urgent_hours=self.urgent_hours, quiet=QuietHours(start, end))
