@@ -376,6 +376,86 @@ class KnowledgeEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Subscription(Base):
+    """A farmer's or enterprise's wish to receive training notices for a field and region."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("person_id", "field", "region_code", name="uq_subscription"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))          # a field code, or "*" for every field
+    region_code: Mapped[str] = mapped_column(String(12))    # a region code; 430000 = the whole province
+    active: Mapped[bool] = mapped_column(default=True)      # false after /unsubscribe or when the bot is blocked
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingNotice(Base):
+    """培训通知: a lecture, circuit teaching or hands-on training that staff announce."""
+
+    __tablename__ = "training_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime | None] = mapped_column()
+    duration_hours: Mapped[float] = mapped_column(Float, default=0)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    fields: Mapped[list] = mapped_column(default=list)      # target field codes; empty = every field
+    regions: Mapped[list] = mapped_column(default=list)     # target region codes; empty = the whole province
+    capacity: Mapped[int | None] = mapped_column(Integer)   # None = no limit
+    signup_deadline: Mapped[datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """One recipient of one notice: the durable outbox the sender works through."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = (UniqueConstraint("notice_id", "chat_id", name="uq_outbox_recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("training_notices.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class SenderLease(Base):
+    """Who may send right now: one sender at a time across processes."""
+
+    __tablename__ = "sender_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class NoticeSignup(Base):
+    """报名: a seat (or a place on the waiting list) at a training, and attendance afterwards."""
+
+    __tablename__ = "notice_signups"
+    __table_args__ = (UniqueConstraint("notice_id", "person_id", name="uq_signup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("training_notices.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # "confirmed" | "waiting" | "cancelled"
+    attended: Mapped[bool | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Setting(Base):
     """Small key/value facts the bot learns at run time (e.g. its own username)."""
 
@@ -389,5 +469,6 @@ __all__ = [
     "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
-    "ServiceItem", "ChatState", "utcnow",
+    "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
+    "utcnow",
 ]
