@@ -215,3 +215,33 @@ async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clo
     assert demand.status == lifecycle.REOPENED and demand.rating == 4
     notes = [note for _, note in await timeline(world)]
     assert notes[-1] == "回访：问题没有解决"
+
+
+async def test_a_solved_demand_joins_the_knowledge_base(world):
+    from storage.models import KnowledgeEntry
+
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "张专家")
+    brief = await api.wait_for_message(EXPERT, "派给您的需求")
+    api.press(EXPERT, brief, "回复农户")
+    await api.wait_for_message(EXPERT, "请发给农户的内容")
+    api.send_text(EXPERT, "是稻瘟病，用三环唑按标签用量喷雾。")
+    await api.wait_for_message(FARMER, "三环唑")
+    api.press(EXPERT, brief, "办结")
+    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
+    api.press(EXPERT, close_mode, "线上服务")
+    await api.wait_for_message(EXPERT, "服务记录")
+    api.send_text(EXPERT, "1 线上指导")
+    ask = await api.wait_for_message(FARMER, "问题解决了吗")
+    api.press(FARMER, ask, "已解决")
+    await api.wait_idle()
+    async with world.sessions() as session:
+        entry = await session.scalar(select(KnowledgeEntry))
+    assert entry.question == QUESTION and "三环唑" in entry.answer and entry.source == "demand"
+    await world.services.live.refresh()
+    assert any(h.entry.answer == entry.answer for h in world.services.knowledge.search(QUESTION))

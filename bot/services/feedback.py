@@ -14,7 +14,7 @@ from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.people import expert_chat, find_person, leader_chat
-from storage.models import Demand, DemandAssignment, Expert, Person, ServiceTeam
+from storage.models import Demand, DemandAssignment, DemandMessage, Expert, KnowledgeEntry, Person, ServiceTeam
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class FeedbackService:
             demand, farmer = await _own_demand(session, demand_id, telegram_id)
             if solved:
                 demand.solved = True
+                await _remember_answer(session, demand, now)
                 return None
             if demand.status == lifecycle.REOPENED:
                 return None  # a second tap
@@ -85,6 +86,23 @@ class FeedbackService:
                 Demand.submitter_id == farmer.id, Demand.status.in_((lifecycle.WAITING, lifecycle.TRIAGE))
             ).order_by(Demand.id))
             return list(rows)
+
+
+async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime) -> None:
+    """A demand the farmer says is solved joins the knowledge base behind "similar solved
+    questions", answered with what the experts wrote."""
+    from bot.services.knowledge import question_key
+
+    answers = (await session.scalars(
+        select(DemandMessage.text).where(DemandMessage.demand_id == demand.id, DemandMessage.direction == "to_farmer",
+                                         DemandMessage.kind == "text", DemandMessage.text != "")
+        .order_by(DemandMessage.id)
+    )).all()
+    key = question_key(demand.text)
+    if not answers or await session.scalar(select(KnowledgeEntry.id).where(KnowledgeEntry.question_key == key)):
+        return
+    session.add(KnowledgeEntry(question=demand.text, question_key=key, answer="\n".join(answers)[:3000],
+                               field=demand.field, source="demand", demand_id=demand.id, created_at=now, updated_at=now))
 
 
 async def _own_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person]:
