@@ -7,6 +7,8 @@ these routes do the same over HTTP (curl-friendly JSON):
 - ``POST /standin/press`` ``{"user_id": 42, "chat_id": 42, "message_id": 3, "button": "好的"}``
 - ``POST /standin/inject`` a raw update
 - ``GET /standin/sent`` what the bot sent so far
+- ``GET /standin/stats`` counts: messages sent, 429s answered (``?per_chat=1`` adds
+  messages per chat), for benchmarks that count from the server's side
 """
 
 from __future__ import annotations
@@ -57,7 +59,17 @@ def add_control_routes(app: web.Application, api: BotApiStandIn) -> None:
             ]
         )
 
+    async def stats(request: web.Request) -> web.Response:
+        body: dict = {"messages": len(api.sent), "too_many_requests": api.too_many_requests}
+        if request.query.get("per_chat"):
+            per_chat: dict[str, int] = {}
+            for m in api.sent:
+                per_chat[str(m.chat_id)] = per_chat.get(str(m.chat_id), 0) + 1
+            body["per_chat"] = per_chat
+        return web.json_response(body)
+
     app.router.add_post("/standin/send_text", send_text)
     app.router.add_post("/standin/press", press)
     app.router.add_post("/standin/inject", inject)
     app.router.add_get("/standin/sent", sent)
+    app.router.add_get("/standin/stats", stats)

@@ -106,6 +106,8 @@ class BotApiStandIn(BotSide, UserSide):
         self.refusals: dict[str, str] = {}
         # Seconds to stall before answering a method: a slow server, or a bot caught mid-handler.
         self.delays: dict[str, float] = {}
+        # Chats whose user blocked the bot: messages to them answer 403.
+        self.blocked_chats: set[int] = set()
 
         # Telegram's side of the conversation.
         self._updates: list[dict] = []  # not yet confirmed by getUpdates' offset
@@ -204,6 +206,7 @@ class BotApiStandIn(BotSide, UserSide):
             if name in self.refusals:
                 raise ApiError(400, self.refusals[name])
             self._check_flood(call)
+            self._check_blocked(call)
             result = handler(call)
             if inspect.isawaitable(result):
                 result = await result
@@ -239,6 +242,10 @@ class BotApiStandIn(BotSide, UserSide):
                 f"Too Many Requests: retry after {retry_after}",
                 {"retry_after": retry_after},
             )
+
+    def _check_blocked(self, call: Call) -> None:
+        if call.method in RATE_LIMITED_METHODS and chat_id_of(call.params) in self.blocked_chats:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
 
     # ------------------------------------------------------------------ shared by both sides
 
