@@ -23,7 +23,6 @@ The JSON form is the same shape: {"yearly_cap": 72, "factors": {"online": 0.5}}.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import tomllib
@@ -37,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import JicengError
 from bot.services.people import EXPERT, find_person
+from bot.services.tabular import write_table
 from storage.models import Expert, ServiceRecord, ServiceTeam
 
 CHINA_TIME = timezone(timedelta(hours=8))
@@ -293,39 +293,8 @@ def write_report(rows: Iterable[LedgerRow], path: str | Path) -> Path:
     """The ledger as a spreadsheet: .xlsx, or .csv in UTF-8 with a BOM so that Excel on
     Chinese Windows does not read it as GBK."""
     path = check_report_path(path)
-    rows = list(rows)
     try:
-        if path.suffix.lower() == ".xlsx":
-            _write_xlsx(rows, path)
-        else:
-            _write_csv(rows, path)
+        return write_table(path, REPORT_HEADERS, (_cells(row) for row in rows),
+                           sheet_title=SHEET_TITLE, widths=_COLUMN_WIDTHS)
     except OSError as exc:
         raise ReportFileError(UNWRITABLE_REPORT.format(name=path, reason=exc.strerror or exc)) from exc
-    return path
-
-
-def _write_csv(rows: list[LedgerRow], path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(REPORT_HEADERS)
-        for row in rows:
-            writer.writerow([format_hours(v) if isinstance(v, float) else v for v in _cells(row)])
-
-
-def _write_xlsx(rows: list[LedgerRow], path: Path) -> None:
-    import openpyxl  # only reports need it; keeps `jiceng run` start-up light
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = SHEET_TITLE
-    sheet.append(list(REPORT_HEADERS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([int(v) if isinstance(v, float) and v.is_integer() else v for v in _cells(row)])
-    for index, width in enumerate(_COLUMN_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    book.save(path)

@@ -1,4 +1,5 @@
-"""Reading the spreadsheets staff keep (.xlsx, or .csv as Excel and WPS save it) into plain rows.
+"""Reading the spreadsheets staff keep (.xlsx, or .csv as Excel and WPS save it) into plain
+rows, and writing reports back in the same two formats.
 
 Every cell comes back as a stripped string, keyed by its column header, together with the
 row number staff see in their spreadsheet (the header is row 1), so errors can point at it.
@@ -145,3 +146,46 @@ def _table(
         if any(row.values()):
             rows.append((number, row))
     return list(columns), rows
+
+
+def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
+                sheet_title: str, widths: Sequence[int] = ()) -> Path:
+    """A report as .xlsx (bold, frozen header) or as .csv in UTF-8 with a BOM, so that Excel
+    on Chinese Windows does not read it as GBK. Whole floats are written as integers
+    (3.0 -> 3); the caller checks the suffix and turns OSError into its own error."""
+    path = Path(path)
+    rows = [list(row) for row in rows]
+    if path.suffix.lower() == ".xlsx":
+        _write_xlsx(path, headers, rows, sheet_title, widths)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(headers)
+            writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    return path
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return value
+
+
+def _write_xlsx(path: Path, headers: Sequence[str], rows: list[list[object]], title: str,
+                widths: Sequence[int]) -> None:
+    import openpyxl  # only reports need it; keeps `jiceng run` start-up light
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([int(v) if isinstance(v, float) and v.is_integer() else v for v in row])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    book.save(path)
