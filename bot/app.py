@@ -24,6 +24,7 @@ from bot.services.knowledge import KnowledgeBase
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
 from bot.services.people import PeopleService
+from bot.services.signups import SignupService
 from bot.services.states import ChatStates
 from bot.services.triage import TriageService
 from bot.telegram import register_all
@@ -59,13 +60,15 @@ class Services:
     triage: TriageService
     states: ChatStates
     deadlines: DeadlineService
+    signups: SignupService
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         knowledge = KnowledgeBase(starter_index(understander))
-        deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), settings.deadline_policy(), clock)
+        policy = settings.deadline_policy()
+        deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), policy, clock)
         hooks = deadlines  # deadlines are set and reminders scheduled as demands move
         return cls(
             engine=engine,
@@ -84,6 +87,7 @@ class Services:
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
             deadlines=deadlines,
+            signups=SignupService(sessions, clock, policy.quiet),
         )
 
 

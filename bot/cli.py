@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         sub = imports.add_parser(what, help=f"导入{label}（.xlsx 或 .csv）")
         sub.add_argument("file")
         sub.set_defaults(handler=_import, what=what)
+    attendance = imports.add_parser("attendance", help="导入培训出勤：填好“出勤”列的报名名单（jiceng report signups 导出的文件）")
+    attendance.add_argument("notice_id", type=int, metavar="NOTICE_ID", help="培训通知编号")
+    attendance.add_argument("file")
+    attendance.set_defaults(handler=_import_attendance)
 
     invite = commands.add_parser("invite", help="生成一次性邀请链接").add_subparsers(dest="kind", required=True)
     invite.add_parser("leader", help="团长邀请").add_argument("target", metavar="TEAM")
@@ -86,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     hours.add_argument("--rule", metavar="RULEFILE", default=None,
                        help="折算规则文件（.toml 或 .json；默认线上 0.5、短期 1、巡回 1，每年上限 72 学时）")
     hours.set_defaults(handler=_report_hours)
+    signups = report.add_parser("signups", help="一次培训的报名名单，带空白“出勤”列（.xlsx 或 .csv）")
+    signups.add_argument("notice_id", type=int, metavar="NOTICE_ID", help="培训通知编号")
+    signups.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
+    signups.set_defaults(handler=_report_signups)
+    trainees = report.add_parser("trainees", help="学员学习档案：每位学员的报名、出勤次数、累计学时和培训主题（.xlsx 或 .csv）")
+    trainees.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
+    trainees.set_defaults(handler=_report_trainees)
     return parser
 
 
@@ -261,6 +272,46 @@ def _report_hours(args, settings: Settings) -> int:
     rows = _with_sessions(settings, lambda sessions: hours.ledger(sessions, year, rule))
     hours.write_report(rows, out)
     print(HOURS_REPORT_WRITTEN.format(year=year, experts=len(rows), path=out))
+    return 0
+
+
+def _signup_service(sessions):
+    from bot.services.signups import SignupService
+
+    return SignupService(sessions)
+
+
+def _report_signups(args, settings: Settings) -> int:
+    from bot import messages
+    from bot.services.signups import check_report_path
+
+    out = check_report_path(args.out)
+    if not _schema_ready(settings):
+        return 2
+    notice, count = _with_sessions(
+        settings, lambda sessions: _signup_service(sessions).export_signups(args.notice_id, out))
+    print(messages.SIGNUPS_REPORT_WRITTEN.format(title=notice.title, count=count, path=out))
+    return 0
+
+
+def _report_trainees(args, settings: Settings) -> int:
+    from bot import messages
+    from bot.services.signups import check_report_path
+
+    out = check_report_path(args.out)
+    if not _schema_ready(settings):
+        return 2
+    count = _with_sessions(settings, lambda sessions: _signup_service(sessions).export_trainees(out))
+    print(messages.TRAINEES_REPORT_WRITTEN.format(count=count, path=out))
+    return 0
+
+
+def _import_attendance(args, settings: Settings) -> int:
+    if not _schema_ready(settings):
+        return 2
+    report = _with_sessions(
+        settings, lambda sessions: _signup_service(sessions).import_attendance(args.notice_id, args.file))
+    print(report.summary())
     return 0
 
 

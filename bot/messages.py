@@ -31,6 +31,8 @@ COMMANDS = [
     ("hours", "专家：本年服务时长和继续教育学时"),
     ("triage", "工作人员：待分派的需求"),
     ("overdue", "工作人员：超时的需求"),
+    ("records", "我的学员学习档案（培训报名、出勤、学时）"),
+    ("attend", "工作人员：登记培训出勤"),
     ("help", "使用说明"),
 ]
 
@@ -57,6 +59,8 @@ HELP = (
     "• /join 专家用手机号绑定身份\n"
     "• /hours 专家查看本年服务时长和继续教育学时\n"
     "• /triage、/overdue 工作人员查看待分派和超时的需求\n"
+    "• 收到培训通知点“报名”；/records 查看我的学员学习档案（报名、出勤、学时）\n"
+    "• /attend 工作人员登记培训出勤\n"
     "• /help 查看本说明"
 )
 
@@ -271,3 +275,58 @@ ASK_SERVICE_SITUATION = (
 )
 SERVICE_ASK_CANCELLED = "好的，不按服务项目提问了。有问题直接发文字给我就行。"
 SERVICE_ITEM_NOTE = "将交给「{team}」（技术服务：{title}）"
+
+# ---- training sign-ups (报名, 出勤) and the trainee learning record (学员学习档案) ----------
+BTN_SIGNUP_CANCEL = "取消报名"
+BTN_ATTEND_NOTICE = "{title}（{when}）"
+BTN_ATTENDED = "✅ {name}"
+BTN_NOT_ATTENDED = "⬜ {name}"
+BTN_WAITING_MARK = "（候补）"
+SIGNED_UP = "报名成功，座位已保留：「{title}」{when}。"
+SIGNED_UP_WAITING = "名额已满，您在候补第 {position} 位：「{title}」。有人取消时会按顺序递补，递补成功我会通知您。"
+ALREADY_SIGNED_UP = "您已经报名了「{title}」，座位已保留。"
+ALREADY_WAITING = "您已在「{title}」的候补名单上，现在是第 {position} 位。"
+SIGNUP_CANCELLED = "已取消报名「{title}」。"
+WAITING_CANCELLED = "已退出「{title}」的候补名单。"
+PROMOTED = "好消息：有人取消报名，您已从候补转为正式报名「{title}」{when}，座位已保留。不能参加请点“取消报名”。"
+TRAINING_REMINDER = "⏰ 培训提醒：您报名的「{title}」将于 {when} 开始{place}。不能参加请点“取消报名”，把名额让给候补的学员。"
+TRAINING_PLACE = "，地点：{place}"
+NOTICE_GONE = "这条培训通知不存在或已撤下。"
+NOTICE_CANCELLED = "「{title}」已取消，不能报名。"
+SIGNUP_DEADLINE_PASSED = "「{title}」的报名已于 {when} 截止。"
+TRAINING_STARTED = "「{title}」已经开始，不能再报名或取消报名了。"
+NOT_SIGNED_UP = "您没有报名「{title}」。"
+ATTEND_STAFF_ONLY = "只有工作人员才能登记出勤。"
+ATTEND_NO_SIGNUP = "这位学员没有报名这次培训。"
+ATTEND_NO_NOTICES = "还没有可以登记出勤的培训通知。"
+ATTEND_PICK_NOTICE = "登记哪次培训的出勤？"
+ATTEND_SHEET = "「{title}」{when}的出勤（点名字切换 ✅ 出勤 / ⬜ 未到）：已到 {present} / 报名 {total}"
+ATTEND_EMPTY = "「{title}」还没有人报名。"
+ATTEND_SAVED = "已登记：{name} {state}"
+ATTEND_PRESENT = "出勤"
+ATTEND_ABSENT = "未到"
+RECORDS_EMPTY = "您还没有报名过培训。收到培训通知时点“报名”，参加后的学时会记在这里。"
+RECORDS_HEADER = "{name}的学员学习档案：报名 {signed} 次，出勤 {attended} 次，累计 {hours} 学时"
+RECORDS_TOPICS = "培训主题：{topics}"
+RECORDS_ITEM = "{n}. {title}｜{when}｜{state}{hours}"
+RECORDS_ITEM_HOURS = "｜{hours} 学时"
+RECORDS_ITEM_TOPICS = "\n   主题：{topics}"
+RECORD_STATE_ATTENDED = "已出勤"
+RECORD_STATE_ABSENT = "缺勤"
+RECORD_STATE_CONFIRMED = "已报名"
+RECORD_STATE_WAITING = "候补"
+RECORD_NO_DATE = "时间待定"
+SIGNUP_STATUS_NAMES = {"confirmed": "已报名", "waiting": "候补", "cancelled": "已取消"}
+ATTENDANCE_YES, ATTENDANCE_NO = "是", "否"
+ATTENDANCE_BAD_VALUE = "出勤「{value}」看不懂，请填 是/否（也可填 √、×、1、0、出勤、缺勤），不改的留空"
+ATTENDANCE_NO_ID = "TelegramID 不能为空（请不要删改导出的这一列）"
+ATTENDANCE_BAD_ID = "TelegramID「{value}」应是数字"
+ATTENDANCE_UNKNOWN_ID = "TelegramID {value} 没有报名这次培训"
+ATTENDANCE_DUPLICATE = "TelegramID {value} 与第 {row} 行重复"
+ATTENDANCE_IMPORTED = "「{title}」出勤已导入：出勤 {present} 人，缺勤 {absent} 人，未填 {unchanged} 人"
+REPORT_BAD_SUFFIX = "不支持保存为「{suffix}」文件，请用 .xlsx（Excel 工作簿）或 .csv（逗号分隔）结尾的文件名。"
+REPORT_UNWRITABLE = "无法写入文件「{name}」：{reason}"
+SIGNUPS_SHEET = "报名名单"
+TRAINEES_SHEET = "学员学习档案"
+SIGNUPS_REPORT_WRITTEN = "「{title}」报名名单：{count} 人，已写入 {path}"
+TRAINEES_REPORT_WRITTEN = "学员学习档案：{count} 位学员，已写入 {path}"

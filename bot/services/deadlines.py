@@ -1,6 +1,7 @@
 """Service-level deadlines of the loop: 接单 within a working day, the first answer within
 three, urgent demands within hours; reminders to the 团长 at half-time and at the deadline,
-督办 to every staff member when a deadline passes, and the 回访 a week after 办结.
+督办 to every staff member when a deadline passes, and the 回访 a week after 办结; it also
+sends the day-before reminders of training sign-ups (`bot.services.signups.reminder_for`).
 
 Every reminder, escalation and follow-up is a `ScheduledJob` row written in the same
 transaction as the move that caused it, so it survives restarts; whatever drives
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import lifecycle
+from bot.services import lifecycle, signups
 from bot.services.calendar import QuietHours, WorkCalendar, china_time
 from bot.services.hooks import LoopHooks
 from bot.services.notifier import Action, Notifier
@@ -213,6 +214,9 @@ class DeadlineService(LoopHooks):
             )
             if claimed.rowcount != 1:
                 return None
+            if job.kind == signups.TRAINING_REMINDER_KIND:
+                message = await signups.reminder_for(session, job, now)
+                return _Outcome((message,) if message else ())
             if demand is None or not _still_due(job, demand, now):
                 return _Outcome()
             if job.kind in ESCALATIONS:
@@ -235,7 +239,8 @@ class DeadlineService(LoopHooks):
             return _Outcome(((leader, (URGENT_MARK if demand.urgent else "") + text, ()),))
 
     async def _hold(self, session: AsyncSession, job: ScheduledJob, until: datetime, now: datetime) -> None:
-        twin = await session.scalar(select(ScheduledJob.id).where(
+        twin = None if job.demand_id is None else await session.scalar(select(ScheduledJob.id).where(
+            # Jobs about no demand (training reminders) are told apart by their payload: none is a twin.
             ScheduledJob.kind == job.kind, ScheduledJob.demand_id == job.demand_id,
             ScheduledJob.due_at == until, ScheduledJob.id != job.id))
         values = {"due_at": until} if twin is None else {"status": DONE, "done_at": now}  # the twin will speak

@@ -1,0 +1,149 @@
+"""报名 in chat: the 报名 button of a training notice (sg:), 取消报名 (sgx:), /records for the
+trainee's learning record, and /attend for staff to mark attendance with buttons (at:)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import messages
+from bot.services.signups import (
+    CANCEL_CALLBACK, CONFIRMED, WAITING, LearningRecord, NoticeInfo, SignupLine, SignupService, format_hours, when,
+)
+from bot.telegram.common import callback_parts, display_name, edit, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.context import JicengContext
+
+MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message
+
+
+def cancel_keyboard(notice_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[Button(messages.BTN_SIGNUP_CANCEL,
+                                         callback_data=CANCEL_CALLBACK.format(notice_id=notice_id))]])
+
+
+def _service(context: JicengContext) -> SignupService:
+    return context.services.signups
+
+
+@guarded
+async def signup_button(update: Update, context: JicengContext) -> None:
+    parts = callback_parts(update, 2)
+    notice_id = int_or_none(parts[1]) if parts else None
+    if notice_id is None:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    user = update.effective_user
+    result = await _service(context).sign_up(notice_id, user.id, display_name(user))
+    notice = result.notice
+    if result.status == CONFIRMED:
+        text = (messages.ALREADY_SIGNED_UP.format(title=notice.title) if result.already
+                else messages.SIGNED_UP.format(title=notice.title, when=when(notice.starts_at)))
+    else:
+        template = messages.ALREADY_WAITING if result.already else messages.SIGNED_UP_WAITING
+        text = template.format(title=notice.title, position=result.position)
+    await update.callback_query.answer(text[:190])
+    await send(context.bot, user.id, text, cancel_keyboard(notice_id))
+
+
+@guarded
+async def cancel_button(update: Update, context: JicengContext) -> None:
+    parts = callback_parts(update, 2)
+    notice_id = int_or_none(parts[1]) if parts else None
+    if notice_id is None:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    query = update.callback_query
+    result = await _service(context).cancel(notice_id, update.effective_user.id)
+    template = messages.SIGNUP_CANCELLED if result.was == CONFIRMED else messages.WAITING_CANCELLED
+    await query.answer()
+    await edit(query.message, template.format(title=result.notice.title))
+    for promoted in result.promoted:
+        await notify(context.bot, promoted.telegram_id,
+                     messages.PROMOTED.format(title=result.notice.title, when=when(result.notice.starts_at)),
+                     cancel_keyboard(notice_id))
+
+
+def records_text(record: LearningRecord) -> str:
+    if not record.entries:
+        return messages.RECORDS_EMPTY
+    lines = [messages.RECORDS_HEADER.format(name=record.name or "", signed=record.signed_up,
+                                            attended=record.attended, hours=format_hours(record.hours))]
+    if record.topics:
+        lines.append(messages.RECORDS_TOPICS.format(topics="、".join(record.topics)))
+    for n, entry in enumerate(record.entries, start=1):
+        if entry.attended:
+            state = messages.RECORD_STATE_ATTENDED
+        elif entry.attended is False:
+            state = messages.RECORD_STATE_ABSENT
+        else:
+            state = messages.RECORD_STATE_CONFIRMED if entry.status == CONFIRMED else messages.RECORD_STATE_WAITING
+        hours = messages.RECORDS_ITEM_HOURS.format(hours=format_hours(entry.hours)) if entry.attended else ""
+        line = messages.RECORDS_ITEM.format(n=n, title=entry.notice.title, when=when(entry.notice.starts_at),
+                                            state=state, hours=hours)
+        if entry.notice.topics:
+            line += messages.RECORDS_ITEM_TOPICS.format(topics="、".join(entry.notice.topics))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@guarded
+async def records_command(update: Update, context: JicengContext) -> None:
+    record = await _service(context).records(update.effective_user.id)
+    await send(context.bot, update.effective_chat.id, records_text(record))
+
+
+@guarded
+async def attend_command(update: Update, context: JicengContext) -> None:
+    notices = await _service(context).recent_notices(update.effective_user.id)
+    if not notices:
+        await send(context.bot, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
+        return
+    buttons = [Button(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
+                      callback_data=f"at:{n.id}") for n in notices]
+    await send(context.bot, update.effective_chat.id, messages.ATTEND_PICK_NOTICE,
+               InlineKeyboardMarkup(rows(buttons, 1)))
+
+
+def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not lines:
+        return messages.ATTEND_EMPTY.format(title=notice.title), None
+    present = sum(1 for line in lines if line.attended)
+    text = messages.ATTEND_SHEET.format(title=notice.title, when=when(notice.starts_at), present=present,
+                                        total=len(lines))
+    buttons = []
+    for line in lines[:MAX_SHEET_BUTTONS]:
+        name = (line.name or str(line.telegram_id)) + (messages.BTN_WAITING_MARK if line.status == WAITING else "")
+        label = (messages.BTN_ATTENDED if line.attended else messages.BTN_NOT_ATTENDED).format(name=name)
+        # The press sets the opposite of what the button shows, so a replayed press changes nothing twice.
+        buttons.append(Button(label, callback_data=f"at:{notice.id}:{line.person_id}:{0 if line.attended else 1}"))
+    return text, InlineKeyboardMarkup(rows(buttons, 2))
+
+
+@guarded
+async def attend_button(update: Update, context: JicengContext) -> None:
+    query, staff = update.callback_query, update.effective_user.id
+    parts = callback_parts(update, 2) or callback_parts(update, 4)
+    numbers = [int_or_none(p) for p in parts[1:]] if parts else [None]
+    if None in numbers or (len(numbers) == 3 and numbers[2] not in (0, 1)):
+        await tell(update, messages.STALE_BUTTON)
+        return
+    service = _service(context)
+    notice_id = numbers[0]
+    answer = None
+    if len(numbers) == 3:
+        line = await service.record_attendance(notice_id, numbers[1], bool(numbers[2]), staff)
+        state = messages.ATTEND_PRESENT if line.attended else messages.ATTEND_ABSENT
+        answer = messages.ATTEND_SAVED.format(name=line.name, state=state)
+    notice, lines = await service.attendance_sheet(notice_id, staff)
+    await query.answer(answer)
+    text, markup = attendance_sheet(notice, lines)
+    await edit(query.message, text, markup)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(signup_button, pattern=r"^sg:"))
+    application.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^sgx:"))
+    application.add_handler(CallbackQueryHandler(attend_button, pattern=r"^at:"))
+    application.add_handler(CommandHandler("records", records_command, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("attend", attend_command, filters=filters.ChatType.PRIVATE))
