@@ -23,6 +23,7 @@ from bot.services.intake import IntakeService
 from bot.services.knowledge import KnowledgeBase
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
+from bot.services.notices import NoticeService, SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.signups import SignupService
 from bot.services.states import ChatStates
@@ -60,6 +61,8 @@ class Services:
     triage: TriageService
     states: ChatStates
     deadlines: DeadlineService
+    subscriptions: SubscriptionService
+    notices: NoticeService
     signups: SignupService
 
     @classmethod
@@ -87,6 +90,8 @@ class Services:
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
             deadlines=deadlines,
+            subscriptions=SubscriptionService(sessions),
+            notices=NoticeService(sessions, clock),
             signups=SignupService(sessions, clock, policy.quiet),
         )
 

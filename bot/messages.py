@@ -26,11 +26,14 @@ COMMANDS = [
     ("my", "我的问题和进度"),
     ("region", "设置所在地区"),
     ("services", "技术服务清单"),
+    ("subscribe", "订阅培训通知"),
+    ("unsubscribe", "退订培训通知"),
     ("queue", "团长：待接单的需求"),
     ("join", "专家：用手机号绑定身份"),
     ("hours", "专家：本年服务时长和继续教育学时"),
     ("triage", "工作人员：待分派的需求"),
     ("overdue", "工作人员：超时的需求"),
+    ("notice", "工作人员：发布培训通知"),
     ("records", "我的学员学习档案（培训报名、出勤、学时）"),
     ("attend", "工作人员：登记培训出勤"),
     ("help", "使用说明"),
@@ -55,10 +58,12 @@ HELP = (
     "• /my 查看我提交的问题和进度\n"
     "• /region 设置或修改所在地区\n"
     "• /services 查看各服务团的技术服务清单，选中一项直接向该服务团提问\n"
+    "• /subscribe 按领域和地区订阅培训通知，/unsubscribe 退订\n"
     "• /queue 团长查看待接单的需求\n"
     "• /join 专家用手机号绑定身份\n"
     "• /hours 专家查看本年服务时长和继续教育学时\n"
     "• /triage、/overdue 工作人员查看待分派和超时的需求\n"
+    "• /notice 工作人员发布培训通知；/cancel 取消正在进行的操作\n"
     "• 收到培训通知点“报名”；/records 查看我的学员学习档案（报名、出勤、学时）\n"
     "• /attend 工作人员登记培训出勤\n"
     "• /help 查看本说明"
@@ -330,3 +335,68 @@ SIGNUPS_SHEET = "报名名单"
 TRAINEES_SHEET = "学员学习档案"
 SIGNUPS_REPORT_WRITTEN = "「{title}」报名名单：{count} 人，已写入 {path}"
 TRAINEES_REPORT_WRITTEN = "学员学习档案：{count} 位学员，已写入 {path}"
+
+# ---- training notices: subscriptions (/subscribe, /unsubscribe) and composing (/notice) ----
+ALL_FIELDS_LABEL = "全部领域"
+BTN_ALL_FIELDS = "全部领域"
+BTN_WHOLE_PROVINCE = "全省"
+BTN_SUBSCRIBE = "订阅"
+BTN_NO_THANKS = "不用了"
+BTN_UNSUBSCRIBE_ONE = "退订 {label}"
+BTN_UNSUBSCRIBE_ALL = "全部退订"
+SUBSCRIBE_FIELD = "订阅培训通知：想收到哪个领域的培训、讲座、现场教学通知？"
+SUBSCRIBE_CITY = "「{field}」的培训通知，想收哪里的？请选择市州，或选全省："
+SUBSCRIBE_COUNTY = "请选择{city}下面的县市区："
+SUBSCRIBED = "已订阅：{label}\n有符合的培训通知时我会发给您。发 /unsubscribe 可以退订。"
+SUBSCRIPTION_LABEL = "{field}·{region}"
+SUBSCRIBE_OFFER = "要不要订阅「{field}」在「{region}」的培训通知？有相关的讲座、现场教学时我会通知您。"
+SUBSCRIBE_DECLINED = "好的，不订阅。以后想收培训通知，发 /subscribe 就行。"
+UNSUBSCRIBE_NONE = "您还没有订阅培训通知。发 /subscribe 可以订阅。"
+UNSUBSCRIBE_PICK = "您订阅的培训通知：\n{lines}\n\n点下面的按钮退订："
+UNSUBSCRIBED_ONE = "已退订：{label}"
+UNSUBSCRIBED_ALL = "已全部退订，不会再收到培训通知。想再收时发 /subscribe。"
+
+NOTICE_STAFF_ONLY = "抱歉，培训通知只能由工作人员发布。如果您想收到培训通知，请发 /subscribe 订阅。"
+NOTICE_ASK_TITLE = "发布培训通知（随时发 /cancel 或点“取消”停止）。\n第 1 步：请发通知的标题，如“水稻病虫害绿色防控现场培训”。"
+NOTICE_ASK_CONTENT = "第 2 步：请发通知的内容（培训安排、主讲专家、需要带什么等）。"
+NOTICE_ASK_TIME = "第 3 步：培训什么时候开始？（北京时间）\n例如：2026-12-05 09:00、12月5日 9:00 或 12-05 09:00"
+NOTICE_ASK_DURATION = "第 4 步：培训大约多少小时？请发一个数字，如 2 或 1.5"
+NOTICE_ASK_PLACE = "第 5 步：培训地点在哪里？如“浏阳市永安镇农技站二楼会议室”，线上培训请写“线上”和会议号。"
+NOTICE_ASK_FIELDS = "第 6 步：发给哪些领域的订阅者？可以多选，选好点“完成”；不限领域点“全部领域”。\n已选：{chosen}"
+NOTICE_ASK_REGIONS = "第 7 步：发给哪些地区的订阅者？可以多选，选好点“完成”；全省的都发点“全省”。\n已选：{chosen}"
+NOTICE_ASK_CAPACITY = "第 8 步：有多少个名额？请发一个数字，不限名额发“不限”或点下面的按钮。"
+NOTICE_ASK_DEADLINE = "第 9 步：报名什么时候截止？（北京时间）例如 12月4日 18:00；不设截止发“不设”或点下面的按钮。"
+NOTICE_STEP_ANSWERED = "{ask}\n→ {answer}"
+NOTICE_USE_BUTTONS = "请用上面消息里的按钮选择，选好点“完成”。"
+NOTICE_NONE_CHOSEN = "（未选，即全部）"
+NOTICE_BAD_TIME = "没看懂这个时间。请按这样写（北京时间）：2026-12-05 09:00、12月5日 9:00 或 12-05 09:00"
+NOTICE_NEED_CLOCK = "请写上几点开始，如：12月5日 9:00"
+NOTICE_TIME_PAST = "这个时间已经过去了，请发一个以后的时间，如：{example}"
+NOTICE_DEADLINE_AFTER_START = "报名截止时间不能晚于培训开始时间（{start}），请重新发，或发“不设”。"
+NOTICE_BAD_DURATION = "时长请发一个大于 0、不超过 240 的数字（小时），如 2 或 1.5"
+NOTICE_BAD_CAPACITY = "名额请发一个正整数，如 50；不限名额发“不限”。"
+NOTICE_EMPTY = "内容不能为空，请用文字发送。"
+NOTICE_TOO_LONG = "太长了（超过 {limit} 字），请精简后再发。"
+NOTICE_PREVIEW = "预览：订阅者将收到下面这条通知\n━━━━━━━━━━\n{notice}\n━━━━━━━━━━\n目标领域：{fields}\n目标地区：{regions}\n将发给 {count} 位订阅者。\n\n确认无误请点“发送”。"
+NOTICE_PREVIEW_NOBODY = "（目前没有符合的订阅者；发送后通知会保存，报名照常可用。）"
+NOTICE_CANCELLED_COMPOSE = "已取消，这条培训通知没有保存，也没有发出。"
+NOTICE_ALREADY_SENT = "这条通知已经提交发送了。"
+NOTICE_QUEUED = "培训通知「{title}」已保存，正在准备发给 {count} 位订阅者…"
+NOTICE_NO_RECIPIENTS = "培训通知「{title}」已保存。目前没有符合的订阅者，没有发出任何消息。"
+NOTICE_SEND_FAILED = "培训通知「{title}」发送中断了（{reason}）。未发出的部分已保存在发送队列里，机器人重新启动后会继续发送。"
+NOTICE_NOT_FOUND = "没有找到这条培训通知。"
+BTN_NOTICE_DONE = "完成 ➡️"
+BTN_NOTICE_SEND = "📢 发送"
+BTN_NO_LIMIT = "不限名额"
+BTN_NO_DEADLINE = "不设截止"
+BTN_CHOSEN = "✅ {name}"
+CANCEL_NOTHING = "现在没有要取消的操作。"
+CANCEL_DONE = "好的，已取消。"
+
+
+def subscription_field_label(code: str) -> str:
+    return ALL_FIELDS_LABEL if code == "*" else taxonomy.field_name(code)
+
+
+def subscription_label(field: str, region: str) -> str:
+    return SUBSCRIPTION_LABEL.format(field=subscription_field_label(field), region=regions.full_name(region))

@@ -17,6 +17,7 @@ ANSWER = "answer"                    # expert: the next message is an answer for
 ASK = "ask"                          # expert: the next message is a question for the farmer
 SERVICE_RECORD = "service_record"    # expert: hours and a short summary to close the service
 SERVICE_ITEM = "service_item"        # farmer: the next message asks about a listed service
+NOTICE_DRAFT = "notice_draft"        # staff: composing a training notice step by step
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot import messages
 from bot.services import states
-from bot.telegram import dispatch, expert, intake, services_list
+from bot.telegram import dispatch, expert, intake, notices, services_list
 from bot.telegram.common import callback_parts, edit, guarded, int_or_none, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
@@ -38,6 +38,9 @@ async def on_message(update: Update, context: JicengContext) -> None:
             return
         if waiting.state == states.SERVICE_ITEM and kind == "text":
             await services_list.situation_given(update, context, waiting)
+            return
+        if waiting.state == states.NOTICE_DRAFT and kind == "text":
+            await notices.text_given(update, context, waiting)
             return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if reply_to is not None or not await services.intake.has_open_draft(user.id):

@@ -15,6 +15,7 @@ from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
 from bot.telegram.leader import accept_keyboard, demand_card
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
+from bot.telegram.subscriptions import offer_after_first_demand
 from intents import regions, taxonomy
 
 
@@ -201,7 +202,8 @@ def _submitted_text(submission: Submission) -> str:
 
 
 async def _dispatch(context: JicengContext, submission: Submission) -> None:
-    """Put the new demand in front of whoever handles it: the team leader, else staff."""
+    """Put the new demand in front of whoever handles it: the team leader, else staff; after a
+    farmer's first demand, offer a subscription to training notices."""
     demand = submission.demand
     card = demand_card(demand, submission.submitter.display_name)
     recipients: list[int] = []
@@ -226,6 +228,7 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
         for chat_id in recipients:
             await forward_media(context.bot, chat_id, item.kind, item.file_id,
                                  messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
+    await offer_after_first_demand(context, submission)
 
 
 async def similar_answer(update: Update, context: JicengContext) -> None:

@@ -1,0 +1,272 @@
+"""/notice: staff compose a training notice step by step (the draft lives in the chat state,
+so it survives a restart), preview it with the recipient count, and 发送 starts the shared
+sender in the running bot, with one progress message edited as it goes. /cancel stops
+whatever the bot is waiting for."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import messages
+from bot.services import broadcast, states
+from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
+from bot.services.states import Waiting
+from bot.telegram.broadcast_channel import TelegramChannel, progress_editor, sending_bot
+from bot.telegram.common import callback_parts, edit, guarded, rows, send, tell
+from bot.telegram.context import JicengContext
+from bot.telegram.regions import is_city
+from intents import regions, taxonomy
+from storage.models import TrainingNotice
+
+log = logging.getLogger(__name__)
+
+STOP_POLL = 0.5  # how often a running delivery checks whether the bot is shutting down
+
+# Callback data "nt:<action>:<arg>"; each action belongs to one step.
+STEP_OF = {"f": FIELDS, "fa": FIELDS, "fd": FIELDS, "r": REGIONS, "ra": REGIONS, "rd": REGIONS,
+           "cap": CAPACITY, "dl": DEADLINE, "send": PREVIEW}
+
+
+def _data(action: str, arg: str = "-") -> str:
+    return f"nt:{action}:{arg}"
+
+
+CANCEL_ROW = [Button(messages.BTN_CANCEL, callback_data=_data("x"))]
+
+
+def _chosen(names: list[str]) -> str:
+    return "、".join(names) if names else messages.NOTICE_NONE_CHOSEN
+
+
+def _toggle_button(name: str, chosen: bool, data: str) -> Button:
+    return Button(messages.BTN_CHOSEN.format(name=name) if chosen else name, callback_data=data)
+
+
+def fields_label(codes: list[str]) -> str:
+    return "、".join(taxonomy.field_name(c) for c in codes) or messages.ALL_FIELDS_LABEL
+
+
+def regions_label(codes: list[str]) -> str:
+    return "、".join(regions.full_name(c) for c in codes) or regions.PROVINCE_NAME
+
+
+async def prompt(context: JicengContext, draft: NoticeDraft) -> tuple[str, InlineKeyboardMarkup]:
+    """What the bot asks at the draft's current step."""
+    cancel = InlineKeyboardMarkup([CANCEL_ROW])
+    if draft.step == FIELDS:
+        buttons = [_toggle_button(taxonomy.field_name(c), c in draft.fields, _data("f", c))
+                   for c in taxonomy.field_codes()]
+        keyboard = rows(buttons, 2) + [[Button(messages.BTN_ALL_FIELDS, callback_data=_data("fa"))],
+                                       [Button(messages.BTN_NOTICE_DONE, callback_data=_data("fd"))], CANCEL_ROW]
+        text = messages.NOTICE_ASK_FIELDS.format(chosen=_chosen([taxonomy.field_name(c) for c in draft.fields]))
+        return text, InlineKeyboardMarkup(keyboard)
+    if draft.step == REGIONS:
+        buttons = [_toggle_button(c.name, c.code in draft.regions, _data("r", c.code)) for c in regions.cities()]
+        keyboard = rows(buttons, 3) + [[Button(messages.BTN_WHOLE_PROVINCE, callback_data=_data("ra"))],
+                                       [Button(messages.BTN_NOTICE_DONE, callback_data=_data("rd"))], CANCEL_ROW]
+        text = messages.NOTICE_ASK_REGIONS.format(chosen=_chosen([regions.full_name(c) for c in draft.regions]))
+        return text, InlineKeyboardMarkup(keyboard)
+    if draft.step == CAPACITY:
+        return messages.NOTICE_ASK_CAPACITY, InlineKeyboardMarkup(
+            [[Button(messages.BTN_NO_LIMIT, callback_data=_data("cap"))], CANCEL_ROW])
+    if draft.step == DEADLINE:
+        return messages.NOTICE_ASK_DEADLINE, InlineKeyboardMarkup(
+            [[Button(messages.BTN_NO_DEADLINE, callback_data=_data("dl"))], CANCEL_ROW])
+    if draft.step == PREVIEW:
+        count = await context.services.subscriptions.count_recipients(draft)
+        text = messages.NOTICE_PREVIEW.format(notice=broadcast.render_notice(draft.to_notice()),
+                                              fields=fields_label(draft.fields), regions=regions_label(draft.regions),
+                                              count=count)
+        if not count:
+            text += "\n" + messages.NOTICE_PREVIEW_NOBODY
+        return text, InlineKeyboardMarkup([[Button(messages.BTN_NOTICE_SEND, callback_data=_data("send")),
+                                            Button(messages.BTN_CANCEL, callback_data=_data("x"))]])
+    asks = {"title": messages.NOTICE_ASK_TITLE, "content": messages.NOTICE_ASK_CONTENT,
+            "time": messages.NOTICE_ASK_TIME, "duration": messages.NOTICE_ASK_DURATION,
+            "place": messages.NOTICE_ASK_PLACE}
+    return asks[draft.step], cancel
+
+
+async def _save(context: JicengContext, telegram_id: int, draft: NoticeDraft) -> None:
+    await context.services.states.set(telegram_id, states.NOTICE_DRAFT, draft.to_dict())
+
+
+@guarded
+async def notice_command(update: Update, context: JicengContext) -> None:
+    user = update.effective_user
+    await context.services.notices.ensure_staff(user.id)
+    draft = NoticeDraft()
+    await _save(context, user.id, draft)
+    text, markup = await prompt(context, draft)
+    await send(context.bot, update.effective_chat.id, text, markup)
+
+
+@guarded
+async def cancel_command(update: Update, context: JicengContext) -> None:
+    user = update.effective_user
+    waiting = await context.services.states.get(user.id)
+    if waiting is None:
+        await send(context.bot, update.effective_chat.id, messages.CANCEL_NOTHING)
+        return
+    await context.services.states.clear(user.id)
+    composing = waiting.state == states.NOTICE_DRAFT
+    await send(context.bot, update.effective_chat.id,
+               messages.NOTICE_CANCELLED_COMPOSE if composing else messages.CANCEL_DONE)
+
+
+async def text_given(update: Update, context: JicengContext, waiting: Waiting) -> None:
+    """The staff member's message answers the current step; a bad one is asked again."""
+    message, user = update.effective_message, update.effective_user
+    draft = NoticeDraft.from_dict(waiting.data)
+    try:
+        draft.answer(message.text or "", context.services.clock())
+    except BadAnswer as bad:
+        markup = InlineKeyboardMarkup([CANCEL_ROW]) if draft.step not in (FIELDS, REGIONS, PREVIEW) else None
+        await send(context.bot, message.chat_id, bad.user_message, markup)
+        return
+    await _save(context, user.id, draft)
+    text, markup = await prompt(context, draft)
+    await send(context.bot, message.chat_id, text, markup)
+
+
+@guarded
+async def notice_button(update: Update, context: JicengContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    parts = callback_parts(update, 3)
+    waiting = await context.services.states.get(user.id)
+    if parts is None or waiting is None or waiting.state != states.NOTICE_DRAFT:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    action, arg = parts[1], parts[2]
+    draft = NoticeDraft.from_dict(waiting.data)
+    if action == "x":
+        await context.services.states.clear(user.id)
+        await query.answer()
+        await edit(query.message, messages.NOTICE_CANCELLED_COMPOSE)
+        return
+    if STEP_OF.get(action) != draft.step:
+        await tell(update, messages.STALE_BUTTON)
+        return
+    if action == "send":
+        await _send(update, context)
+        return
+    if action in ("f", "r"):
+        valid = taxonomy.is_field(arg) if action == "f" else is_city(arg)
+        if not valid:
+            await tell(update, messages.STALE_BUTTON)
+            return
+        draft.toggle(draft.step, arg)
+        await _save(context, user.id, draft)
+        await query.answer()
+        text, markup = await prompt(context, draft)
+        await edit(query.message, text, markup)
+        return
+    if action == "fa":
+        draft.fields = []
+    elif action == "ra":
+        draft.regions = []
+    elif action == "cap":
+        draft.capacity = None
+    elif action == "dl":
+        draft.set_deadline(None, context.services.clock())
+    done = {FIELDS: messages.NOTICE_ASK_FIELDS.format(chosen=fields_label(draft.fields)),
+            REGIONS: messages.NOTICE_ASK_REGIONS.format(chosen=regions_label(draft.regions)),
+            CAPACITY: messages.NOTICE_STEP_ANSWERED.format(ask=messages.NOTICE_ASK_CAPACITY,
+                                                           answer=messages.BTN_NO_LIMIT),
+            DEADLINE: messages.NOTICE_STEP_ANSWERED.format(ask=messages.NOTICE_ASK_DEADLINE,
+                                                           answer=messages.BTN_NO_DEADLINE)}[draft.step]
+    draft.advance()
+    await _save(context, user.id, draft)
+    await query.answer()
+    await edit(query.message, done)  # the answered step keeps its text, loses its buttons
+    text, markup = await prompt(context, draft)
+    await send(context.bot, update.effective_chat.id, text, markup)
+
+
+async def _send(update: Update, context: JicengContext) -> None:
+    query, chat_id = update.callback_query, update.effective_chat.id
+    created = await context.services.notices.create(update.effective_user.id)
+    await query.answer()
+    await edit(query.message, query.message.text or "")  # the preview stays, its buttons go
+    if not created.queued:
+        await send(context.bot, chat_id, messages.NOTICE_NO_RECIPIENTS.format(title=created.title))
+        return
+    progress = await send(context.bot, chat_id, messages.NOTICE_QUEUED.format(title=created.title,
+                                                                              count=created.queued))
+    await context.services.notices.set_progress_message(created.notice_id, chat_id, progress.message_id)
+    start_delivery(context.application, [(created.notice_id, chat_id, progress.message_id)])
+
+
+def start_delivery(application: Application, notices: list[tuple[int, int | None, int | None]]) -> None:
+    """Deliver the notices one after another in the background of the running bot."""
+
+    async def deliver_all() -> None:
+        for notice_id, chat_id, message_id in notices:
+            if not application.running:
+                return
+            await deliver(application, notice_id, chat_id, message_id)
+
+    application.create_task(deliver_all(), name=f"deliver-notices-{notices[0][0]}")
+
+
+async def deliver(application: Application, notice_id: int, chat_id: int | None, message_id: int | None) -> None:
+    """Run the shared sender for one notice, waiting for the sender lease if another sender
+    holds it. When the bot shuts down the run is cancelled: the outbox keeps what is left and
+    the next start carries on (see `resume`)."""
+    services = application.bot_data["services"]
+    bot = application.bot
+    on_progress = progress_editor(bot, chat_id, message_id) if chat_id and message_id else None
+    base_url = bot.base_url.removesuffix(bot.token)
+    try:
+        # A bot of its own: the sender's parallel requests must not take the connections
+        # the handlers need.
+        async with sending_bot(bot.token, base_url) as sender_bot:
+            sender = broadcast.Sender(services.sessions, TelegramChannel(sender_bot))
+            run = asyncio.ensure_future(sender.run(notice_id, on_progress=on_progress, wait_for_lease=True))
+            while not run.done():
+                await asyncio.wait({run}, timeout=STOP_POLL)
+                if not application.running and not run.done():
+                    run.cancel()
+            if run.cancelled():
+                log.info("delivery of notice %s stopped for shutdown; the outbox keeps the rest", notice_id)
+                return
+            run.result()
+    except Exception as error:
+        log.exception("delivery of notice %s failed", notice_id)
+        if chat_id and message_id:
+            title = await _title(services, notice_id)
+            try:
+                text = messages.NOTICE_SEND_FAILED.format(title=title, reason=type(error).__name__)
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            except TelegramError:
+                log.warning("could not show the failure of notice %s", notice_id)
+
+
+async def _title(services, notice_id: int) -> str:
+    async with services.sessions() as session:
+        notice = await session.get(TrainingNotice, notice_id)
+        return notice.title if notice else ""
+
+
+async def resume(context: JicengContext) -> None:
+    """At start-up: notices whose sending a stop cut short carry on, progress in the same message."""
+    unfinished = await context.services.notices.unfinished()
+    if unfinished:
+        log.info("resuming delivery of %d training notice(s)", len(unfinished))
+        start_delivery(context.application, unfinished)
+
+
+def register(application: Application) -> None:
+    # The text answers reach `text_given` through bot.telegram.conversation.
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("notice", notice_command, filters=private))
+    application.add_handler(CommandHandler("cancel", cancel_command, filters=private))
+    application.add_handler(CallbackQueryHandler(notice_button, pattern=r"^nt:"))
+    if application.job_queue is not None:
+        application.job_queue.run_once(resume, when=1, name="resume-notices")
