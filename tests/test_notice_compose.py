@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services import broadcast
-from bot.services.notices import ALL_FIELDS, BadAnswer, NoticeDraft, parse_capacity, parse_china_time, parse_hours
+from bot.services.notices import (
+    ALL_FIELDS, BadAnswer, NoticeDraft, SubscriptionService, parse_capacity, parse_china_time, parse_hours, recipients,
+)
 from storage.models import ChatState, OutboxMessage, TrainingNotice
 from tests.factories import make_staff
 from tests.telegram_world import running_bot
@@ -176,3 +178,16 @@ async def test_send_delivers_to_the_subscribers_with_live_progress_and_a_final_r
     api.press_data(STAFF, preview, "nt:send:-")  # pressed again: nothing more is sent
     await api.wait_idle()
     assert await count(world, TrainingNotice) == 1 and await count(world, OutboxMessage) == 3
+
+
+async def test_a_notice_left_in_the_outbox_is_sent_when_the_bot_starts(db_url, understander, clock, sessions):
+    """A stop cut the sending short: the next start carries on, without anyone pressing anything."""
+    await SubscriptionService(sessions).subscribe(LIUYANG_CROP, "crop", "430181")
+    async with sessions.begin() as session:
+        notice = NoticeDraft(title="柑橘冬季清园培训", fields=["crop"]).to_notice()
+        session.add(notice)
+        assert await broadcast.enqueue(session, notice, await recipients(session, notice)) == 1
+    async with running_bot(db_url, understander, clock) as world:
+        await world.api.wait_for_message(LIUYANG_CROP, "柑橘冬季清园培训", timeout=10)
+    async with sessions() as session:
+        assert await session.scalar(select(OutboxMessage.status)) == "sent"
