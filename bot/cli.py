@@ -23,6 +23,8 @@ NO_USERNAME = (
 )
 STAFF_ADDED = "已添加工作人员：{name}（TelegramID {telegram_id}）"
 HOURS_REPORT_WRITTEN = "{year} 年服务时长台账：{experts} 位专家，已写入 {path}"
+NOTICE_QUEUED = "培训通知「{title}」：{count} 位订阅者，开始发送。"
+PROGRESS_LINE = "[{bar}] {done}/{total}  已发送 {sent}  失败 {failed}  {rate:.1f} 条/秒  预计还需 {eta}   "
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("telegram_id", type=int)
     add.add_argument("--name", default=None)
     add.set_defaults(handler=_staff_add)
+
+    notice = commands.add_parser("notice", help="培训通知").add_subparsers(dest="notice_command", required=True)
+    send = notice.add_parser("send", help="发送培训通知（.toml，或两列“项目、内容”的 .xlsx/.csv，格式见 README）")
+    send.add_argument("file")
+    send.set_defaults(handler=_notice_send)
+    bench = notice.add_parser("bench", help="基准测试：向临时数据库里的合成订阅者群发一条通知（从不使用正式数据库）")
+    bench.add_argument("--recipients", type=int, default=10_000, metavar="N")
+    bench.add_argument("--api-url", default=None, metavar="URL",
+                       help="Bot API 基础地址（令牌接在后面，如 http://127.0.0.1:8081/bot）；默认启动本地替身（限速 30 条/秒、每聊天 1 条/秒）")
+    bench.add_argument("--kill-at", type=int, default=None, metavar="K",
+                       help="送达 K 条后用 SIGKILL 杀掉发送进程并重新启动")
+    bench.set_defaults(handler=_notice_bench)
 
     report = commands.add_parser("report", help="生成报表").add_subparsers(dest="report_kind", required=True)
     hours = report.add_parser("hours", help="专家服务时长与继续教育学时台账（.xlsx 或 .csv）")
@@ -257,6 +271,67 @@ def _staff_add(args, settings: Settings) -> int:
         return 2
     person = _with_sessions(settings, lambda sessions: directory.add_staff(sessions, args.telegram_id, args.name))
     print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
+    return 0
+
+
+def _notice_send(args, settings: Settings) -> int:
+    from bot.services import broadcast
+    from bot.services.notice_files import read_notice_file
+
+    draft = read_notice_file(args.file)  # a wrong file fails before anything else
+    if not settings.bot_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    if not _schema_ready(settings):
+        return 2
+
+    async def work(sessions):
+        from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
+
+        async with sessions() as session, session.begin():
+            notice = draft.to_notice()
+            session.add(notice)
+            queued = await broadcast.enqueue(session, notice, await broadcast.recipients_for(session, notice))
+        print(NOTICE_QUEUED.format(title=notice.title, count=queued))
+        if not queued:
+            async with sessions() as session, session.begin():
+                (await session.get(type(notice), notice.id)).status = broadcast.NOTICE_SENT
+            return 0
+        async with sending_bot(settings.bot_token, settings.api_url) as bot:
+            sender = broadcast.Sender(sessions, TelegramChannel(bot))
+            try:
+                report = await sender.run(notice.id, on_progress=_progress_bar)
+            except broadcast.LeaseHeld as held:
+                print(held.user_message)
+                return 0
+        print()
+        print(report.text())
+        return 0
+
+    return _with_sessions(settings, work)
+
+
+def _progress_bar(report) -> None:
+    """One terminal line redrawn in place."""
+    done = report.sent + report.failed
+    total = max(1, report.total)
+    filled = int(30 * done / total)
+    line = PROGRESS_LINE.format(bar="#" * filled + "-" * (30 - filled), done=done, total=report.total,
+                                sent=report.sent, failed=report.failed, rate=report.rate,
+                                eta=_eta(report.eta_seconds))
+    print("\r" + line, end="", flush=True)
+
+
+def _eta(seconds: float) -> str:
+    from bot.services.broadcast import duration_text
+
+    return duration_text(seconds)
+
+
+def _notice_bench(args, settings: Settings) -> int:
+    from bot import notice_bench
+
+    print(notice_bench.report(notice_bench.run(args.recipients, args.api_url, args.kill_at)))
     return 0
 
 

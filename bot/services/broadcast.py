@@ -281,7 +281,6 @@ class Sender:
     `rate` in any second, spaced 1/rate apart) and one message per `per_chat_interval` to a
     chat, with at most `concurrency` messages in flight."""
 
-    LEASE_TTL = 15.0
     PROGRESS_EVERY = 2.0
     CLAIM_BATCH = 200
     IDLE_POLL = 1.0
@@ -303,6 +302,7 @@ class Sender:
         max_backoff: float = 300.0,
         lease_name: str = "notices",
         holder: str | None = None,
+        lease_ttl: float = 15.0,
     ) -> None:
         self._sessions = sessions
         self._channel = channel
@@ -314,6 +314,7 @@ class Sender:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.lease_name = lease_name
+        self.lease_ttl = lease_ttl
         self.holder = holder or default_holder()
         self._interval = 1.0 / rate
         self._window_size = max(1, int(rate))
@@ -322,6 +323,7 @@ class Sender:
         self._paused_until = 0.0
         self._chat_next: dict[int, float] = {}
         self._lease_deadline = 0.0
+        self._took_over = False
         self._texts: dict[int, tuple[str, list[list[Action]]]] = {}
         self._seen_notices: set[int] = set()  # what "all notices" reports on
         self.counters = _Counters()
@@ -332,12 +334,13 @@ class Sender:
         """Take or renew the lease; None when we hold it, else who does."""
         started = self._clock.monotonic()
         now = self._clock.now()
-        expires = now + timedelta(seconds=self.LEASE_TTL)
+        expires = now + timedelta(seconds=self.lease_ttl)
         async with self._sessions() as session, session.begin():
+            before = await session.scalar(select(SenderLease.holder).where(SenderLease.name == self.lease_name))
             taken = await session.execute(
                 update(SenderLease)
                 .where(SenderLease.name == self.lease_name,
-                       or_(SenderLease.holder == self.holder, SenderLease.expires_at < now))
+                       or_(SenderLease.holder == self.holder, SenderLease.expires_at <= now))
                 .values(holder=self.holder, expires_at=expires)
             )
             if not taken.rowcount:
@@ -352,9 +355,12 @@ class Sender:
                     # A sender on this machine that was killed: no need to wait for expiry.
                     log.info("taking over the lease of %s, which is no longer running", lease.holder)
                     lease.holder, lease.expires_at = self.holder, expires
+                    self._took_over = True
                 else:
                     return lease.holder
-        self._lease_deadline = started + self.LEASE_TTL - 2.0
+            elif before != self.holder:
+                self._took_over = before is not None  # from a sender whose lease ran out
+        self._lease_deadline = started + self.lease_ttl - 2.0
         return None
 
     async def release_lease(self) -> None:
@@ -371,7 +377,7 @@ class Sender:
 
     async def _keep_lease(self) -> None:
         while True:
-            await self._clock.sleep(self.LEASE_TTL / 3)
+            await self._clock.sleep(self.lease_ttl / 3)
             holder = await self.acquire_lease()
             if holder is not None:
                 log.error("lost the sender lease to %s", holder)
@@ -389,6 +395,7 @@ class Sender:
     ) -> ProgressReport:
         """Send what is due until nothing is left (or forever, with stop_when_idle=False).
         Raises LeaseHeld when another sender holds the lease and wait_for_lease is false."""
+        self._took_over = False
         while (holder := await self.acquire_lease()) is not None:
             if not wait_for_lease:
                 raise LeaseHeld(holder)
@@ -397,6 +404,10 @@ class Sender:
         self.counters = _Counters()
         self._seen_notices = set()
         try:
+            if self._took_over:
+                # Another sender may have sent in the last second, to the same chats too (the
+                # rows it had in flight): let the server's windows empty before the first send.
+                self.pause(max(1.0, self.per_chat_interval) + self.WINDOW_MARGIN + self.PER_CHAT_MARGIN)
             self.counters.resumed = await self._requeue_in_flight()
             await self.progress(notice_id, started, done=False)  # notes what "all notices" covers
             if self.counters.resumed:
