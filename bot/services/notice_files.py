@@ -1,21 +1,21 @@
 """Training notices staff write in a file for `jiceng notice send`: a .toml file, or a
-.xlsx/.csv sheet of two columns 项目/内容 (one notice per file). Errors are Chinese and
-name the row or key, and nothing is created unless the whole file is right.
+.xlsx/.csv sheet of two columns 项目/内容 (one notice per file), read into the same
+`NoticeDraft` as composing in chat. Errors are Chinese and name the row or key; nothing is
+created unless the whole file is right.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from bot.errors import ImportFileError, RowError
 from bot.services.directory import split_values
+from bot.services.notices import NoticeDraft
 from bot.services.tabular import read_table
 from intents import regions, taxonomy
-from storage.models import TrainingNotice
 
 CHINA_TIME = timezone(timedelta(hours=8))
 
@@ -40,26 +40,6 @@ BAD_CAPACITY = "名额「{value}」应是正整数，不限名额请留空或写
 UNKNOWN_FIELDS = "领域无法识别：{values}。可填代码（如 crop）或中文名称（如 种植栽培）"
 UNKNOWN_REGIONS = "地区无法识别：{values}。可填湖南的市州、县市区名称（如 长沙市、浏阳市）或“全省”"
 DEADLINE_AFTER_START = "报名截止（{deadline}）晚于开始时间（{start}）"
-
-
-@dataclass
-class NoticeDraft:
-    title: str
-    content: str = ""
-    starts_at: datetime | None = None
-    duration_hours: float = 0.0
-    place: str = ""
-    fields: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
-    capacity: int | None = None
-    signup_deadline: datetime | None = None
-
-    def to_notice(self, created_by_id: int | None = None) -> TrainingNotice:
-        return TrainingNotice(
-            title=self.title, content=self.content, starts_at=self.starts_at, duration_hours=self.duration_hours,
-            place=self.place, fields=self.fields, regions=self.regions, capacity=self.capacity,
-            signup_deadline=self.signup_deadline, status="draft", created_by_id=created_by_id,
-        )
 
 
 def read_notice_file(path: str | Path) -> NoticeDraft:
