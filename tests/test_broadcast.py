@@ -290,3 +290,10 @@ def test_a_deadline_after_the_start_is_refused(tmp_path):
     path.write_text('title = "培训"\nstarts_at = "2026-12-05 09:00"\nsignup_deadline = "2026-12-06"\n', "utf-8")
     with pytest.raises(ImportFileError, match="报名截止"):
         read_notice_file(path)
+
+
+async def test_two_senders_in_one_process_exclude_each_other(sessions):
+    a, b = Sender(sessions, FakeChannel()), Sender(sessions, FakeChannel())
+    assert a.holder != b.holder
+    assert await a.acquire_lease() is None
+    assert await b.acquire_lease() == a.holder

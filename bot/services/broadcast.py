@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 import os
 import socket
@@ -256,8 +257,12 @@ ProgressCallback = Callable[[ProgressReport], Awaitable[None] | None]
 # --- The sender -------------------------------------------------------------------------
 
 
+_senders_made = itertools.count(1)
+
+
 def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """"host:pid#n": unique per Sender, so two in one process exclude each other too."""
+    return f"{socket.gethostname()}:{os.getpid()}#{next(_senders_made)}"
 
 
 @dataclass
@@ -442,12 +447,13 @@ class Sender:
     async def _report_loop(self, notice_id, on_progress, started) -> None:
         while True:
             await self._clock.sleep(self.PROGRESS_EVERY)
-            report = await self.progress(notice_id, started, done=False)
-            if on_progress:
-                try:
+            try:
+                await self._finish_notices()  # a sender that never stops still closes finished notices
+                report = await self.progress(notice_id, started, done=False)
+                if on_progress:
                     await _call(on_progress, report)
-                except Exception:  # a progress display must never stop the sending
-                    log.exception("progress callback failed")
+            except Exception:  # progress display must never stop the sending
+                log.exception("progress report failed")
 
     async def progress(self, notice_id: int | None, started: float, done: bool) -> ProgressReport:
         async with self._sessions() as session:
@@ -760,8 +766,8 @@ async def _call(callback: ProgressCallback, report: ProgressReport) -> None:
 
 
 def _dead_here(holder: str) -> bool:
-    """Whether `holder` ("host:pid") names a process on this machine that no longer runs."""
-    host, _, pid = holder.rpartition(":")
+    """Whether `holder` ("host:pid#n") names a process on this machine that no longer runs."""
+    host, _, pid = holder.partition("#")[0].rpartition(":")
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
     try:
