@@ -165,7 +165,7 @@ def _broadcast(db_path, db_url, api_url, token, stats_url, recipients, kill_at, 
         if not quiet and time.monotonic() - last_shown > 1:
             last_shown = time.monotonic()
             print(f"\r{count}/{recipients} delivered", end="", file=sys.stderr, flush=True)
-        time.sleep(0.005 if kill_at is not None and killed_after is None else 0.2)
+        time.sleep(0.02 if kill_at is not None and killed_after is None else 0.2)
     wall = time.monotonic() - started
     if not quiet:
         print(file=sys.stderr)
