@@ -44,6 +44,27 @@ async def submit(api, text=QUESTION):
     return await api.wait_for_message(LEADER, "新需求", after=mark)
 
 
+async def assign_expert(api):
+    """The leader accepts the submitted demand and assigns 张专家; returns the expert's card."""
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "张专家")
+    return await api.wait_for_message(EXPERT, "派给您的需求")
+
+
+async def close_service(api, brief, mode: str, record: str):
+    """The expert closes the service with a record; returns the farmer's 解决了吗 question."""
+    api.press(EXPERT, brief, "办结")
+    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
+    api.press(EXPERT, close_mode, mode)
+    await api.wait_for_message(EXPERT, "服务记录")
+    api.send_text(EXPERT, record)
+    return await api.wait_for_message(FARMER, "问题解决了吗")
+
+
 async def timeline(world) -> list[tuple[str, str]]:
     async with world.sessions() as session:
         events = (await session.scalars(select(DemandEvent).order_by(DemandEvent.id))).all()
@@ -152,13 +173,15 @@ async def test_outsiders_cannot_act_on_the_loop(world):
     card = await submit(api)
     api.press(LEADER, card, "接单")
     await api.wait_idle()
-    for data in ("ld:ex:1:-", "ld:a:1:1", "ld:tr:1:-", "ex:ans:1:-", "ex:close:1:-", "tg:1:1", "fb:no:1:-"):
+    for data in ("ld:ex:1:-", "ld:a:1:1", "ld:tr:1:-", "ex:ans:1:-", "ex:close:1:-", "tg:1:1", "fb:no:1:-",
+                 "ld:ex:x:-", "ex:ans:1", "cx:x", "sg:", "cx:1:2"):
         api.press_data(OTHER_LEADER, api.current(card), data)
     await api.wait_idle()
     async with world.sessions() as session:
         demand = await session.scalar(select(Demand))
     assert demand.status == lifecycle.ACCEPTED
-    assert len([a for a in api.answered_callbacks if a.show_alert]) >= 7
+    assert len([a for a in api.answered_callbacks if a.show_alert]) >= 12
+    assert sum("失效" in (a.text or "") for a in api.answered_callbacks) >= 5  # malformed data
 
 
 async def test_reminders_survive_a_restart_and_the_follow_up_reopens(db_url, understander, clock):
@@ -188,19 +211,8 @@ async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clo
     from bot.telegram.notifier import TelegramNotifier
 
     api = world.api
-    card = await submit(api)
-    api.press(LEADER, card, "接单")
-    await api.wait_idle()
-    api.press(LEADER, api.current(card), "派专家")
-    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
-    api.press(LEADER, ranked, "张专家")
-    brief = await api.wait_for_message(EXPERT, "派给您的需求")
-    api.press(EXPERT, brief, "办结")
-    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
-    api.press(EXPERT, close_mode, "短期服务")
-    await api.wait_for_message(EXPERT, "服务记录")
-    api.send_text(EXPERT, "3小时 上门查看并指导喷药")
-    ask = await api.wait_for_message(FARMER, "问题解决了吗")
+    brief = await assign_expert(api)
+    ask = await close_service(api, brief, "短期服务", "3小时 上门查看并指导喷药")
     api.press(FARMER, ask, "已解决")
     await api.wait_idle()
     api.press(FARMER, api.current(ask), "4星")
@@ -221,23 +233,12 @@ async def test_a_solved_demand_joins_the_knowledge_base(world):
     from storage.models import KnowledgeEntry
 
     api = world.api
-    card = await submit(api)
-    api.press(LEADER, card, "接单")
-    await api.wait_idle()
-    api.press(LEADER, api.current(card), "派专家")
-    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
-    api.press(LEADER, ranked, "张专家")
-    brief = await api.wait_for_message(EXPERT, "派给您的需求")
+    brief = await assign_expert(api)
     api.press(EXPERT, brief, "回复农户")
     await api.wait_for_message(EXPERT, "请发给农户的内容")
     api.send_text(EXPERT, "是稻瘟病，用三环唑按标签用量喷雾。")
     await api.wait_for_message(FARMER, "三环唑")
-    api.press(EXPERT, brief, "办结")
-    close_mode = await api.wait_for_message(EXPERT, "哪种方式服务")
-    api.press(EXPERT, close_mode, "线上服务")
-    await api.wait_for_message(EXPERT, "服务记录")
-    api.send_text(EXPERT, "1 线上指导")
-    ask = await api.wait_for_message(FARMER, "问题解决了吗")
+    ask = await close_service(api, brief, "线上服务", "1 线上指导")
     api.press(FARMER, ask, "已解决")
     await api.wait_idle()
     async with world.sessions() as session:

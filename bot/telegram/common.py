@@ -134,6 +134,17 @@ def callback_parts(update: Update, expected: int) -> list[str] | None:
     return parts if len(parts) == expected else None
 
 
+async def pressed(update: Update, expected: int, id_at: int) -> tuple[list[str], int] | None:
+    """The parts of a pressed button's data and the record id among them; a malformed
+    (forged or stale) button is answered here and gives None."""
+    parts = callback_parts(update, expected)
+    record_id = int_or_none(parts[id_at]) if parts else None
+    if record_id is None:
+        await tell(update, messages.STALE_BUTTON)
+        return None
+    return parts, record_id
+
+
 def int_or_none(text: str) -> int | None:
     try:
         return int(text)

@@ -13,7 +13,7 @@ from bot import messages
 from bot.services import states
 from bot.services.dispatch import MODES, Rerouted, brief
 from bot.messages import CHINA_TIME
-from bot.telegram.common import callback_parts, edit, forward_media, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import pressed, edit, forward_media, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
 from intents import taxonomy
@@ -35,11 +35,9 @@ def expert_keyboard(demand_id: int) -> InlineKeyboardMarkup:
 @guarded
 async def leader_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
-    parts = callback_parts(update, 4)
-    demand_id = int_or_none(parts[2]) if parts else None
-    if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+    if (button := await pressed(update, 4, id_at=2)) is None:
         return
+    parts, demand_id = button
     action, arg = parts[1], parts[3]
     dispatch = context.services.dispatch
     no = await _tracking_no(context, demand_id)

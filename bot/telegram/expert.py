@@ -14,7 +14,7 @@ from bot import messages
 from bot.services import states
 from bot.services.dispatch import MODES, brief
 from bot.services.expert import TO_FARMER, Relay
-from bot.telegram.common import callback_parts, fit, guarded, int_or_none, send, tell
+from bot.telegram.common import pressed, fit, guarded, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
 from bot.telegram.feedback import solved_keyboard
@@ -25,11 +25,9 @@ _RECORD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:小时|个小时|h|H)?\s*[，,�
 @guarded
 async def expert_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
-    parts = callback_parts(update, 4)
-    demand_id = int_or_none(parts[2]) if parts else None
-    if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+    if (button := await pressed(update, 4, id_at=2)) is None:
         return
+    parts, demand_id = button
     action, arg = parts[1], parts[3]
     about = await brief(context.services.sessions, demand_id)
     if about is None:

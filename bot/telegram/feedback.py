@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services.feedback import Reopened
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, tell
+from bot.telegram.common import pressed, callback_parts, edit, guarded, int_or_none, notify, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.durable import request_key
 
@@ -65,11 +65,9 @@ async def _announce_reopen(context: JicengContext, reopened: Reopened | None, qu
 
 @guarded
 async def withdraw_button(update: Update, context: JicengContext) -> None:
-    parts = callback_parts(update, 2)
-    demand_id = int_or_none(parts[1]) if parts else None
-    if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+    if (button := await pressed(update, 2, id_at=1)) is None:
         return
+    _, demand_id = button
     demand = await context.services.feedback.cancel(demand_id, update.effective_user.id, request_key(update))
     await tell(update, messages.WITHDRAWN.format(no=demand.tracking_no))
 

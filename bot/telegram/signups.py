@@ -11,7 +11,7 @@ from bot import messages
 from bot.services.signups import (
     CANCEL_CALLBACK, CONFIRMED, WAITING, LearningRecord, NoticeInfo, SignupLine, SignupService, format_hours, when,
 )
-from bot.telegram.common import callback_parts, display_name, edit, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import pressed, callback_parts, display_name, edit, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
 
 MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message
@@ -28,11 +28,9 @@ def _service(context: JicengContext) -> SignupService:
 
 @guarded
 async def signup_button(update: Update, context: JicengContext) -> None:
-    parts = callback_parts(update, 2)
-    notice_id = int_or_none(parts[1]) if parts else None
-    if notice_id is None:
-        await tell(update, messages.STALE_BUTTON)
+    if (button := await pressed(update, 2, id_at=1)) is None:
         return
+    _, notice_id = button
     user = update.effective_user
     result = await _service(context).sign_up(notice_id, user.id, display_name(user))
     notice = result.notice
