@@ -31,7 +31,10 @@ from bot.services.triage import TriageService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
 from bot.telegram.notifier import TelegramNotifier
-from bot.telegram.durable import DurableBot, LoggedUpdateProcessor, prune, replay_unhandled
+from bot.health import Health, HealthServer
+from bot.telegram.durable import DurableBot, prune
+from bot.telegram.inbound import READMIT_AFTER, ChatLanes
+from bot.telegram.pacing import SendPacer
 from intents.understand import Understander
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
@@ -39,6 +42,8 @@ from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 DEADLINE_SECONDS = 60  # how often due reminders, escalations and follow-ups are looked for
+READMIT_SECONDS = 15   # how often unhandled updates nobody holds (a staff replay) are looked for
+PRIVILEGED_SECONDS = 60  # how often the list of staff, leaders and experts (flood limits) is read
 
 
 @dataclass
@@ -67,7 +72,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, settings.busy_timeout_ms)
         sessions = session_factory(engine)
         knowledge = KnowledgeBase(starter_index(understander))
         policy = settings.deadline_policy()
@@ -106,14 +111,33 @@ def build_application(
     the classifier) is built here, before polling starts, never on the first message."""
     understander = understander or Understander()
     services = Services.build(settings, understander, clock)
+    privileged: set[int] = set()
+    lanes = ChatLanes(
+        services.update_log, clock, flood=settings.flood_guard(privileged.__contains__),
+        concurrency=settings.concurrency, max_pending=settings.max_pending,
+        poison_attempts=settings.poison_attempts,
+    )
+    pacer = SendPacer(mode=settings.send_pacing, per_second=settings.send_per_second,
+                      chat_interval=settings.chat_interval)
+    health_server: list[HealthServer] = []
+
+    async def refresh_privileged() -> None:
+        privileged.clear()
+        privileged.update(await services.people.privileged())
 
     async def post_init(application: Application) -> None:
         from bot.telegram.startup import announce
 
         await announce(application, services)
         await prune(services.update_log, clock())
-        await replay_unhandled(application, services.update_log)
+        await refresh_privileged()
+        await lanes.readmit()  # what a crash or a stop left unhandled, in order
         gc.freeze()  # everything built so far lives as long as the bot: keep it out of collections
+        if settings.health_port:
+            server = HealthServer(Health(application, lanes, pacer, settings.poll_timeout),
+                                  settings.health_host, settings.health_port)
+            await server.start()
+            health_server.append(server)
         notifier = TelegramNotifier(application.bot)
         await services.deadlines.run_due(notifier)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
@@ -130,6 +154,19 @@ def build_application(
                 lambda _context: services.deadlines.run_due(notifier), interval=DEADLINE_SECONDS, first=DEADLINE_SECONDS,
                 name="deadlines",
             )
+            application.job_queue.run_repeating(
+                lambda _context: lanes.readmit(received_before=clock() - READMIT_AFTER),
+                interval=READMIT_SECONDS, first=READMIT_SECONDS, name="readmit-unhandled",
+            )
+            application.job_queue.run_repeating(
+                lambda _context: refresh_privileged(), interval=PRIVILEGED_SECONDS, first=PRIVILEGED_SECONDS,
+                name="refresh-privileged",
+            )
+
+    async def post_stop(application: Application) -> None:
+        await lanes.drain()  # SIGTERM: finish what was fetched, write its marks
+        for server in health_server:
+            await server.stop()
 
     async def post_shutdown(application: Application) -> None:
         await services.engine.dispose()
@@ -138,20 +175,24 @@ def build_application(
         token=settings.bot_token,
         base_url=settings.api_url,
         base_file_url=settings.effective_file_api_url,
-        request=HTTPXRequest(connection_pool_size=8),
+        request=HTTPXRequest(connection_pool_size=max(8, settings.concurrency)),
         get_updates_request=HTTPXRequest(read_timeout=settings.poll_timeout + 10),
+        rate_limiter=pacer,
         update_log=services.update_log,
+        lanes=lanes,
         clock=clock,
     )
     builder = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(LoggedUpdateProcessor(services.update_log, clock))
+        .concurrent_updates(lanes)
         .context_types(ContextTypes(context=JicengContext))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     application = builder.build()
+    lanes.attach(application)
     application.bot_data["services"] = services
     register_all(application)
     return application
@@ -172,6 +213,8 @@ async def stop_polling(application: Application) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
     await application.shutdown()
     if application.post_shutdown:
         await application.post_shutdown(application)

@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", metavar="DIR", default=None, help="把演示数据库保存在这个文件夹（默认用临时文件夹）")
     demo.set_defaults(handler=_demo)
 
+    commands.add_parser("status", help="运行状况：收到、已处理、待处理和搁置的消息，以及健康检查").set_defaults(
+        handler=_status)
+    updates = commands.add_parser("updates", help="收到的消息").add_subparsers(dest="updates_command", required=True)
+    updates.add_parser("failed", help="列出反复出错而被搁置的消息").set_defaults(handler=_updates_failed)
+    replay = updates.add_parser("replay", help="把一条搁置的消息放回待处理，让运行中的机器人重新处理")
+    replay.add_argument("update_id", type=int, metavar="ID", help="消息编号（见 jiceng updates failed）")
+    replay.set_defaults(handler=_updates_replay)
+
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
 
@@ -150,6 +158,37 @@ def _db_upgrade(args, settings: Settings) -> int:
     upgrade(settings.database_url)
     print(UPGRADED)
     return 0
+
+
+def _status(args, settings: Settings) -> int:
+    from bot import ops
+    from storage.models import utcnow
+
+    if not _schema_ready(settings):
+        return 2
+    print(_with_sessions(settings, lambda sessions: ops.status(sessions, utcnow())))
+    if line := ops.health_line(settings.health_host, settings.health_port):
+        print(line)
+    return 0
+
+
+def _updates_failed(args, settings: Settings) -> int:
+    from bot import ops
+
+    if not _schema_ready(settings):
+        return 2
+    print(_with_sessions(settings, ops.failed_updates))
+    return 0
+
+
+def _updates_replay(args, settings: Settings) -> int:
+    from bot import ops
+
+    if not _schema_ready(settings):
+        return 2
+    done, text = _with_sessions(settings, lambda sessions: ops.replay(sessions, args.update_id))
+    print(text, file=sys.stdout if done else sys.stderr)
+    return 0 if done else 1
 
 
 def _with_sessions(settings: Settings, work):

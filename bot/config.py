@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from storage.db import DEFAULT_URL
+from storage.db import BUSY_TIMEOUT_MS, DEFAULT_URL
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_HEALTH_PORT = 8321
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS  # SQLite: how long a writer waits for the lock
     bot_token: str = ""
     api_url: str = DEFAULT_API_URL
     file_api_url: str | None = None
@@ -23,6 +25,20 @@ class Settings:
     answer_working_days: int = 3      # first answer within this many working days of 接单
     urgent_hours: float = 4           # both, for urgent demands (大面积死亡, 暴发 …)
     quiet_hours: str = "22:00-07:00"  # China time; non-urgent reminders wait until it ends
+    # Taking updates in (see bot/telegram/inbound.py) and sending (bot/telegram/pacing.py).
+    concurrency: int = 32             # updates handled at once (different chats)
+    max_pending: int = 5000           # updates held in memory before fetching waits
+    poison_attempts: int = 3          # a non-transient failure this many times sets the update aside
+    farmer_burst: int = 12            # flood control: messages at once ...
+    farmer_per_minute: int = 20       # ... and a minute after that
+    staff_burst: int = 60             # staff, team leaders and experts
+    staff_per_minute: int = 120
+    flood_cooldown: int = 20          # seconds someone over the limit waits
+    send_pacing: str = "adaptive"     # adaptive | always | off
+    send_per_second: float = 29.0     # Telegram: about 30 messages a second overall
+    chat_interval: float = 1.0        # Telegram: about one message a second in one chat
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None    # /healthz and /metrics; None or 0: no health server
 
     @property
     def effective_file_api_url(self) -> str:
@@ -39,6 +55,7 @@ class Settings:
         env = os.environ if env is None else env
         return cls(
             database_url=env.get("JICENG_DATABASE_URL") or DEFAULT_URL,
+            busy_timeout_ms=int(env.get("JICENG_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS),
             bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
             api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             file_api_url=env.get("TELEGRAM_FILE_API_URL") or None,
@@ -48,6 +65,19 @@ class Settings:
             answer_working_days=int(env.get("JICENG_ANSWER_WORKING_DAYS") or 3),
             urgent_hours=float(env.get("JICENG_URGENT_HOURS") or 4),
             quiet_hours=env.get("JICENG_QUIET_HOURS") or "22:00-07:00",
+            concurrency=int(env.get("JICENG_CONCURRENCY") or 32),
+            max_pending=int(env.get("JICENG_MAX_PENDING") or 5000),
+            poison_attempts=int(env.get("JICENG_POISON_ATTEMPTS") or 3),
+            farmer_burst=int(env.get("JICENG_FLOOD_BURST") or 12),
+            farmer_per_minute=int(env.get("JICENG_FLOOD_PER_MINUTE") or 20),
+            staff_burst=int(env.get("JICENG_FLOOD_STAFF_BURST") or 60),
+            staff_per_minute=int(env.get("JICENG_FLOOD_STAFF_PER_MINUTE") or 120),
+            flood_cooldown=int(env.get("JICENG_FLOOD_COOLDOWN") or 20),
+            send_pacing=env.get("JICENG_SEND_PACING") or "adaptive",
+            send_per_second=float(env.get("JICENG_SEND_PER_SECOND") or 29),
+            chat_interval=float(env.get("JICENG_CHAT_INTERVAL") or 1),
+            health_host=env.get("JICENG_HEALTH_HOST") or "127.0.0.1",
+            health_port=int(env.get("JICENG_HEALTH_PORT") or DEFAULT_HEALTH_PORT),
         )
 
     def deadline_policy(self):
@@ -60,3 +90,12 @@ class Settings:
         return DeadlinePolicy(accept_working_days=self.accept_working_days,
                               answer_working_days=self.answer_working_days,
                               urgent_hours=self.urgent_hours, quiet=QuietHours(start, end))
+
+    def flood_guard(self, is_staff):
+        from bot.services.flood import FloodGuard, Limit
+
+        return FloodGuard(
+            farmer=Limit(self.farmer_burst, self.farmer_per_minute, self.flood_cooldown),
+            staff=Limit(self.staff_burst, self.staff_per_minute, self.flood_cooldown),
+            is_staff=is_staff,
+        )

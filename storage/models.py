@@ -326,6 +326,11 @@ class LoggedUpdate(Base):
     payload: Mapped[dict] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A poison update (its handlers kept failing for a reason that is not transient) is set
+    # aside here with its error until staff replay it (`jiceng updates replay ID`).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_at: Mapped[datetime | None] = mapped_column(index=True)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class FieldCorrection(Base):

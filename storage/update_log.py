@@ -1,32 +1,61 @@
 """The durable update log: record before acknowledging, mark handled after handling,
-replay what was recorded but never handled, prune what is old."""
+set aside what keeps failing, replay what was recorded but never handled, prune what is old."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import LoggedUpdate
+
+ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class FailedUpdate:
+    update_id: int
+    received_at: datetime
+    failed_at: datetime
+    attempts: int
+    error: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    received: int
+    handled: int
+    failed: int
+    unhandled: int
+    oldest_unhandled_at: datetime | None
 
 
 class UpdateLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def record(self, updates: Sequence[tuple[int, dict]], now: datetime) -> None:
-        """Store updates not seen before; committed when this returns."""
+    async def record(self, updates: Sequence[tuple[int, dict]], now: datetime) -> set[int]:
+        """Store updates not seen before; committed when this returns. Gives the ids among
+        them that need no handling: handled already, or set aside."""
         if not updates:
-            return
+            return set()
         async with self._sessions.begin() as session:
             ids = [update_id for update_id, _ in updates]
-            known = set(await session.scalars(select(LoggedUpdate.update_id).where(LoggedUpdate.update_id.in_(ids))))
+            rows = (await session.execute(
+                select(LoggedUpdate.update_id, LoggedUpdate.handled_at, LoggedUpdate.failed_at)
+                .where(LoggedUpdate.update_id.in_(ids))
+            )).all()
+            known = {row.update_id for row in rows}
+            done = {row.update_id for row in rows if row.handled_at is not None or row.failed_at is not None}
             for update_id, payload in updates:
                 if update_id not in known:
                     known.add(update_id)
                     session.add(LoggedUpdate(update_id=update_id, payload=payload, received_at=now))
+        return done
 
     async def is_handled(self, update_id: int) -> bool:
         async with self._sessions() as session:
@@ -35,21 +64,71 @@ class UpdateLog:
             )
         return handled_at is not None
 
-    async def mark_handled(self, update_id: int, now: datetime) -> None:
+    async def mark_handled(self, update_ids: int | Collection[int], now: datetime) -> None:
+        """Mark one update or a batch handled, in one transaction."""
+        ids = [update_ids] if isinstance(update_ids, int) else list(update_ids)
+        if not ids:
+            return
         async with self._sessions.begin() as session:
             await session.execute(
                 update(LoggedUpdate)
-                .where(LoggedUpdate.update_id == update_id, LoggedUpdate.handled_at.is_(None))
+                .where(LoggedUpdate.update_id.in_(ids), LoggedUpdate.handled_at.is_(None))
                 .values(handled_at=now)
             )
 
-    async def unhandled(self) -> list[dict]:
-        """Payloads recorded but never handled (a crash or a stop came first), oldest first."""
+    async def set_aside(self, update_id: int, attempts: int, error: str, now: datetime) -> None:
+        """A poison update: kept with its error, out of the way of replays, until staff replay it."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(LoggedUpdate).where(LoggedUpdate.update_id == update_id)
+                .values(failed_at=now, attempts=attempts, error=error[-ERROR_CHARS:])
+            )
+
+    async def failed(self) -> list[FailedUpdate]:
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(LoggedUpdate.payload).where(LoggedUpdate.handled_at.is_(None)).order_by(LoggedUpdate.update_id)
+                select(LoggedUpdate).where(LoggedUpdate.failed_at.is_not(None), LoggedUpdate.handled_at.is_(None))
+                .order_by(LoggedUpdate.update_id)
             )
-            return list(rows)
+            return [FailedUpdate(r.update_id, r.received_at, r.failed_at, r.attempts, r.error or "", r.payload)
+                    for r in rows]
+
+    async def replay(self, update_id: int) -> bool:
+        """Put a set-aside update back among the unhandled ones; a running bot picks it up.
+        False if there is no such set-aside update."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LoggedUpdate)
+                .where(LoggedUpdate.update_id == update_id, LoggedUpdate.failed_at.is_not(None),
+                       LoggedUpdate.handled_at.is_(None))
+                .values(failed_at=None, attempts=0)
+            )
+            return bool(result.rowcount)
+
+    async def unhandled(self, received_before: datetime | None = None,
+                        excluding: Collection[int] = ()) -> list[dict]:
+        """Payloads recorded but neither handled nor set aside (a crash or a stop came first,
+        or staff asked for a replay), oldest first."""
+        query = select(LoggedUpdate.update_id, LoggedUpdate.payload).where(
+            LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None))
+        if received_before is not None:
+            query = query.where(LoggedUpdate.received_at < received_before)
+        async with self._sessions() as session:
+            rows = (await session.execute(query.order_by(LoggedUpdate.update_id))).all()
+        skip = set(excluding)
+        return [row.payload for row in rows if row.update_id not in skip]
+
+    async def summary(self) -> LogSummary:
+        async with self._sessions() as session:
+            received, handled, failed, unhandled, oldest = (await session.execute(select(
+                func.count(),
+                func.count(LoggedUpdate.handled_at),
+                func.count(LoggedUpdate.failed_at),
+                func.count().filter(LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None)),
+                func.min(LoggedUpdate.received_at).filter(
+                    LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None)),
+            ))).one()
+        return LogSummary(received, handled, failed, unhandled, oldest)
 
     async def prune(self, handled_before: datetime) -> int:
         async with self._sessions.begin() as session:

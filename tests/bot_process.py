@@ -11,15 +11,19 @@ from bot.standin import BotApiStandIn
 
 
 class BotProcess:
-    def __init__(self, api: BotApiStandIn, db_url: str) -> None:
+    def __init__(self, api: BotApiStandIn, db_url: str, **env: str) -> None:
         self.api = api
         self.db_url = db_url
+        self.env = env
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         environment = {
             **os.environ, "JICENG_DATABASE_URL": self.db_url, "TELEGRAM_BOT_TOKEN": self.api.token,
             "TELEGRAM_API_URL": f"{self.api.url}/bot",
+            # Tests play one user faster than people type; flood control has tests of its own.
+            "JICENG_FLOOD_BURST": "1000", "JICENG_FLOOD_PER_MINUTE": "6000", "JICENG_HEALTH_PORT": "0",
+            **self.env,
         }
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", env=environment,

@@ -15,6 +15,8 @@ from storage.db import create_engine, session_factory
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "jiceng_test_bot"
+# Tests play users faster than people type; flood control has tests of its own.
+UNTHROTTLED = {"farmer_burst": 1000, "farmer_per_minute": 6000}
 
 
 @dataclass
@@ -29,17 +31,17 @@ class World:
 
 
 @asynccontextmanager
-async def running_bot(db_url: str, understander, clock, api: BotApiStandIn | None = None):
+async def running_bot(db_url: str, understander, clock, api: BotApiStandIn | None = None, **settings):
     """The bot polling `api` (a new stand-in unless given, so a test can restart the bot
-    against the same server and database)."""
+    against the same server and database); `settings` override the defaults."""
     if api is None:
         async with BotApiStandIn(token=TOKEN, bot_username=BOT_USERNAME) as api:
-            async with running_bot(db_url, understander, clock, api) as world:
+            async with running_bot(db_url, understander, clock, api, **settings) as world:
                 yield world
         return
     settings = Settings(
         database_url=db_url, bot_token=api.token, api_url=f"{api.url}/bot",
-        file_api_url=f"{api.url}/file/bot", poll_timeout=1,
+        file_api_url=f"{api.url}/file/bot", poll_timeout=1, **{**UNTHROTTLED, **settings},
     )
     app = build_application(settings, understander=understander, clock=clock)
     engine = create_engine(db_url)

@@ -87,6 +87,10 @@ class PeopleService:
         async with self._sessions() as session:
             return await find_person(session, telegram_id)
 
+    async def privileged(self) -> set[int]:
+        async with self._sessions() as session:
+            return await privileged_telegram_ids(session)
+
     async def set_region(self, telegram_id: int, display_name: str, region_code: str) -> Person:
         if regions.get(region_code) is None:
             raise NotFound("没有这个地区，请重新选择。")
@@ -94,3 +98,14 @@ class PeopleService:
             person = await ensure_person(session, telegram_id, display_name)
             person.region_code = region_code
             return person
+
+
+async def privileged_telegram_ids(session: AsyncSession) -> set[int]:
+    """Staff, team leaders and experts: the people who may send more than a farmer (flood control)."""
+    roles = await session.scalars(
+        select(Person.telegram_id).join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role.in_((STAFF, LEADER, EXPERT)), Person.telegram_id.is_not(None))
+    )
+    leaders = await session.scalars(select(ServiceTeam.leader_telegram_id).where(ServiceTeam.leader_telegram_id.is_not(None)))
+    experts = await session.scalars(select(Expert.telegram_id).where(Expert.telegram_id.is_not(None)))
+    return {*roles, *leaders, *experts}

@@ -4,15 +4,23 @@ With ``python -m bot.standin`` there is no test code to call ``send_text``;
 these routes do the same over HTTP (curl-friendly JSON):
 
 - ``POST /standin/send_text`` ``{"user_id": 42, "text": "/start"}``
+- ``POST /standin/send_texts`` ``[{"user_id": 42, "text": "..."}, ...]``: many at once
+  (for benchmarks); answers ``[{"update_id", "chat_id", "message_id", "at"}, ...]``
 - ``POST /standin/press`` ``{"user_id": 42, "chat_id": 42, "message_id": 3, "button": "好的"}``
 - ``POST /standin/inject`` a raw update
-- ``GET /standin/sent`` what the bot sent so far
-- ``GET /standin/stats`` counts: messages sent, 429s answered (``?per_chat=1`` adds
-  messages per chat), for benchmarks that count from the server's side
+- ``GET /standin/sent`` what the bot sent so far (``?from=N`` skips the first N)
+- ``GET /standin/stats`` counts: messages sent, 429s answered, getUpdates calls
+  (``?per_chat=1`` adds messages per chat; ``?attempts=1`` adds message-sending calls
+  per chat, refused ones included, optionally only those that arrived between ``since``
+  and ``until``), for benchmarks that count from the server's side
+
+Times (``at``, ``now``) are ``time.monotonic()`` in the stand-in's process, which on one
+machine is the same clock as in any other process.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -26,6 +34,20 @@ def add_control_routes(app: web.Application, api: BotApiStandIn) -> None:
         body = await request.json()
         user_id, text = int(body["user_id"]), body["text"]
         return web.json_response(api.send_text(user_id, text, first_name=body.get("first_name")))
+
+    async def send_texts(request: web.Request) -> web.Response:
+        answers = []
+        for item in await request.json():
+            update = api.send_text(int(item["user_id"]), item["text"],
+                                   first_name=item.get("first_name"))
+            message = update["message"]
+            answers.append({
+                "update_id": update["update_id"],
+                "chat_id": message["chat"]["id"],
+                "message_id": message["message_id"],
+                "at": api.injected_at[update["update_id"]],
+            })
+        return web.json_response(answers)
 
     async def press(request: web.Request) -> web.Response:
         body = await request.json()
@@ -54,21 +76,36 @@ def add_control_routes(app: web.Application, api: BotApiStandIn) -> None:
                     "buttons": m.buttons,
                     "edits": len(m.edits),
                     "deleted": m.deleted,
+                    "at": m.at,
                 }
-                for m in api.sent
+                for m in api.sent[int(request.query.get("from", 0)):]
             ]
         )
 
     async def stats(request: web.Request) -> web.Response:
-        body: dict = {"messages": len(api.sent), "too_many_requests": api.too_many_requests}
+        body: dict = {"messages": len(api.sent), "too_many_requests": api.too_many_requests,
+                      "polls": sum(1 for call in api.calls if call.method == "getUpdates"),
+                      "now": time.monotonic()}
         if request.query.get("per_chat"):
             per_chat: dict[str, int] = {}
             for m in api.sent:
                 per_chat[str(m.chat_id)] = per_chat.get(str(m.chat_id), 0) + 1
             body["per_chat"] = per_chat
+        if request.query.get("attempts"):
+            from bot.standin.server import RATE_LIMITED_METHODS  # server imports this module
+
+            since = float(request.query.get("since", "-inf"))
+            until = float(request.query.get("until", "inf"))
+            attempts: dict[str, int] = {}
+            for call in api.calls:
+                if call.method in RATE_LIMITED_METHODS and since <= call.at <= until:
+                    chat = str(call.params.get("chat_id")).strip('"')
+                    attempts[chat] = attempts.get(chat, 0) + 1
+            body["attempts_per_chat"] = attempts
         return web.json_response(body)
 
     app.router.add_post("/standin/send_text", send_text)
+    app.router.add_post("/standin/send_texts", send_texts)
     app.router.add_post("/standin/press", press)
     app.router.add_post("/standin/inject", inject)
     app.router.add_get("/standin/sent", sent)

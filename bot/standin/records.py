@@ -6,6 +6,7 @@ holding the same dicts that went over the wire.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +23,15 @@ class Upload:
 
 @dataclass
 class Call:
-    """One Bot API request. ``seq`` is its position in ``api.calls``."""
+    """One Bot API request. ``seq`` is its position in ``api.calls``; ``at`` is when it
+    arrived (``time.monotonic()``, comparable across processes on one machine)."""
 
     seq: int
     method: str
     params: dict[str, Any]
     uploads: dict[str, Upload] = field(default_factory=dict, repr=False)
     error: str | None = None
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -48,7 +51,8 @@ class SentMessage:
 
     ``message`` is the Message object as the bot sees it now. ``reply_markup``
     is the markup last sent with it, reply keyboards included (Telegram only
-    echoes inline keyboards back inside ``message``).
+    echoes inline keyboards back inside ``message``). ``at`` is when it was sent
+    (``time.monotonic()``).
     """
 
     seq: int
@@ -60,6 +64,7 @@ class SentMessage:
     reply_markup: dict | None = None
     edits: list[Edit] = field(default_factory=list)
     deleted: bool = False
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def text(self) -> str | None:

@@ -112,6 +112,7 @@ class BotApiStandIn(BotSide, UserSide):
         # Telegram's side of the conversation.
         self._updates: list[dict] = []  # not yet confirmed by getUpdates' offset
         self._next_update_id = first_update_id
+        self.injected_at: dict[int, float] = {}  # update_id -> time.monotonic() when queued
         self._delivered_through = 0  # highest update_id handed out by getUpdates
         self._users: dict[int, dict] = {}
         self._messages: dict[tuple[int, int], dict] = {}  # everything in every chat

@@ -8,6 +8,7 @@ for getUpdates and returns it.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 from bot.standin import objects
@@ -25,6 +26,7 @@ class UserSide:
 
     _updates: list[dict]
     _next_update_id: int
+    injected_at: dict[int, float]
     _users: dict[int, dict]
     _messages: dict[tuple[int, int], dict]
     _callback_queries: set[str]
@@ -155,6 +157,7 @@ class UserSide:
         if update.get("update_id", 0) < self._next_update_id:
             update = {**update, "update_id": self._next_update_id}
         self._next_update_id = update["update_id"] + 1
+        self.injected_at[update["update_id"]] = time.monotonic()
         self._updates.append(update)
         self._changes.notify()
         return update

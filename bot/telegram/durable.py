@@ -2,34 +2,46 @@
 
 python-telegram-bot acknowledges updates to the server on its next getUpdates call, as
 soon as they are queued in memory. `DurableBot` stores each update in the database before
-returning it to the updater, so nothing is acknowledged that is not stored;
-`LoggedUpdateProcessor` marks it handled when its handlers finish; `replay_unhandled` puts
-what a crash or a stop left unhandled back in the queue on start-up, in order.
+returning it to the updater, so nothing is acknowledged that is not stored; `ChatLanes`
+(bot.telegram.inbound) marks it handled once its handlers have finished and queues again,
+in order, what a crash or a stop left unhandled.
 Effects stay once-only because every write keyed by the update (request_key) is idempotent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.error import BadRequest, EndPointNotFound
-from telegram.ext import Application, BaseUpdateProcessor, ExtBot
+from telegram.ext import ExtBot
 
+from bot.services.faults import is_transient
+from bot.telegram.inbound import Backoff, ChatLanes
 from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 # Telegram keeps an unconfirmed update for 24 hours; three days covers any redelivery and
 # is well inside the week after which Telegram may reuse update ids.
 RETENTION = timedelta(days=3)
+# A database away longer than this many tries (about ten minutes) stops the polling loop's
+# try; python-telegram-bot logs it and polls again, so nothing is acknowledged unstored.
+RECORD_TRIES = 150
+BACKOFF = Backoff()
 
 
 class DurableBot(ExtBot):
-    def __init__(self, *args, update_log: UpdateLog, clock: Callable[[], datetime], **kwargs) -> None:
+    """Stores what getUpdates returns before python-telegram-bot acknowledges it, and waits
+    for room in the lanes before fetching more (back-pressure)."""
+
+    def __init__(self, *args, update_log: UpdateLog, lanes: ChatLanes, clock: Callable[[], datetime],
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._update_log = update_log
+        self._lanes = lanes
         self._clock = clock
 
     async def delete_webhook(self, *args, **kwargs) -> bool:
@@ -42,30 +54,26 @@ class DurableBot(ExtBot):
             return True
 
     async def get_updates(self, *args, **kwargs) -> tuple[Update, ...]:
+        await self._lanes.wait_for_room()
         updates = await super().get_updates(*args, **kwargs)
-        await self._update_log.record([(u.update_id, u.to_dict()) for u in updates], self._clock())
+        done = await self._record(updates)
+        self._lanes.arrived(updates, done)
         return updates
 
-
-class LoggedUpdateProcessor(BaseUpdateProcessor):
-    """One update at a time, in order; marked handled once its handlers have run
-    (an update whose handler raised is handled too: the error handler answered it)."""
-
-    def __init__(self, update_log: UpdateLog, clock: Callable[[], datetime]) -> None:
-        super().__init__(max_concurrent_updates=1)
-        self._update_log = update_log
-        self._clock = clock
-
-    async def do_process_update(self, update: object, coroutine) -> None:
-        await coroutine
-        if isinstance(update, Update):
-            await self._update_log.mark_handled(update.update_id, self._clock())
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
+    async def _record(self, updates: tuple[Update, ...]) -> set[int]:
+        """Store the updates, waiting out a database that is locked or away: nothing is
+        acknowledged (the next getUpdates) before it is stored."""
+        tries = 0
+        while True:
+            try:
+                return await self._update_log.record([(u.update_id, u.to_dict()) for u in updates], self._clock())
+            except Exception as error:
+                tries += 1
+                if not is_transient(error) or tries > RECORD_TRIES:
+                    raise
+                if tries == 1 or tries % 10 == 0:
+                    log.warning("could not store %d update(s) (try %d), trying again: %r", len(updates), tries, error)
+                await asyncio.sleep(BACKOFF.delay(tries))
 
 
 def request_key(update: Update) -> str:
@@ -79,15 +87,6 @@ def request_key(update: Update) -> str:
     if message is not None:
         return f"tg:{update.update_id}:{message.chat_id}/{message.message_id}"
     return f"tg:{update.update_id}"
-
-
-async def replay_unhandled(application: Application, update_log: UpdateLog) -> int:
-    payloads = await update_log.unhandled()
-    for payload in payloads:
-        await application.update_queue.put(Update.de_json(payload, application.bot))
-    if payloads:
-        log.info("replaying %d update(s) recorded but not handled before the last stop", len(payloads))
-    return len(payloads)
 
 
 async def prune(update_log: UpdateLog, now: datetime) -> None:

@@ -1,5 +1,4 @@
-"""What comes before and after the feature handlers: once-only processing of an update,
-group chats and edited messages, the fallbacks for input no feature takes, and the error handler."""
+"""What comes before and after the feature handlers: group chats and edited messages, the fallbacks for input no feature takes, and the error handler."""
 
 from __future__ import annotations
 
@@ -11,15 +10,9 @@ from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, Ty
 from bot import messages
 from bot.telegram.common import tell
 from bot.telegram.context import JicengContext
+from bot.telegram.inbound import ChatLanes
 
 log = logging.getLogger(__name__)
-
-
-async def once(update: Update, context: JicengContext) -> None:
-    """An update already handled (delivered again, or replayed from the log) stops here."""
-    if await context.services.update_log.is_handled(update.update_id):
-        log.info("update %s already handled; skipped", update.update_id)
-        raise ApplicationHandlerStop
 
 
 async def outside_private_chat(update: Update, context: JicengContext) -> None:
@@ -41,6 +34,12 @@ def _replier(text: str):
 
 
 async def on_error(update: object, context: JicengContext) -> None:
+    """A handler failed. For an update, the lanes decide what follows (try again, or set it
+    aside and tell the sender); anything else (a job) is logged."""
+    lanes = context.application.update_processor
+    if isinstance(update, Update) and isinstance(lanes, ChatLanes):
+        lanes.note_failure(update, context.error)
+        return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if isinstance(update, Update):
@@ -48,7 +47,6 @@ async def on_error(update: object, context: JicengContext) -> None:
 
 
 def register_before(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, once), group=-2)
     application.add_handler(TypeHandler(Update, outside_private_chat), group=-1)
 
 

@@ -1,0 +1,110 @@
+"""Health you can see: `/healthz` for a supervisor, `/metrics` in Prometheus text format.
+
+`/healthz` answers 200 while updates are fetched and handled, and 503 with the reason when
+the bot is alive but not working: polling stopped, or updates waiting while none has been
+finished for `stall_after` seconds. systemd, Docker or Kubernetes then restart it, and the
+durable log replays what was left.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.telegram.inbound import ChatLanes
+from bot.telegram.pacing import SendPacer
+
+log = logging.getLogger(__name__)
+
+STALL_AFTER = 120.0  # seconds without finishing an update while some wait
+
+
+@dataclass
+class Health:
+    application: Application
+    lanes: ChatLanes
+    pacer: SendPacer
+    poll_timeout: float
+    stall_after: float = STALL_AFTER
+
+    def problems(self) -> list[str]:
+        now = time.monotonic()
+        stats = self.lanes.stats
+        problems = []
+        if not self.application.running:
+            problems.append("application not running")
+        updater = self.application.updater
+        if updater is not None and not updater.running:
+            problems.append("polling stopped")
+        silent = now - stats.last_poll
+        if not stats.waiting_for_room and silent > self.poll_timeout + 60 and self.lanes.pending() == 0:
+            problems.append(f"no getUpdates answer for {silent:.0f} s")
+        idle = now - stats.last_progress
+        if self.lanes.pending() and idle > self.stall_after:
+            problems.append(f"{self.lanes.pending()} update(s) waiting, none finished for {idle:.0f} s")
+        return problems
+
+    def metrics(self) -> str:
+        stats = self.lanes.stats
+        now = time.monotonic()
+        rows = [
+            ("jiceng_updates_received_total", "counter", "Updates fetched from the chat server.", stats.received),
+            ("jiceng_updates_handled_total", "counter", "Updates finished (throttled ones included).", stats.handled),
+            ("jiceng_updates_failed_total", "counter", "Updates set aside after repeated failures.", stats.failed),
+            ("jiceng_updates_retried_total", "counter", "Tries repeated after a transient failure.", stats.retried),
+            ("jiceng_updates_throttled_total", "counter", "Updates dropped by flood control.", stats.throttled),
+            ("jiceng_updates_duplicate_total", "counter", "Updates delivered again and skipped.", stats.duplicates),
+            ("jiceng_updates_pending", "gauge", "Updates held and not yet finished.", self.lanes.pending()),
+            ("jiceng_oldest_pending_age_seconds", "gauge", "Age of the oldest unfinished update.",
+             round(self.lanes.oldest_pending_age(), 3)),
+            ("jiceng_last_poll_age_seconds", "gauge", "Seconds since getUpdates last answered.",
+             round(now - stats.last_poll, 3)),
+            ("jiceng_messages_sent_total", "counter", "Messages the chat server accepted.", self.pacer.sent),
+            ("jiceng_send_refused_total", "counter", "Sends refused with 429 (retried).", self.pacer.refused),
+            ("jiceng_healthy", "gauge", "1 while /healthz answers 200.", 0 if self.problems() else 1),
+        ]
+        lines = []
+        for name, kind, help_text, value in rows:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+        return "\n".join(lines) + "\n"
+
+
+class HealthServer:
+    def __init__(self, health: Health, host: str, port: int) -> None:
+        self._health, self._host, self._port = health, host, port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, self._host, self._port).start()
+        except OSError as error:  # the port is taken: the bot still serves farmers
+            log.warning("health server could not listen on %s:%s (%s); running without it",
+                        self._host, self._port, error)
+            await self._runner.cleanup()
+            self._runner = None
+            return
+        log.info("health at http://%s:%s/healthz and /metrics", self._host, self._port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        problems = self._health.problems()
+        if problems:
+            return web.Response(status=503, text="unhealthy: " + "; ".join(problems) + "\n")
+        return web.Response(text="ok\n")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(text=self._health.metrics(), content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
