@@ -45,7 +45,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.messages import APOLOGY, BTN_SUBMIT
+from bot.messages import BTN_SUBMIT
 from bot.standin.server import DEFAULT_TOKEN
 
 LIMITS = ["--rate-limit-global", "30", "--rate-limit-per-chat", "1"]
@@ -60,6 +60,7 @@ PROBLEMS = [
     ("西瓜", "藤蔓开裂流胶"), ("油茶", "果子上有褐色病斑"), ("黄牛", "肚子胀气"),
     ("猕猴桃", "叶片边缘焦枯"),
 ]  # fmt: skip
+APOLOGY = "抱歉"  # the bot's apologies (an error, a set-aside message) all open with it
 ASKS = ["怎么办", "用什么药", "怎么治", "要不要紧", "请专家指导一下", "是什么原因"]
 
 
@@ -200,7 +201,7 @@ class Run:
         self.sent += new
         for message in new:
             text = message["text"] or ""
-            self.apologies += APOLOGY in text
+            self.apologies += text.startswith(APOLOGY)
             for q in self.questions.get(message["chat_id"], []):
                 if q.text in text:
                     q.replies.append(message["at"])

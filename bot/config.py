@@ -29,8 +29,8 @@ class Settings:
     concurrency: int = 32             # updates handled at once (different chats)
     max_pending: int = 5000           # updates held in memory before fetching waits
     poison_attempts: int = 3          # a non-transient failure this many times sets the update aside
-    farmer_burst: int = 12            # flood control: messages at once ...
-    farmer_per_minute: int = 20       # ... and a minute after that
+    farmer_burst: int = 30            # flood control: messages at once ...
+    farmer_per_minute: int = 30       # ... and a minute after that
     staff_burst: int = 60             # staff, team leaders and experts
     staff_per_minute: int = 120
     flood_cooldown: int = 20          # seconds someone over the limit waits
@@ -68,8 +68,8 @@ class Settings:
             concurrency=int(env.get("JICENG_CONCURRENCY") or 32),
             max_pending=int(env.get("JICENG_MAX_PENDING") or 5000),
             poison_attempts=int(env.get("JICENG_POISON_ATTEMPTS") or 3),
-            farmer_burst=int(env.get("JICENG_FLOOD_BURST") or 12),
-            farmer_per_minute=int(env.get("JICENG_FLOOD_PER_MINUTE") or 20),
+            farmer_burst=int(env.get("JICENG_FLOOD_BURST") or 30),
+            farmer_per_minute=int(env.get("JICENG_FLOOD_PER_MINUTE") or 30),
             staff_burst=int(env.get("JICENG_FLOOD_STAFF_BURST") or 60),
             staff_per_minute=int(env.get("JICENG_FLOOD_STAFF_PER_MINUTE") or 120),
             flood_cooldown=int(env.get("JICENG_FLOOD_COOLDOWN") or 20),

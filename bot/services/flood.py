@@ -33,7 +33,7 @@ class Limit:
         return self.per_minute / 60
 
 
-FARMER_LIMIT = Limit(burst=12, per_minute=20, cooldown=20)
+FARMER_LIMIT = Limit(burst=30, per_minute=30, cooldown=20)  # 20 questions typed in a row are served
 STAFF_LIMIT = Limit(burst=60, per_minute=120, cooldown=10)
 MESSAGE_COST = 1.0
 PRESS_COST = 0.5

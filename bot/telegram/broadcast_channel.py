@@ -4,9 +4,7 @@ and the staff's live progress message edited in place."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -14,6 +12,7 @@ from telegram.request import HTTPXRequest
 
 from bot.services.broadcast import Blocked, PermanentError, ProgressReport, RateLimited, TransientError
 from bot.services.notifier import Action
+from bot.telegram.pacing import read_retry_after_as_timedelta, retry_seconds
 
 # BadRequest descriptions that mean the person cannot be reached at all.
 GONE_CHAT = ("chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate conversation")
@@ -31,7 +30,7 @@ class TelegramChannel:
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
         except RetryAfter as error:
-            raise RateLimited(_seconds(error.retry_after)) from error
+            raise RateLimited(retry_seconds(error)) from error
         except Forbidden as error:
             raise Blocked(error.message) from error
         except BadRequest as error:
@@ -47,9 +46,7 @@ class TelegramChannel:
 
 def sending_bot(token: str, base_url: str, concurrency: int = 8) -> Bot:
     """A Bot with a connection per concurrent send (python-telegram-bot's default is one)."""
-    # Without this, python-telegram-bot warns when it builds a RetryAfter (and tests
-    # turn warnings into errors); _seconds below reads either form.
-    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    read_retry_after_as_timedelta()
     request = HTTPXRequest(connection_pool_size=concurrency + 2, read_timeout=20, write_timeout=20,
                            connect_timeout=10, pool_timeout=10)
     return Bot(token, base_url=base_url, request=request)
@@ -71,6 +68,3 @@ def progress_editor(bot: Bot, chat_id: int, message_id: int):
 
     return on_progress
 
-
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -10,7 +10,6 @@ from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, Ty
 from bot import messages
 from bot.telegram.common import tell
 from bot.telegram.context import JicengContext
-from bot.telegram.inbound import ChatLanes
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +34,11 @@ def _replier(text: str):
 
 async def on_error(update: object, context: JicengContext) -> None:
     """A handler failed. For an update, the lanes decide what follows (try again, or set it
-    aside and tell the sender); anything else (a job) is logged."""
-    lanes = context.application.update_processor
-    if isinstance(update, Update) and isinstance(lanes, ChatLanes):
-        lanes.note_failure(update, context.error)
-        return
-    update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    aside and tell the sender once); anything else (a job) is logged."""
     if isinstance(update, Update):
-        await tell(update, messages.APOLOGY)
+        context.application.update_processor.note_failure(update, context.error)
+        return
+    log.error("error in a background job", exc_info=context.error)
 
 
 def register_before(application: Application) -> None:

@@ -39,6 +39,7 @@ from telegram.ext import Application, BaseUpdateProcessor
 from bot import messages
 from bot.services.faults import is_transient
 from bot.services.flood import MESSAGE_COST, PRESS_COST, FloodGuard, Verdict
+from bot.telegram.common import tell
 from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
@@ -261,14 +262,10 @@ class ChatLanes(BaseUpdateProcessor):
             return True
         verdict = self._flood.check(user.id, PRESS_COST if update.callback_query else MESSAGE_COST)
         if verdict is Verdict.WARN:
-            from bot.telegram.common import tell
-
             await tell(update, messages.TOO_FAST.format(seconds=self._flood.wait_seconds(user.id)))
         return verdict is Verdict.SERVE
 
     async def _set_aside(self, update: Update, error: BaseException, attempts: int) -> None:
-        from bot.telegram.common import tell
-
         self.stats.failed += 1
         text = f"{type(error).__name__}: {error}"
         while True:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -49,6 +50,7 @@ class SendPacer(BaseRateLimiter[None]):
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"pacing mode must be one of {MODES}")
+        read_retry_after_as_timedelta()
         self.mode = mode
         self._interval = 1.0 / per_second
         self._chat_interval = chat_interval
@@ -89,7 +91,7 @@ class SendPacer(BaseRateLimiter[None]):
             except RetryAfter as error:
                 attempt += 1
                 self.refused += 1
-                wait = _seconds(error.retry_after)
+                wait = retry_seconds(error)
                 now = self._clock()
                 self._refused_until = now + self._calm_after
                 if chat is not None:
@@ -100,6 +102,10 @@ class SendPacer(BaseRateLimiter[None]):
                 if chat is None or self.mode == "off":
                     await asyncio.sleep(wait)
                 continue
+            if chat is not None and self.pacing():
+                # Counted from when the server surely had it: a send that left late must not
+                # let the next one arrive less than an interval after it.
+                self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), self._clock() + self._chat_interval)
             if endpoint in SENDS:
                 self.sent += 1
             return result
@@ -120,5 +126,12 @@ class SendPacer(BaseRateLimiter[None]):
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now - FORGET_AFTER}
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def read_retry_after_as_timedelta() -> None:
+    """python-telegram-bot warns when it builds a RetryAfter unless told to use timedelta
+    (its coming default); `retry_seconds` reads either form."""
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
