@@ -72,7 +72,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
-        engine = create_engine(settings.database_url, settings.busy_timeout_ms)
+        engine = create_engine(settings.database_url, settings.busy_timeout_ms, settings.sqlite_connections)
         sessions = session_factory(engine)
         knowledge = KnowledgeBase(starter_index(understander))
         policy = settings.deadline_policy()

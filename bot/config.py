@@ -15,6 +15,7 @@ DEFAULT_HEALTH_PORT = 8321
 class Settings:
     database_url: str = DEFAULT_URL
     busy_timeout_ms: int = BUSY_TIMEOUT_MS  # SQLite: how long a writer waits for the lock
+    sqlite_connections: int = 1             # SQLite: connections the bot holds (see storage.db)
     bot_token: str = ""
     api_url: str = DEFAULT_API_URL
     file_api_url: str | None = None
@@ -56,6 +57,7 @@ class Settings:
         return cls(
             database_url=env.get("JICENG_DATABASE_URL") or DEFAULT_URL,
             busy_timeout_ms=int(env.get("JICENG_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS),
+            sqlite_connections=int(env.get("JICENG_SQLITE_CONNECTIONS") or 1),
             bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
             api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             file_api_url=env.get("TELEGRAM_FILE_API_URL") or None,

@@ -5,8 +5,9 @@ at once after putting it in its chat's lane (a FIFO). A lane is drained by one t
 chat's updates are handled in the order they came; different chats run side by side, at
 most `concurrency` updates at a time. What happens to one update:
 
-- flood control first (`FloodGuard`), before any understanding or database work: a person
-  over their limit is told once to wait and is then ignored until the cool-down ends;
+- flood control first (`FloodGuard`), checked as the update comes in, before any
+  understanding or database work: a person over their limit is told once, in order, to
+  wait, and is then ignored until the cool-down ends;
 - its handlers run; an error they raise is reported here by the error handler;
 - a transient error (database locked, connection lost, chat server busy) puts the update
   back at the head of its lane and tries again after a backoff with jitter, for as long
@@ -112,7 +113,7 @@ class ChatLanes(BaseUpdateProcessor):
         self._backoff = backoff
         self.stats = InboundStats()
         self._application: Application | None = None
-        self._lanes: dict[Hashable, deque[Update]] = {}
+        self._lanes: dict[Hashable, deque[tuple[Update, Verdict]]] = {}
         self._drainers: dict[Hashable, asyncio.Task] = {}
         self._held: dict[int, float] = {}       # update id -> when it came; until its mark is flushed
         self._done_in_log: set[int] = set()     # delivered again, but the log says no work is left
@@ -150,7 +151,7 @@ class ChatLanes(BaseUpdateProcessor):
             return
         self._held[update_id] = time.monotonic()
         key = lane_key(update)
-        self._lanes.setdefault(key, deque()).append(update)
+        self._lanes.setdefault(key, deque()).append((update, self._verdict(update)))
         if key not in self._drainers:
             self._drainers[key] = asyncio.create_task(self._drain(key), name=f"lane:{key}")
 
@@ -203,7 +204,7 @@ class ChatLanes(BaseUpdateProcessor):
         lane = self._lanes[key]
         try:
             while lane:
-                if not await self._handle(lane[0]):
+                if not await self._handle(*lane[0]):
                     break  # stopping while the database is away: left for the next start
                 lane.popleft()
         except Exception:  # never lose the lane's task silently
@@ -211,16 +212,18 @@ class ChatLanes(BaseUpdateProcessor):
         finally:
             del self._drainers[key]
             if lane:
-                for update in lane:  # not handled: the log replays them
+                for update, _ in lane:  # not handled: the log replays them
                     self._held.pop(update.update_id, None)
                 self._room.set()
             del self._lanes[key]
 
-    async def _handle(self, update: Update) -> bool:
+    async def _handle(self, update: Update, verdict: Verdict) -> bool:
         """Handle one update to the end. False only when the application is stopping and the
         update could not be finished; it stays unhandled in the log."""
-        if self._flood is not None and not await self._admitted(update):
+        if verdict is not Verdict.SERVE:
             self.stats.throttled += 1
+            if verdict is Verdict.WARN:
+                await tell(update, messages.TOO_FAST.format(seconds=self._flood.wait_seconds(update.effective_user.id)))
             self._finished(update.update_id)
             return True
         transient_tries = failures = 0
@@ -256,14 +259,13 @@ class ChatLanes(BaseUpdateProcessor):
             return error
         return self._errors.pop(update.update_id, None)
 
-    async def _admitted(self, update: Update) -> bool:
+    def _verdict(self, update: Update) -> Verdict:
+        """Flood control, as the update comes in: a flood is cut off before it queues up
+        behind the replies it has already earned."""
         user = update.effective_user
-        if user is None:
-            return True
-        verdict = self._flood.check(user.id, PRESS_COST if update.callback_query else MESSAGE_COST)
-        if verdict is Verdict.WARN:
-            await tell(update, messages.TOO_FAST.format(seconds=self._flood.wait_seconds(user.id)))
-        return verdict is Verdict.SERVE
+        if self._flood is None or user is None:
+            return Verdict.SERVE
+        return self._flood.check(user.id, PRESS_COST if update.callback_query else MESSAGE_COST)
 
     async def _set_aside(self, update: Update, error: BaseException, attempts: int) -> None:
         self.stats.failed += 1
