@@ -100,7 +100,7 @@ class Question:
     text: str
     at: float = 0.0  # injected
     replies: list[float] = field(default_factory=list)  # each reply quoting it
-    confirms: int = 0  # replies with the 提交 button
+    confirms: int = 0  # replies with the 提交 button (a sure field; an unsure one asks for the field)
 
     @property
     def latency(self) -> float | None:
@@ -267,7 +267,9 @@ async def lock(sizes: Sizes, folder: Path) -> dict:
         await run.refresh()
         after = [q.replies[0] - released if q.replies else None for q in late]
         return {
-            "once": sum(q.confirms == 1 for q in asked), "total": len(asked),
+            # The prompt that answers a question quotes it: 提交/换个领域 when the field is sure,
+            # the field buttons when it is not. Either is the confirm step, and must come once.
+            "once": sum(len(q.replies) == 1 for q in asked), "total": len(asked),
             "duplicates": sum(len(q.replies) > 1 for q in asked),
             "apologies": run.apologies, "acquired": acquired - asked[0].at,
             "released": released - asked[0].at,
