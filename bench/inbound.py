@@ -227,6 +227,11 @@ class Run:
     def alive(self) -> bool:
         return self.bot_process.returncode is None
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the bot process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.bot_process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 # ---------------------------------------------------------------------- scenarios
 
@@ -235,8 +240,10 @@ async def burst(sizes: Sizes, bot: str, limits: bool, folder: Path) -> dict:
     async with Run(bot, limits, folder) as run:
         users = range(1001, 1001 + sizes.farmers)
         items = [(u, question(u, n)) for n in range(1, sizes.per_farmer + 1) for u in users]
+        cpu = run.cpu_seconds()
         asked = await run.ask(items)
         await run.wait(asked, sizes.timeout, sizes.stall)
+        cpu = run.cpu_seconds() - cpu
         latencies = [q.latency for q in asked]
         done = [x for x in latencies if x is not None]
         last_reply = max((q.replies[0] for q in asked if q.replies), default=None)
@@ -247,6 +254,8 @@ async def burst(sizes: Sizes, bot: str, limits: bool, folder: Path) -> dict:
             "rate": len(done) / elapsed if elapsed else None,
             "p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99),
             "429s": (await run.stats())["too_many_requests"],
+            "cpu_ms": cpu * 1000 / max(1, len(done)),
+            "busy": cpu / elapsed if elapsed else None,
         }  # fmt: skip
 
 
@@ -347,6 +356,8 @@ def burst_table(limits: bool, echo: dict, jiceng: dict) -> str:
         ["replies/s", _s(echo["rate"], 1), _s(jiceng["rate"], 1), ""],
         ["latency p50 (s)", _s(echo["p50"]), _s(jiceng["p50"]), ""],
         ["latency p99 (s)", _s(echo["p99"]), _s(jiceng["p99"]), ""],
+        ["bot CPU per answered question (ms)", _s(echo["cpu_ms"], 1), _s(jiceng["cpu_ms"], 1), ""],
+        ["bot CPU busy (1.00 = one core)", _s(echo["busy"]), _s(jiceng["busy"]), ""],
         ["jiceng/echo replies/s", "", _s(ratio), "≥ 0.4"],
     ]
     if limits:
@@ -405,7 +416,7 @@ async def main_async(args: argparse.Namespace) -> None:
             if scenario == "burst":
                 for limits in (False, True):
                     results = {bot: await burst(sizes, bot, limits, fresh()) for bot in bots}
-                    empty = dict.fromkeys(["answered", "rate", "p50", "p99", "429s"], "not run")
+                    empty = dict.fromkeys(["answered", "rate", "p50", "p99", "429s", "cpu_ms", "busy"], "not run")
                     print(burst_table(limits, results.get("echo", empty),
                                       results.get("jiceng", empty)), flush=True)
             elif scenario == "lock":

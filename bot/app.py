@@ -21,6 +21,7 @@ from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlineService
 from bot.services.intake import IntakeService
 from bot.services.knowledge import KnowledgeBase
+from bot.services.situation import Situations
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
 from bot.services.notices import NoticeService, SubscriptionService
@@ -69,6 +70,7 @@ class Services:
     subscriptions: SubscriptionService
     notices: NoticeService
     signups: SignupService
+    situations: Situations
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -94,6 +96,7 @@ class Services:
             feedback=FeedbackService(sessions, clock, hooks),
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
+            situations=Situations(sessions, clock),
             deadlines=deadlines,
             subscriptions=SubscriptionService(sessions),
             notices=NoticeService(sessions, clock),

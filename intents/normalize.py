@@ -37,6 +37,8 @@ from rapidfuzz.distance import Levenshtein
 
 from intents.segment import load_lexicon
 
+RECENT = 64  # normalised texts remembered (see Normalizer.normalize)
+
 MIN_TERM, MAX_TERM = 2, 6
 MAX_WORD = 8  # longest general word considered when protecting a folk word's surroundings
 
@@ -168,6 +170,7 @@ class Normalizer:
         entity_terms: Mapping[str, str] | None = None,
     ) -> None:
         self._t2s = opencc.OpenCC("t2s")
+        self._recent: dict[str, Normalized] = {}  # oldest first, at most RECENT
         self.synonyms = dict(read_synonyms(_data("synonyms.tsv")) if synonyms is None else synonyms)
         kinds = dict(read_entity_terms(_data("entity_terms.tsv")) if entity_terms is None else entity_terms)
         domain = set(load_lexicon() if terms is None else terms)
@@ -360,9 +363,21 @@ class Normalizer:
     # -- the whole thing -----------------------------------------------------------------------
 
     def normalize(self, text: str) -> Normalized:
-        """Clean, standardise folk words, fix pinyin typos. Never raises; non-text reads as ""."""
+        """Clean, standardise folk words, fix pinyin typos. Never raises; non-text reads as "".
+
+        The last few results are kept: a question is read by the classifier and then by the
+        similar-question search, and the second reading costs nothing."""
         if not isinstance(text, str) or not text:
             return Normalized("")
+        if (known := self._recent.get(text)) is not None:
+            return known
+        result = self._normalize(text)
+        if len(self._recent) >= RECENT:
+            del self._recent[next(iter(self._recent))]
+        self._recent[text] = result
+        return result
+
+    def _normalize(self, text: str) -> Normalized:
         try:
             clean = self.clean(text)
             synonyms: list[tuple[str, str]] = []

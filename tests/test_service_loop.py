@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.services import lifecycle
 from bot.services.people import EXPERT as EXPERT_ROLE
 from bot.services.people import ensure_person, grant_role
+from bot.services.situation import NEWCOMER
 from storage.models import Demand, DemandEvent, Expert, ServiceRecord
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
@@ -121,6 +122,30 @@ async def test_the_whole_loop(world):
                      lifecycle.CLOSED, lifecycle.REOPENED]
 
 
+
+
+async def test_where_a_plain_message_goes_follows_where_the_person_stands(world):
+    """Routing reads one situation: before an answer a farmer's text is a new question; once an
+    expert has answered, a plain text (no reply) goes to that expert; the expert's own plain text
+    asks which role it is in."""
+    api, situations = world.api, world.services.situations
+    assert await situations.of(FARMER) == NEWCOMER  # never wrote before
+    brief = await assign_expert(api)
+    farmer = await situations.of(FARMER)
+    assert not farmer.answered and not farmer.serving
+    assert (await situations.of(EXPERT)).serving
+    api.press(EXPERT, brief, "回复农户")
+    await api.wait_for_message(EXPERT, "请发给农户的内容")
+    api.send_text(EXPERT, "先把病叶摘掉，再用三环唑喷雾。")
+    await api.wait_for_message(FARMER, "三环唑")
+    assert (await situations.of(FARMER)).answered
+    mark = api.mark()
+    api.send_text(FARMER, "摘下来的叶子要烧掉吗")
+    relayed = await api.wait_for_message(EXPERT, "要烧掉吗", after=mark)
+    assert "张大哥" in relayed.text
+    mark = api.mark()
+    api.send_text(EXPERT, "明天我去田里看看")
+    await api.wait_for_message(EXPERT, "这条消息是", after=mark)
 
 
 async def test_leader_transfers_and_returns_with_reasons(world):

@@ -250,17 +250,6 @@ class IntakeService:
             session.add(media)
             return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
 
-    async def has_open_draft(self, telegram_id: int) -> bool:
-        """Is this person in the middle of composing a question (a draft not yet submitted)?"""
-        now = self._clock()
-        async with self._sessions() as session:
-            found = await session.scalar(
-                select(Draft.id).join(Person, Person.id == Draft.person_id)
-                .where(Person.telegram_id == telegram_id, Draft.status == DRAFT_OPEN,
-                       Draft.created_at >= now - DRAFT_OPEN_WINDOW).limit(1)
-            )
-        return found is not None
-
     async def my_demands(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
         async with self._sessions() as session:
             person = await ensure_person(session, telegram_id)

@@ -24,7 +24,8 @@ MAX_REASON = 500
 async def on_message(update: Update, context: JicengContext) -> None:
     message, user = update.effective_message, update.effective_user
     services = context.services
-    waiting = await services.states.get(user.id)
+    situation = await services.situations.of(user.id)
+    waiting = situation.waiting
     kind, text, file_id = expert.content_of(message)
     if waiting is not None:
         if waiting.state in (states.TRANSFER_REASON, states.RETURN_REASON) and kind == "text" and text:
@@ -43,14 +44,14 @@ async def on_message(update: Update, context: JicengContext) -> None:
             await notices.text_given(update, context, waiting)
             return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    if reply_to is not None or not await services.intake.has_open_draft(user.id):
+    if reply_to is not None or (situation.answered and not situation.composing):
         relay = await services.experts.to_expert(user.id, kind, text, file_id, reply_to_message_id=reply_to,
                                                  request_key=request_key(update))
         if relay is not None:
             await expert.deliver(context, relay, kind, text, file_id)
             await send(context.bot, user.id, messages.RELAYED_TO_EXPERT)
             return
-    serving = await services.experts.my_demands(user.id)
+    serving = await services.experts.my_demands(user.id) if situation.serving else []
     if serving and kind == "text":
         await services.states.set(user.id, ROLE_CHOICE, {"text": text})
         buttons = [[Button(messages.BTN_AS_QUESTION, callback_data="rc:q:-")]]
