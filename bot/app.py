@@ -21,6 +21,7 @@ from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlineService
 from bot.services.intake import IntakeService
 from bot.services.knowledge import KnowledgeBase
+from bot.services.outbox import Outbox
 from bot.services.situation import Situations
 from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
@@ -31,7 +32,7 @@ from bot.services.states import ChatStates
 from bot.services.triage import TriageService
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
-from bot.telegram.notifier import TelegramNotifier
+from bot.telegram.outbound import OutboxRunner
 from bot.health import Health, HealthServer
 from bot.telegram.durable import DurableBot, prune
 from bot.telegram.inbound import READMIT_AFTER, ChatLanes
@@ -71,6 +72,7 @@ class Services:
     notices: NoticeService
     signups: SignupService
     situations: Situations
+    outbox: Outbox
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -97,6 +99,7 @@ class Services:
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
             situations=Situations(sessions, clock),
+            outbox=Outbox(sessions, clock),
             deadlines=deadlines,
             subscriptions=SubscriptionService(sessions),
             notices=NoticeService(sessions, clock),
@@ -120,8 +123,9 @@ def build_application(
         concurrency=settings.concurrency, max_pending=settings.max_pending,
         poison_attempts=settings.poison_attempts,
     )
-    pacer = SendPacer(mode=settings.send_pacing, per_second=settings.send_per_second,
-                      chat_interval=settings.chat_interval)
+    pace = settings.pace()
+    pacer = SendPacer(pace, mode=settings.send_pacing)
+    outbound = OutboxRunner(services, settings, pace)
     health_server: list[HealthServer] = []
 
     async def refresh_privileged() -> None:
@@ -141,8 +145,8 @@ def build_application(
                                   settings.health_host, settings.health_port)
             await server.start()
             health_server.append(server)
-        notifier = TelegramNotifier(application.bot)
-        await services.deadlines.run_due(notifier)  # catch up on what fell due while the bot was down
+        outbound.start(application)  # the one sender of this bot token's outbox
+        await services.deadlines.run_due(services.outbox)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
             # The knowledge base is loaded once the bot runs, off the event loop (see LiveUnderstanding).
             application.job_queue.run_once(lambda _context: services.live.refresh(), when=0, name="load-knowledge-base")
@@ -154,7 +158,7 @@ def build_application(
                 name="refresh-understanding",
             )
             application.job_queue.run_repeating(
-                lambda _context: services.deadlines.run_due(notifier), interval=DEADLINE_SECONDS, first=DEADLINE_SECONDS,
+                lambda _context: services.deadlines.run_due(services.outbox), interval=DEADLINE_SECONDS, first=DEADLINE_SECONDS,
                 name="deadlines",
             )
             application.job_queue.run_repeating(
@@ -168,6 +172,7 @@ def build_application(
 
     async def post_stop(application: Application) -> None:
         await lanes.drain()  # SIGTERM: finish what was fetched, write its marks
+        await outbound.stop()  # what is left waits in the outbox for the next start
         for server in health_server:
             await server.stop()
 

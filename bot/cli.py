@@ -24,6 +24,7 @@ NO_USERNAME = (
 STAFF_ADDED = "已添加工作人员：{name}（TelegramID {telegram_id}）"
 HOURS_REPORT_WRITTEN = "{year} 年服务时长台账：{experts} 位专家，已写入 {path}"
 NOTICE_QUEUED = "培训通知「{title}」：{count} 位订阅者，开始发送。"
+NOTICE_BY_RUNNING_BOT = "正在运行的机器人负责发送消息：通知已排队，由它在回复农户之余发出。下面是进度（按 Ctrl+C 退出查看，不影响发送）。"
 PROGRESS_LINE = "[{bar}] {done}/{total}  已发送 {sent}  失败 {failed}  {rate:.1f} 条/秒  预计还需 {eta}   "
 
 
@@ -325,6 +326,7 @@ def _notice_send(args, settings: Settings) -> int:
         return 2
 
     async def work(sessions):
+        from bot.services.sender import LeaseHeld, Sender
         from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
 
         async with sessions() as session, session.begin():
@@ -337,17 +339,36 @@ def _notice_send(args, settings: Settings) -> int:
                 (await session.get(type(notice), notice.id)).status = broadcast.NOTICE_SENT
             return 0
         async with sending_bot(settings.bot_token, settings.api_url) as bot:
-            sender = broadcast.Sender(sessions, TelegramChannel(bot))
+            sender = Sender(sessions, TelegramChannel(bot), pace=settings.pace())
             try:
                 report = await sender.run(notice.id, on_progress=_progress_bar)
-            except broadcast.LeaseHeld as held:
-                print(held.user_message)
-                return 0
+            except LeaseHeld:
+                # The running bot is this token's sender: it sends the notice behind its replies.
+                print(NOTICE_BY_RUNNING_BOT)
+                report = await _follow_notice(sessions, notice.id)
         print()
         print(report.text())
         return 0
 
     return _with_sessions(settings, work)
+
+
+async def _follow_notice(sessions, notice_id: int):
+    """Show the progress of a notice another process sends, until it is done."""
+    import time
+
+    from bot.services import broadcast
+
+    started, samples = time.monotonic(), []
+    while True:
+        async with sessions() as session:
+            counts, title = await broadcast.notice_counts(session, notice_id)
+        samples = [*samples[-7:], (time.monotonic(), counts.get("sent", 0))]
+        report = broadcast.report(title, counts, samples, time.monotonic() - started, True)
+        _progress_bar(report)
+        if report.done:
+            return report
+        await asyncio.sleep(1.0)
 
 
 def _progress_bar(report) -> None:

@@ -35,7 +35,7 @@ class Settings:
     staff_burst: int = 60             # staff, team leaders and experts
     staff_per_minute: int = 120
     flood_cooldown: int = 20          # seconds someone over the limit waits
-    send_pacing: str = "adaptive"     # adaptive | always | off
+    send_pacing: str = "always"       # always | off (a local server without limits)
     send_per_second: float = 29.0     # Telegram: about 30 messages a second overall
     chat_interval: float = 1.0        # Telegram: about one message a second in one chat
     health_host: str = "127.0.0.1"
@@ -75,12 +75,20 @@ class Settings:
             staff_burst=int(env.get("JICENG_FLOOD_STAFF_BURST") or 60),
             staff_per_minute=int(env.get("JICENG_FLOOD_STAFF_PER_MINUTE") or 120),
             flood_cooldown=int(env.get("JICENG_FLOOD_COOLDOWN") or 20),
-            send_pacing=env.get("JICENG_SEND_PACING") or "adaptive",
+            send_pacing=env.get("JICENG_SEND_PACING") or "always",
             send_per_second=float(env.get("JICENG_SEND_PER_SECOND") or 29),
             chat_interval=float(env.get("JICENG_CHAT_INTERVAL") or 1),
             health_host=env.get("JICENG_HEALTH_HOST") or "127.0.0.1",
             health_port=int(env.get("JICENG_HEALTH_PORT") or DEFAULT_HEALTH_PORT),
         )
+
+    def pace(self):
+        """One `Pace` for everything this bot token sends (the outbox sender and direct edits)."""
+        from bot.services.sender import Pace
+
+        if self.send_pacing == "off":
+            return Pace(rate=10_000, per_chat_interval=0)
+        return Pace(self.send_per_second, self.chat_interval)
 
     def deadline_policy(self):
         from datetime import time

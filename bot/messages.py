@@ -401,3 +401,10 @@ def subscription_field_label(code: str) -> str:
 
 def subscription_label(field: str, region: str) -> str:
     return SUBSCRIPTION_LABEL.format(field=subscription_field_label(field), region=regions.full_name(region))
+
+# --- Messages that cannot reach their person (the outbox) ---
+EXPERT_UNREACHABLE = ("专家 {names} 还没有绑定本机器人，收不到派单，没有派出。"
+                      "请工作人员为他生成专家邀请链接（jiceng invite expert 姓名）并请他点开绑定，或改派其他专家。")
+LEADER_UNREACHABLE = ("⚠️ 需求 {no} 的新需求通知没有送到团长（{reason}）。"
+                      "请工作人员联系团长，或改派给其他服务团。\n{text}")
+UNREACHABLE_REASONS = {"blocked": "对方已屏蔽机器人或账号已不存在", "failed": "多次发送失败"}

@@ -198,7 +198,7 @@ def _stats(url: str, per_chat: bool = False) -> dict:
 
 def _db_count(db_path: Path, where: str) -> int:
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as db:
-        return db.execute(f"SELECT count(*) FROM notice_outbox WHERE {where}").fetchone()[0]
+        return db.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]
 
 
 def _sent_span(db_path: Path) -> tuple[float, float, int]:
@@ -206,7 +206,7 @@ def _sent_span(db_path: Path) -> tuple[float, float, int]:
 
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as db:
         first, last, count = db.execute(
-            "SELECT min(sent_at), max(sent_at), count(*) FROM notice_outbox WHERE status = 'sent'").fetchone()
+            "SELECT min(sent_at), max(sent_at), count(*) FROM outbox WHERE status = 'sent'").fetchone()
     if not count:
         return 0.0, 0.0, 0
 
@@ -235,18 +235,18 @@ class _Counting429:
     def __init__(self, channel) -> None:
         self._channel = channel
 
-    async def send(self, chat_id, text, buttons=()):
-        from bot.services.broadcast import RateLimited
+    async def send(self, address, message):
+        from bot.services.sender import RateLimited
 
         try:
-            return await self._channel.send(chat_id, text, buttons)
+            return await self._channel.send(address, message)
         except RateLimited as error:
             print(f"{RATE_LIMITED_LINE} retry_after={error.retry_after}", flush=True)
             raise
 
 
 async def _send_all(db_url: str, api_url: str, token: str) -> None:
-    from bot.services.broadcast import Sender
+    from bot.services.sender import Sender
     from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
     from storage.db import create_engine, session_factory
 

@@ -13,7 +13,9 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -419,20 +421,36 @@ class TrainingNotice(Base):
 
 
 class OutboxMessage(Base):
-    """One recipient of one notice: the durable outbox the sender works through."""
+    """One message to one person on one channel: the durable outbox every send goes through.
 
-    __tablename__ = "notice_outbox"
-    __table_args__ = (UniqueConstraint("notice_id", "chat_id", name="uq_outbox_recipient"),)
+    Written in the transaction (or the durable update) that causes it; a sender delivers rows by
+    priority (0 a reply to the person's own action, 1 someone who must act, 2 reminders, 3 bulk
+    notices). A notice's rows carry `notice_id` and are rendered from the notice; every other row
+    carries its rendered `body` (text, buttons, media). `request_key` makes writing it again
+    (a replayed update) harmless; `purpose` names what a delivery or a failure should set off."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", "address", name="uq_outbox_recipient"),
+        UniqueConstraint("request_key", name="uq_outbox_request_key"),
+        Index("ix_outbox_queue", "status", "priority", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("training_notices.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="telegram", server_default="telegram")
+    address: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=3, server_default="3")
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("training_notices.id"), index=True)
+    body: Mapped[dict | None] = mapped_column()
+    purpose: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    request_key: Mapped[str | None] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
 

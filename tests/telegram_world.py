@@ -16,7 +16,7 @@ from storage.db import create_engine, session_factory
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "jiceng_test_bot"
 # Tests play users faster than people type; flood control has tests of its own.
-UNTHROTTLED = {"farmer_burst": 1000, "farmer_per_minute": 6000}
+UNTHROTTLED = {"farmer_burst": 1000, "farmer_per_minute": 6000, "send_pacing": "off"}
 
 
 @dataclass

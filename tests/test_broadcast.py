@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from bot.errors import ImportFileError
 from bot.services import broadcast
-from bot.services.broadcast import Blocked, LeaseHeld, Sender, TransientError
+from bot.services.outbox import Outgoing
+from bot.services.sender import Blocked, LeaseHeld, PermanentError, Sender, TransientError
 from bot.services.notice_files import read_notice_file
 from bot.standin import BotApiStandIn
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
@@ -52,7 +53,8 @@ class FakeChannel:
         self.delivered: list[int] = []
         self.hold = None  # an Event: sends wait for it once set to a fresh one
 
-    async def send(self, chat_id, text, buttons=()):
+    async def send(self, address, message):
+        chat_id = int(address)
         self.attempts[chat_id] += 1
         if self.hold is not None:
             await self.hold.wait()
@@ -149,10 +151,10 @@ async def test_telegram_errors_map_to_broadcast_errors():
             channel = TelegramChannel(bot)
             api.refusals["sendMessage"] = "Bad Request: chat not found"
             with pytest.raises(Blocked):
-                await channel.send(1, "你好")
+                await channel.send("1", Outgoing("你好"))
             api.refusals["sendMessage"] = "Bad Request: message is too long"
-            with pytest.raises(broadcast.PermanentError):
-                await channel.send(1, "你好")
+            with pytest.raises(PermanentError):
+                await channel.send("1", Outgoing("你好"))
 
 
 # --- with a fake channel and clock ----------------------------------------------------------
@@ -174,7 +176,7 @@ async def test_transient_errors_are_retried_with_backoff_then_failed(sessions):
     assert clock.t - started >= 2.0 + 4.0  # waited out the backoff before the third attempt
     assert (report.sent, report.failed, report.remaining) == (2, 1, 0)
     async with sessions() as session:
-        row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == broken))).one()
+        row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.address == str(broken)))).one()
         assert (row.status, row.attempts) == ("failed", 3) and "bad gateway" in row.last_error
 
 

@@ -28,13 +28,16 @@ MONDAY_8 = cn(2026, 11, 30, 8)  # an ordinary Monday morning
 
 
 class Recorder:
-    """A channel double: remembers what would have been sent."""
+    """An outbox double: remembers what was put in it."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str, list[list]]] = []
 
-    async def send(self, telegram_id, text, actions=()) -> None:
-        self.sent.append((telegram_id, text, [list(row) for row in actions]))
+    async def put(self, session, address, message, priority, **row) -> None:
+        self.sent.append((int(address), message.text, [list(r) for r in message.actions]))
+
+    def wake(self) -> None:
+        pass
 
     def to(self, telegram_id: int) -> list[str]:
         return [text for who, text, _ in self.sent if who == telegram_id]

@@ -233,8 +233,6 @@ async def test_reminders_survive_a_restart_and_the_follow_up_reopens(db_url, und
 
 
 async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clock):
-    from bot.telegram.notifier import TelegramNotifier
-
     api = world.api
     brief = await assign_expert(api)
     ask = await close_service(api, brief, "短期服务", "3小时 上门查看并指导喷药")
@@ -243,7 +241,7 @@ async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clo
     api.press(FARMER, api.current(ask), "4星")
     await api.wait_idle()
     clock.advance(days=8)
-    await world.services.deadlines.run_due(TelegramNotifier(world.app.bot))
+    await world.services.deadlines.run_due(world.services.outbox)
     follow_up = await api.wait_for_message(FARMER, "回访")
     api.press(FARMER, follow_up, "没有")
     await api.wait_for_message(LEADER, "没有解决")

@@ -19,7 +19,7 @@ from bot.services.deadlines import DeadlinePolicy, DeadlineService
 from bot.services.notifier import Action
 from bot.services.people import ensure_person
 from bot.services.signups import CONFIRMED, TRAINING_REMINDER_KIND, WAITING, SignupService
-from bot.telegram.notifier import TelegramNotifier
+from bot.services.outbox import BULK, Outgoing
 from storage.models import NoticeSignup, ScheduledJob, TrainingNotice
 from tests.factories import make_staff
 from tests.telegram_world import running_bot
@@ -49,13 +49,16 @@ async def name(sessions, telegram_id: int, display_name: str) -> None:
 
 
 class Recorder:
-    """A channel double: remembers what would have been sent."""
+    """An outbox double: remembers what was put in it."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str, list[list[Action]]]] = []
 
-    async def send(self, telegram_id, text, actions=()) -> None:
-        self.sent.append((telegram_id, text, [list(row) for row in actions]))
+    async def put(self, session, address, message, priority, **row) -> None:
+        self.sent.append((int(address), message.text, [list(r) for r in message.actions]))
+
+    def wake(self) -> None:
+        pass
 
 
 @pytest.fixture
@@ -285,7 +288,7 @@ async def world(db_url, understander, clock):
 async def notice_message(world, telegram_id: int, notice_id: int):
     """The notice as the broadcast delivers it: a message with the 报名 button."""
     mark = world.api.mark()
-    await TelegramNotifier(world.app.bot).send(telegram_id, "📢 培训通知", [[Action("报名", f"sg:{notice_id}")]])
+    await world.services.outbox.send(telegram_id, Outgoing("📢 培训通知", ((Action("报名", f"sg:{notice_id}"),),)), BULK)
     return await world.api.wait_for_message(telegram_id, "培训通知", after=mark)
 
 

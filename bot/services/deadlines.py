@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services import lifecycle, signups
 from bot.services.calendar import QuietHours, WorkCalendar, china_time
 from bot.services.hooks import LoopHooks
-from bot.services.notifier import Action, Notifier
+from bot.services.notifier import Action
+from bot.services.outbox import REMINDER, Outbox, Outgoing, buttons
 from bot.services.people import leader_chat, staff_telegram_ids
 from storage.models import Demand, Person, ScheduledJob, ServiceTeam
 
@@ -171,10 +172,12 @@ class DeadlineService(LoopHooks):
 
     # ---- running due jobs ----
 
-    async def run_due(self, notifier: Notifier) -> int:
-        """Run every pending job due by now, each in its own transaction; returns how many
-        were done (sent, or found no longer needed). Jobs held by quiet hours are moved to
-        the morning and not counted. All 督办 due in one run become one message per staff member."""
+    async def run_due(self, outbox: Outbox) -> int:
+        """Run every pending job due by now, each in its own transaction, which also puts its
+        messages in the outbox (a job is never done without its message, nor its message
+        written twice); returns how many were done (sent, or found no longer needed). Jobs held
+        by quiet hours are moved to the morning and not counted. All 督办 due in one run become
+        one message per staff member, written with the jobs they close."""
         now = self._clock()
         async with self._sessions() as session:
             rows = (await session.execute(
@@ -182,61 +185,71 @@ class DeadlineService(LoopHooks):
                 .where(ScheduledJob.status == PENDING, ScheduledJob.due_at <= now)
             )).all()
         rows.sort(key=lambda r: (r.due_at, _ORDER.get(r.kind, 99), r.id))
-        processed, escalate = 0, False
+        processed, escalations = 0, []
         for row in rows:
-            outcome = await self._run_one(row.id, now)
+            outcome = await self._run_one(row.id, now, outbox)
             if outcome is None:
                 continue
-            processed += 1
-            escalate |= outcome.escalate
-            for telegram_id, text, actions in outcome.messages:
-                await _send(notifier, telegram_id, text, actions)
-        if escalate:
-            await self._escalate(notifier, now)
+            if outcome.escalate:
+                escalations.append(row.id)
+            else:
+                processed += 1
+        if escalations:
+            processed += await self._escalate(outbox, now, escalations)
+        outbox.wake()
         return processed
 
-    async def _run_one(self, job_id: int, now: datetime) -> _Outcome | None:
-        """None when another runner has it or quiet hours hold it; else what to send."""
+    async def _run_one(self, job_id: int, now: datetime, outbox: Outbox) -> _Outcome | None:
+        """None when another runner has it or quiet hours hold it; else what was done. An
+        escalation still due is left pending for `_escalate`, which closes it with its message."""
         async with self._sessions.begin() as session:
-            job = await session.get(ScheduledJob, job_id, populate_existing=True)
-            if job is None or job.status != PENDING:
-                return None
-            demand = await session.get(Demand, job.demand_id) if job.demand_id is not None else None
-            may_wake = job.kind != FOLLOW_UP_KIND and demand is not None and demand.urgent
-            if not may_wake and self._policy.quiet.contains(now):
-                await self._hold(session, job, self._policy.quiet.hold(now), now)
-                return None
-            claimed = await session.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.id == job.id, ScheduledJob.status == PENDING)
-                .values(status=DONE, done_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:
-                return None
-            if job.kind == signups.TRAINING_REMINDER_KIND:
-                message = await signups.reminder_for(session, job, now)
-                return _Outcome((message,) if message else ())
-            if demand is None or not _still_due(job, demand, now):
+            outcome = await self._claim_one(session, job_id, now)
+            for n, (telegram_id, text, actions) in enumerate(outcome.messages if outcome else ()):
+                await outbox.put(session, telegram_id, Outgoing(text, buttons(actions)), REMINDER,
+                                 purpose=f"job:{job_id}", request_key=f"job:{job_id}#{n}")
+            return outcome
+
+    async def _claim_one(self, session: AsyncSession, job_id: int, now: datetime) -> _Outcome | None:
+        """The job claimed (marked done) in `session`, and what it has to say."""
+        job = await session.get(ScheduledJob, job_id, populate_existing=True)
+        if job is None or job.status != PENDING:
+            return None
+        demand = await session.get(Demand, job.demand_id) if job.demand_id is not None else None
+        may_wake = job.kind != FOLLOW_UP_KIND and demand is not None and demand.urgent
+        if not may_wake and self._policy.quiet.contains(now):
+            await self._hold(session, job, self._policy.quiet.hold(now), now)
+            return None
+        if job.kind in ESCALATIONS and demand is not None and _still_due(job, demand, now):
+            return _Outcome(escalate=True)
+        claimed = await session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.id == job.id, ScheduledJob.status == PENDING)
+            .values(status=DONE, done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            return None
+        if job.kind == signups.TRAINING_REMINDER_KIND:
+            message = await signups.reminder_for(session, job, now)
+            return _Outcome((message,) if message else ())
+        if demand is None or not _still_due(job, demand, now):
+            return _Outcome()
+        if job.kind == FOLLOW_UP_KIND:
+            farmer = await session.get(Person, demand.submitter_id)
+            if farmer is None or farmer.telegram_id is None:
                 return _Outcome()
-            if job.kind in ESCALATIONS:
-                return _Outcome(escalate=True)
-            if job.kind == FOLLOW_UP_KIND:
-                farmer = await session.get(Person, demand.submitter_id)
-                if farmer is None or farmer.telegram_id is None:
-                    return _Outcome()
-                actions = ((Action(FOLLOW_UP_SOLVED, f"fu:ok:{demand.id}"),
-                            Action(FOLLOW_UP_NOT_SOLVED, f"fu:no:{demand.id}")),)
-                return _Outcome(((farmer.telegram_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
-            team = await session.get(ServiceTeam, demand.team_id) if demand.team_id is not None else None
-            leader = await leader_chat(session, team)
-            if leader is None:
-                log.warning("no leader to remind for demand %s (team %s)", demand.id, demand.team_id)
-                return _Outcome()
-            due = demand.accept_due_at if job.kind in ACCEPT_JOBS else demand.answer_due_at
-            text = _REMINDER_TEXT[job.kind].format(
-                no=demand.tracking_no, text=_excerpt(demand.text), due=format_time(due))
-            return _Outcome(((leader, (URGENT_MARK if demand.urgent else "") + text, ()),))
+            actions = ((Action(FOLLOW_UP_SOLVED, f"fu:ok:{demand.id}"),
+                        Action(FOLLOW_UP_NOT_SOLVED, f"fu:no:{demand.id}")),)
+            return _Outcome(((farmer.telegram_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
+        team = await session.get(ServiceTeam, demand.team_id) if demand.team_id is not None else None
+        leader = await leader_chat(session, team)
+        if leader is None:
+            log.warning("no leader to remind for demand %s (team %s)", demand.id, demand.team_id)
+            return _Outcome()
+        due = demand.accept_due_at if job.kind in ACCEPT_JOBS else demand.answer_due_at
+        text = _REMINDER_TEXT[job.kind].format(
+            no=demand.tracking_no, text=_excerpt(demand.text), due=format_time(due))
+        return _Outcome(((leader, (URGENT_MARK if demand.urgent else "") + text, ()),))
 
     async def _hold(self, session: AsyncSession, job: ScheduledJob, until: datetime, now: datetime) -> None:
         twin = None if job.demand_id is None else await session.scalar(select(ScheduledJob.id).where(
@@ -251,15 +264,21 @@ class DeadlineService(LoopHooks):
             .execution_options(synchronize_session=False)
         )
 
-    async def _escalate(self, notifier: Notifier, now: datetime) -> None:
-        async with self._sessions() as session:
+    async def _escalate(self, outbox: Outbox, now: datetime, job_ids: list[int]) -> int:
+        """Close the due 督办 jobs and put one message per staff member, in one transaction."""
+        async with self._sessions.begin() as session:
+            claimed = (await session.execute(
+                update(ScheduledJob).where(ScheduledJob.id.in_(job_ids), ScheduledJob.status == PENDING)
+                .values(status=DONE, done_at=now).execution_options(synchronize_session=False))).rowcount
+            if not claimed:
+                return 0
             items = await _overdue(session, now)
-            staff = await staff_telegram_ids(session)
-        if not items:
-            return
-        text = escalation_text(items)
-        for telegram_id in staff:
-            await _send(notifier, telegram_id, text, ())
+            if items:
+                text = escalation_text(items)
+                for telegram_id in await staff_telegram_ids(session):
+                    await outbox.put(session, telegram_id, Outgoing(text), REMINDER,
+                                     purpose="escalation", request_key=f"escalation:{min(job_ids)}:{telegram_id}")
+            return claimed
 
     async def overdue(self) -> list[OverdueDemand]:
         """Demands past their 接单 or first-answer deadline, the longest overdue first."""
@@ -355,13 +374,6 @@ async def _cancel(session: AsyncSession, demand_id: int, now: datetime, kinds: I
     if kinds is not None:
         query = query.where(ScheduledJob.kind.in_(tuple(kinds)))
     await session.execute(query.values(status=CANCELLED, done_at=now).execution_options(synchronize_session=False))
-
-
-async def _send(notifier: Notifier, telegram_id: int, text: str, actions: Sequence[Sequence[Action]]) -> None:
-    try:
-        await notifier.send(telegram_id, text, actions)
-    except Exception:  # one unreachable person must not stop the other jobs
-        log.exception("could not deliver a deadline message to %s", telegram_id)
 
 
 def _excerpt(text: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound, NotTeamLeader
+from bot.messages import EXPERT_UNREACHABLE
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.hours import SERVICE_MODES
@@ -183,6 +184,11 @@ class DispatchService:
             existing = set(await session.scalars(
                 select(DemandAssignment.expert_id).where(DemandAssignment.demand_id == demand.id)))
             new = [e for e in experts if e.id not in existing]
+            chats = [await expert_chat(session, e) for e in new]
+            unreachable = [e.name for e, chat in zip(new, chats) if chat is None]
+            if unreachable:
+                # Told now, not discovered later: nobody would ever answer the farmer.
+                raise Conflict(EXPERT_UNREACHABLE.format(names="、".join(unreachable)))
             for expert in new:
                 session.add(DemandAssignment(demand_id=demand.id, expert_id=expert.id, assigned_by_id=leader.id,
                                              reason=candidates.get(expert.id, ""), created_at=now))
@@ -194,9 +200,8 @@ class DispatchService:
             await session.refresh(demand)
             media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
                                            .order_by(DemandMedia.id))).all()
-            ids = [await expert_chat(session, e) for e in new]
             submitter = await session.get(Person, demand.submitter_id)
-            return Assigned(demand, list(new), [i for i in ids if i is not None], list(media), submitter.telegram_id)
+            return Assigned(demand, list(new), [c for c in chats if c is not None], list(media), submitter.telegram_id)
 
 
 async def _led_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person, ServiceTeam]:

@@ -120,8 +120,7 @@ class ExpertService:
     async def delivered(self, message_id: int, chat_id: int, relayed_message_id: int) -> None:
         """Remember where a relayed copy landed, so a reply to it finds its way back."""
         async with self._sessions.begin() as session:
-            await session.execute(update(DemandMessage).where(DemandMessage.id == message_id).values(
-                recipient_chat_id=chat_id, relayed_message_id=relayed_message_id))
+            await remember_relay(session, message_id, chat_id, relayed_message_id)
 
     async def close(self, demand_id: int, telegram_id: int, mode: str, hours: float, summary: str,
                     visit_date: date | None = None, request_key: str | None = None) -> Closing:
@@ -183,3 +182,17 @@ async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer:
         recipients = [chat for expert in experts if (chat := await expert_chat(session, expert)) is not None]
         name = sender.display_name or "农户"
     return Relay(message.id, demand, recipients, name, first_answer, message.direction)
+
+
+RELAY_PURPOSE = "relay"  # an outbox row carrying a relayed copy of DemandMessage <id>
+
+
+async def remember_relay(session: AsyncSession, message_id: int, chat_id: int, relayed_message_id: int) -> None:
+    await session.execute(update(DemandMessage).where(DemandMessage.id == message_id).values(
+        recipient_chat_id=chat_id, relayed_message_id=relayed_message_id))
+
+
+async def relay_sent(session: AsyncSession, row, message_id: int | None) -> None:
+    """After-send effect of a relayed copy (see bot.services.sender.Effects)."""
+    if message_id is not None and row.argument.isdigit():
+        await remember_relay(session, int(row.argument), int(row.address), message_id)

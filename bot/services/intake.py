@@ -18,10 +18,12 @@ from bot.services.learning import record_draft_correction
 from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, leader_chat, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
+from bot import messages
 from bot.services.knowledge import KnowledgeBase
+from bot.services.outbox import ACTION, Outbox, Outgoing
 from intents.similar import SimilarHit
 from intents.understand import LOW_CONFIDENCE, Understander
-from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, Person, ServiceTeam
+from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, OutboxMessage, Person, ServiceTeam
 
 CHINA_TIME = timezone(timedelta(hours=8))
 MAX_QUESTION_CHARS = 4000
@@ -358,3 +360,20 @@ async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
         if leader is not None:
             return [leader]
     return await staff_telegram_ids(session)
+
+
+NEW_DEMAND_PURPOSE = "new_demand"  # the outbox row telling a leader of a new demand <id>
+
+
+async def leader_unreachable(outbox: Outbox, session: AsyncSession, row, message_id: int | None) -> None:
+    """Failure effect of a new-demand notification (see bot.services.sender.Effects): the
+    leader blocked the bot or cannot be reached, so the demand goes in front of staff."""
+    demand = await session.get(Demand, int(row.argument)) if row.argument.isdigit() else None
+    if demand is None:
+        return
+    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
+    text = messages.LEADER_UNREACHABLE.format(
+        no=demand.tracking_no, reason=messages.UNREACHABLE_REASONS.get(status, status), text=demand.text)
+    for staff_id in await staff_telegram_ids(session):
+        await outbox.put(session, staff_id, Outgoing(text), ACTION, purpose=f"leader_unreachable:{demand.id}",
+                         request_key=f"leader_unreachable:{row.id}:{staff_id}")

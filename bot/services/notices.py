@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import messages
 from bot.errors import Conflict, JicengError, NotAllowed, NotFound
 from bot.services import broadcast, states
+from bot.services.outbox import OPEN_STATUSES, WAITING_STATUSES
 from bot.services.people import STAFF, ensure_person, find_person
 from intents import regions, taxonomy
 from storage.models import ChatState, Demand, OutboxMessage, Subscription, TrainingNotice
@@ -347,7 +348,7 @@ class NoticeService:
                 raise NotFound(messages.NOTICE_NOT_FOUND)
             notice.status = NOTICE_CANCELLED
             await session.execute(update(OutboxMessage).where(
-                OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_(broadcast.WAITING_STATUSES))
+                OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_(WAITING_STATUSES))
                 .values(status=NOTICE_CANCELLED))
             return notice
 
@@ -358,6 +359,14 @@ class NoticeService:
             rows = await session.execute(
                 select(TrainingNotice.id, TrainingNotice.progress_chat_id, TrainingNotice.progress_message_id)
                 .where(TrainingNotice.id.in_(select(OutboxMessage.notice_id)
-                                             .where(OutboxMessage.status.in_(broadcast.OPEN_STATUSES))))
+                                             .where(OutboxMessage.status.in_(OPEN_STATUSES))))
                 .order_by(TrainingNotice.id))
             return [tuple(r) for r in rows]
+
+
+async def progress_message_sent(session: AsyncSession, row, message_id: int | None) -> None:
+    """After-send effect of a notice's progress message (purpose "notice_progress:<notice id>"):
+    remember where it landed, so the bot, restarted or not, edits that message."""
+    if message_id is not None and row.argument.isdigit():
+        await session.execute(update(TrainingNotice).where(TrainingNotice.id == int(row.argument))
+                              .values(progress_chat_id=int(row.address), progress_message_id=message_id))

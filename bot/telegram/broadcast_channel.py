@@ -1,34 +1,49 @@
-"""The Telegram `Channel` for broadcasting: python-telegram-bot's errors mapped to the
-broadcast's (429 → RateLimited, 403 and gone chats → Blocked, network → TransientError),
-and the staff's live progress message edited in place."""
+"""The Telegram `Channel` of the outbox sender: python-telegram-bot's errors mapped to the
+sender's (429 → RateLimited, 403 and gone chats → Blocked, network → TransientError), and
+the staff's live progress message edited in place."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.services.broadcast import Blocked, PermanentError, ProgressReport, RateLimited, TransientError
-from bot.services.notifier import Action
+from bot.services.broadcast import ProgressReport
+from bot.services.outbox import Outgoing
+from bot.services.sender import Blocked, PermanentError, RateLimited, TransientError
 from bot.telegram.pacing import read_retry_after_as_timedelta, retry_seconds
 
 # BadRequest descriptions that mean the person cannot be reached at all.
 GONE_CHAT = ("chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate conversation")
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 class TelegramChannel:
+    """Delivers an outbox row in Telegram: a text (split at line breaks when longer than one
+    message may be; the buttons go with the last piece) or a photo / voice note by file id with
+    its caption."""
+
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, text: str, buttons: Sequence[Sequence[Action]] = ()) -> int:
+    async def send(self, address: str, message: Outgoing) -> int:
+        chat_id = int(address)
         markup = None
-        if buttons:
+        if message.actions:
             markup = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(a.label, callback_data=a.data) for a in row] for row in buttons])
+                [[InlineKeyboardButton(a.label, callback_data=a.data) for a in row] for row in message.actions])
         try:
-            message = await self._bot.send_message(chat_id, text, reply_markup=markup)
+            if message.media:
+                send_media = self._bot.send_photo if message.media == "photo" else self._bot.send_voice
+                sent = await send_media(chat_id, message.file_ref, caption=fit(message.text, CAPTION_LIMIT) or None,
+                                        reply_markup=markup)
+                return sent.message_id
+            pieces = split_text(message.text or " ")
+            for piece in pieces[:-1]:
+                await self._bot.send_message(chat_id, piece)
+            return (await self._bot.send_message(chat_id, pieces[-1], reply_markup=markup)).message_id
         except RetryAfter as error:
             raise RateLimited(retry_seconds(error)) from error
         except Forbidden as error:
@@ -41,7 +56,24 @@ class TelegramChannel:
             raise TransientError(error.message) from error
         except TelegramError as error:
             raise TransientError(str(error)) from error
-        return message.message_id
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split on line breaks where possible so no piece exceeds Telegram's limit."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    pieces.append(text)
+    return pieces
+
+
+def fit(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Shorten a text that must stay one message (an edit, a caption)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sending_bot(token: str, base_url: str, concurrency: int = 8) -> Bot:

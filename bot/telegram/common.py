@@ -1,22 +1,28 @@
-"""Small helpers every Telegram module uses: names, long-text splitting, paging,
+"""Small helpers every Telegram module uses: names, sending (through the outbox), paging,
 and the one place where domain errors become polite replies."""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.error import BadRequest, TelegramError
 
 from bot import messages
 from bot.errors import JicengError
+from bot.services.notifier import Action
+from bot.services.outbox import ACTION, REMINDER, REPLY, Outgoing
+from bot.telegram.broadcast_channel import fit, split_text  # noqa: F401 - the telegram layer's text helpers
 from bot.telegram.context import JicengContext
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_LIMIT = 4096
 PAGE_SIZE = 5
 
 Handler = Callable[[Update, JicengContext], Awaitable[None]]
@@ -28,53 +34,77 @@ def display_name(user: User | None) -> str:
     return " ".join(p for p in (user.first_name, user.last_name) if p).strip() or (user.username or "")
 
 
-def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split on line breaks where possible so no piece exceeds Telegram's limit."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    pieces.append(text)
-    return pieces
+@dataclass
+class _Serving:
+    chat_id: int | None
+    key: str | None
+    sent: itertools.count
 
 
-def fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
-    """Shorten a text that must stay one message (an edit, a caption)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_serving: ContextVar[_Serving | None] = ContextVar("serving", default=None)
 
 
-async def send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None, **kwargs) -> Message:
-    """Send text of any length; the keyboard goes with the last piece."""
-    pieces = split_text(text)
-    message = None
-    for i, piece in enumerate(pieces):
-        last = i == len(pieces) - 1
-        message = await bot.send_message(chat_id, piece, reply_markup=markup if last else None, **kwargs)
-    return message
-
-
-async def notify(bot: Bot, chat_id: int | None, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """Send to someone other than the current user; a chat that cannot be reached
-    (blocked the bot, never started it) is logged, not fatal to the current action."""
-    if chat_id is None:
-        return None
+@contextmanager
+def serving(chat_id: int | None, key: str | None):
+    """While one update is handled: its messages to its own chat are replies (sent first),
+    to anyone else notifications of someone who must act; and the n-th message it puts is
+    keyed "<update's request key>#n", so handling the update again (a retry, a replay after a
+    crash) puts nothing twice. Messages put outside any update (scheduled jobs) are reminders."""
+    token = _serving.set(_Serving(chat_id, key, itertools.count()))
     try:
-        return await send(bot, chat_id, text, markup)
-    except (Forbidden, BadRequest) as exc:
-        log.warning("could not notify chat %s: %s", chat_id, exc)
-        return None
+        yield
+    finally:
+        _serving.reset(token)
 
 
-async def forward_media(bot: Bot, chat_id: int, kind: str, file_id: str, caption: str) -> None:
-    """Pass a farmer's photo or voice note on by file id; failures are logged, not fatal."""
-    send_media = bot.send_photo if kind == "photo" else bot.send_voice
-    try:
-        await send_media(chat_id, file_id, caption=fit(caption, 1024))
-    except (Forbidden, BadRequest) as exc:
-        log.warning("could not forward %s to chat %s: %s", kind, chat_id, exc)
+def request_key(update: Update) -> str:
+    """The channel-neutral key under which this update's effects are written once.
+
+    Telegram restarts update ids at random after a week without updates, so the key also
+    names the button press or the message itself, which never repeat."""
+    if update.callback_query is not None:
+        return f"tg:{update.update_id}:cb{update.callback_query.id}"
+    message = update.effective_message
+    if message is not None:
+        return f"tg:{update.update_id}:{message.chat_id}/{message.message_id}"
+    return f"tg:{update.update_id}"
+
+
+def actions_of(markup: InlineKeyboardMarkup | None) -> tuple[tuple[Action, ...], ...]:
+    if markup is None:
+        return ()
+    return tuple(tuple(Action(b.text, b.callback_data) for b in row) for row in markup.inline_keyboard)
+
+
+async def put(context: JicengContext, chat_id: int, message: Outgoing, *, purpose: str = "",
+              priority: int | None = None) -> None:
+    """Put a message in the outbox (see `bot.services.outbox`): the sender delivers it, paced,
+    and nothing is lost to a 429 or a crash."""
+    scope = _serving.get()
+    if priority is None:
+        priority = REMINDER if scope is None else REPLY if scope.chat_id == chat_id else ACTION
+    key = f"{scope.key}#{next(scope.sent)}" if scope is not None and scope.key else None
+    await context.services.outbox.send(chat_id, message, priority, request_key=key, purpose=purpose)
+
+
+async def send(context: JicengContext, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
+               *, purpose: str = "") -> None:
+    """A text of any length (split where Telegram needs it); the keyboard goes with the last piece."""
+    await put(context, chat_id, Outgoing(text, actions_of(markup)), purpose=purpose)
+
+
+async def notify(context: JicengContext, chat_id: int | None, text: str,
+                 markup: InlineKeyboardMarkup | None = None, *, purpose: str = "") -> None:
+    """A message for someone other than the current user; nobody to reach is no error here (a
+    row that cannot be delivered is recorded, and its purpose may tell staff)."""
+    if chat_id is not None:
+        await send(context, chat_id, text, markup, purpose=purpose)
+
+
+async def forward_media(context: JicengContext, chat_id: int, kind: str, file_id: str, caption: str,
+                        *, purpose: str = "") -> None:
+    """Pass a farmer's photo or voice note on by file id, with a caption."""
+    await put(context, chat_id, Outgoing(caption, media=kind, file_ref=file_id), purpose=purpose)
 
 
 async def edit(query_message: Message | None, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -109,14 +139,14 @@ def paged_list(render: Page) -> tuple[Handler, Handler]:
     @guarded
     async def first_page(update: Update, context: JicengContext) -> None:
         text, markup = await render(context, update.effective_user.id, 0)
-        await send(context.bot, update.effective_chat.id, text, markup)
+        await send(context, update.effective_chat.id, text, markup)
 
     @guarded
     async def other_page(update: Update, context: JicengContext) -> None:
         parts = callback_parts(update, 3)
         offset = int_or_none(parts[2]) if parts else None
         if offset is None or offset < 0:
-            await tell(update, messages.STALE_BUTTON)
+            await tell(update, context, messages.STALE_BUTTON)
             return
         text, markup = await render(context, update.effective_user.id, offset)
         await update.callback_query.answer()
@@ -140,7 +170,8 @@ async def pressed(update: Update, expected: int, id_at: int) -> tuple[list[str],
     parts = callback_parts(update, expected)
     record_id = int_or_none(parts[id_at]) if parts else None
     if record_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        if update.callback_query is not None:
+            await update.callback_query.answer(messages.STALE_BUTTON[:190], show_alert=True)
         return None
     return parts, record_id
 
@@ -160,17 +191,17 @@ def guarded(handler: Handler) -> Handler:
         try:
             await handler(update, context)
         except JicengError as error:
-            await tell(update, error.user_message)
+            await tell(update, context, error.user_message)
 
     return wrapper
 
 
-async def tell(update: Update, text: str) -> None:
+async def tell(update: Update, context: JicengContext, text: str) -> None:
     """Answer the current user: an alert if they pressed a button, else a message."""
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text[:190], show_alert=True)
         elif update.effective_chat is not None:
-            await send(update.get_bot(), update.effective_chat.id, text)
+            await send(context, update.effective_chat.id, text)
     except TelegramError as exc:
         log.warning("could not tell user: %s", exc)

@@ -14,7 +14,7 @@ from bot.services import states
 from bot.telegram import dispatch, expert, intake, notices, services_list
 from bot.telegram.common import callback_parts, edit, guarded, int_or_none, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 
 ROLE_CHOICE = "role_choice"
 MAX_REASON = 500
@@ -49,7 +49,7 @@ async def on_message(update: Update, context: JicengContext) -> None:
                                                  request_key=request_key(update))
         if relay is not None:
             await expert.deliver(context, relay, kind, text, file_id)
-            await send(context.bot, user.id, messages.RELAYED_TO_EXPERT)
+            await send(context, user.id, messages.RELAYED_TO_EXPERT)
             return
     serving = await services.experts.my_demands(user.id) if situation.serving else []
     if serving and kind == "text":
@@ -57,7 +57,7 @@ async def on_message(update: Update, context: JicengContext) -> None:
         buttons = [[Button(messages.BTN_AS_QUESTION, callback_data="rc:q:-")]]
         buttons += [[Button(messages.BTN_AS_REPLY.format(no=d.tracking_no), callback_data=f"rc:d:{d.id}")]
                     for d in serving[:3]]
-        await send(context.bot, user.id, messages.WHICH_ROLE, InlineKeyboardMarkup(buttons))
+        await send(context, user.id, messages.WHICH_ROLE, InlineKeyboardMarkup(buttons))
         return
     if kind == "text":
         await intake.question(update, context)
@@ -71,7 +71,7 @@ async def role_chosen(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 3)
     waiting = await context.services.states.get(user.id)
     if parts is None or waiting is None or waiting.state != ROLE_CHOICE:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     text = waiting.data.get("text", "")
     await context.services.states.clear(user.id)

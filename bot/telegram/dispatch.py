@@ -15,7 +15,7 @@ from bot.services.dispatch import MODES, Rerouted, brief
 from bot.messages import CHINA_TIME
 from bot.telegram.common import pressed, edit, forward_media, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 from intents import taxonomy
 
 
@@ -45,7 +45,7 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         await dispatch.check_leader(demand_id, user.id)
         buttons = [Button(name, callback_data=f"ld:m:{demand_id}:{code}") for code, name in MODES.items()]
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
+        await send(context, user.id, messages.ASK_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
     elif action == "m" and arg in MODES:
         if arg == "short_visit":
             today = context.services.clock().astimezone(CHINA_TIME).date()
@@ -70,7 +70,7 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         buttons = [Button(f"{n}. {c.expert.name}", callback_data=f"ld:a:{demand_id}:{c.expert.id}")
                    for n, c in enumerate(candidates, 1)]
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_EXPERTS.format(no=no, lines=lines), InlineKeyboardMarkup(rows(buttons, 2)))
+        await send(context, user.id, messages.ASK_EXPERTS.format(no=no, lines=lines), InlineKeyboardMarkup(rows(buttons, 2)))
     elif action == "a" and (expert_id := int_or_none(arg)) is not None:
         assigned = await dispatch.assign(demand_id, user.id, [expert_id], request_key(update))
         await query.answer(messages.ASSIGNED_LEADER.format(names="、".join(e.name for e in assigned.experts), no=no)[:190])
@@ -80,7 +80,7 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         buttons = [Button(t.name, callback_data=f"ld:tt:{demand_id}:{t.id}") for t in teams]
         buttons.append(Button(messages.BTN_BY_FIELD, callback_data=f"ld:tf:{demand_id}:-"))
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_TRANSFER_TEAM.format(no=no), InlineKeyboardMarkup(rows(buttons, 1)))
+        await send(context, user.id, messages.ASK_TRANSFER_TEAM.format(no=no), InlineKeyboardMarkup(rows(buttons, 1)))
     elif action == "tf":
         buttons = [Button(f.name, callback_data=f"ld:tfs:{demand_id}:{f.code}") for f in taxonomy.FIELDS]
         await query.answer()
@@ -95,9 +95,9 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         await dispatch.check_leader(demand_id, user.id)
         await context.services.states.set(user.id, states.RETURN_REASON, {"demand_id": demand_id})
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_RETURN_REASON)
+        await send(context, user.id, messages.ASK_RETURN_REASON)
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 async def reason_given(update: Update, context: JicengContext, waiting: states.Waiting, reason: str) -> None:
@@ -121,17 +121,17 @@ async def announce_reroute(context: JicengContext, rerouted: Rerouted, leader_ch
     no = demand.tracking_no
     about = await brief(context.services.sessions, demand.id)
     if rerouted.team is not None:
-        await send(context.bot, leader_chat, messages.TRANSFERRED_LEADER.format(no=no, team=rerouted.team.name))
+        await send(context, leader_chat, messages.TRANSFERRED_LEADER.format(no=no, team=rerouted.team.name))
         card = messages.TRANSFER_IN.format(from_team="原服务团", reason=rerouted.reason) + demand_card(demand, about.farmer_name)
-        await notify(context.bot, rerouted.leader_telegram_id, card, accept_keyboard(demand.id))
+        await notify(context, rerouted.leader_telegram_id, card, accept_keyboard(demand.id))
         where = f"「{rerouted.team.name}」"
     else:
-        await send(context.bot, leader_chat, messages.TRANSFERRED_TO_STAFF.format(no=no))
+        await send(context, leader_chat, messages.TRANSFERRED_TO_STAFF.format(no=no))
         for staff in rerouted.staff_telegram_ids:
-            await notify(context.bot, staff, messages.RETURNED_STAFF.format(
+            await notify(context, staff, messages.RETURNED_STAFF.format(
                 no=no, team="服务团", reason=rerouted.reason, text=messages.short(demand.text, 200)))
         where = "工作人员"
-    await notify(context.bot, about.farmer_telegram_id, messages.REROUTED_FARMER.format(no=no, where=where))
+    await notify(context, about.farmer_telegram_id, messages.REROUTED_FARMER.format(no=no, where=where))
 
 
 async def _brief_experts(context: JicengContext, assigned) -> None:
@@ -142,14 +142,14 @@ async def _brief_experts(context: JicengContext, assigned) -> None:
         region=messages.region_label(demand.region_code), mode=MODES.get(demand.service_mode or "", messages.NO_MODE),
         name=about.farmer_name, text=demand.text)
     for chat in assigned.expert_telegram_ids:
-        await notify(context.bot, chat, card, expert_keyboard(demand.id))
+        await notify(context, chat, card, expert_keyboard(demand.id))
         for item in assigned.media:
             what = messages.PHOTO if item.kind == "photo" else messages.VOICE
-            await forward_media(context.bot, chat, item.kind, item.file_id,
+            await forward_media(context, chat, item.kind, item.file_id,
                                 messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
     names = "、".join(e.name for e in assigned.experts)
     if names:
-        await notify(context.bot, assigned.submitter_telegram_id,
+        await notify(context, assigned.submitter_telegram_id,
                      messages.ASSIGNED_FARMER.format(no=demand.tracking_no, names=names))
 
 

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, EndPointNotFound
 from telegram.ext import ExtBot
 
 from bot.services.faults import is_transient
+
 from bot.telegram.inbound import Backoff, ChatLanes
 from storage.update_log import UpdateLog
 
@@ -76,17 +77,6 @@ class DurableBot(ExtBot):
                 await asyncio.sleep(BACKOFF.delay(tries))
 
 
-def request_key(update: Update) -> str:
-    """The channel-neutral key under which this update's effects are written once.
-
-    Telegram restarts update ids at random after a week without updates, so the key also
-    names the button press or the message itself, which never repeat."""
-    if update.callback_query is not None:
-        return f"tg:{update.update_id}:cb{update.callback_query.id}"
-    message = update.effective_message
-    if message is not None:
-        return f"tg:{update.update_id}:{message.chat_id}/{message.message_id}"
-    return f"tg:{update.update_id}"
 
 
 async def prune(update_log: UpdateLog, now: datetime) -> None:

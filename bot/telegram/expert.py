@@ -7,16 +7,14 @@ import re
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services import states
 from bot.services.dispatch import MODES, brief
-from bot.services.expert import TO_FARMER, Relay
-from bot.telegram.common import pressed, fit, guarded, send, tell
+from bot.services.expert import RELAY_PURPOSE, TO_FARMER, Relay
+from bot.telegram.common import forward_media, guarded, pressed, request_key, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
 from bot.telegram.feedback import solved_keyboard
 
 _RECORD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:小时|个小时|h|H)?\s*[，,。:：\s]*(.*)$", re.S)
@@ -31,24 +29,24 @@ async def expert_button(update: Update, context: JicengContext) -> None:
     action, arg = parts[1], parts[3]
     about = await brief(context.services.sessions, demand_id)
     if about is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     no = about.demand.tracking_no
     await _check_assigned(context, demand_id, user.id)
     if action == "ans":
         await context.services.states.set(user.id, states.ANSWER, {"demand_id": demand_id})
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_ANSWER.format(no=no))
+        await send(context, user.id, messages.ASK_ANSWER.format(no=no))
     elif action == "close":
         buttons = [Button(name, callback_data=f"ex:cm:{demand_id}:{code}") for code, name in MODES.items()]
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_CLOSE_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
+        await send(context, user.id, messages.ASK_CLOSE_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
     elif action == "cm" and arg in MODES:
         await context.services.states.set(user.id, states.SERVICE_RECORD, {"demand_id": demand_id, "mode": arg})
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_RECORD)
+        await send(context, user.id, messages.ASK_RECORD)
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 async def _check_assigned(context: JicengContext, demand_id: int, telegram_id: int) -> None:
@@ -66,7 +64,7 @@ async def answer_given(update: Update, context: JicengContext, waiting: states.W
     relay = await context.services.experts.to_farmer(waiting.data["demand_id"], user.id, kind, text, file_id,
                                                      request_key(update))
     await deliver(context, relay, kind, text, file_id)
-    await send(context.bot, user.id, messages.RELAYED)
+    await send(context, user.id, messages.RELAYED)
 
 
 async def record_given(update: Update, context: JicengContext, waiting: states.Waiting, text: str) -> None:
@@ -74,7 +72,7 @@ async def record_given(update: Update, context: JicengContext, waiting: states.W
     user = update.effective_user
     match = _RECORD.match(text)
     if match is None:
-        await send(context.bot, user.id, messages.BAD_RECORD)
+        await send(context, user.id, messages.BAD_RECORD)
         return
     hours, summary = float(match.group(1)), match.group(2).strip() or "（未写摘要）"
     data = waiting.data
@@ -84,9 +82,9 @@ async def record_given(update: Update, context: JicengContext, waiting: states.W
                                                    visit, request_key(update))
     await context.services.states.clear(user.id)
     no = closing.demand.tracking_no
-    await send(context.bot, user.id, messages.CLOSED_EXPERT.format(no=no, mode=MODES[data["mode"]], hours=f"{hours:g}"))
+    await send(context, user.id, messages.CLOSED_EXPERT.format(no=no, mode=MODES[data["mode"]], hours=f"{hours:g}"))
     if closing.farmer_telegram_id:
-        await send(context.bot, closing.farmer_telegram_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
+        await send(context, closing.farmer_telegram_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
                    solved_keyboard(closing.demand.id))
 
 
@@ -99,23 +97,19 @@ def content_of(message: Message) -> tuple[str, str, str | None]:
 
 
 async def deliver(context: JicengContext, relay: Relay, kind: str, text: str, file_id: str | None) -> None:
-    """Send the relayed copy to each recipient and remember where it landed."""
+    """Put the relayed copy in the outbox for each recipient; where it lands is remembered when it
+    is sent (purpose "relay"), so a reply to it finds its way back."""
     no = relay.demand.tracking_no
     what = messages.PHOTO if kind == "photo" else messages.VOICE
+    purpose = f"{RELAY_PURPOSE}:{relay.message_id}"
     for chat in relay.recipients:
-        try:
-            if kind == "text":
-                template = messages.ANSWER_TO_FARMER if _is_to_farmer(relay, chat) else messages.FARMER_TO_EXPERT
-                sent = await send(context.bot, chat, template.format(name=relay.sender_name, no=no, text=text))
-            else:
-                template = messages.ANSWER_MEDIA_CAPTION if _is_to_farmer(relay, chat) else messages.FARMER_MEDIA_CAPTION
-                caption = fit(template.format(name=relay.sender_name, what=what, no=no) + (f"：{text}" if text else ""), 1024)
-                method = context.bot.send_photo if kind == "photo" else context.bot.send_voice
-                sent = await method(chat, file_id, caption=caption)
-        except (Forbidden, BadRequest):
-            continue
-        if sent is not None:
-            await context.services.experts.delivered(relay.message_id, chat, sent.message_id)
+        if kind == "text":
+            template = messages.ANSWER_TO_FARMER if _is_to_farmer(relay, chat) else messages.FARMER_TO_EXPERT
+            await send(context, chat, template.format(name=relay.sender_name, no=no, text=text), purpose=purpose)
+        else:
+            template = messages.ANSWER_MEDIA_CAPTION if _is_to_farmer(relay, chat) else messages.FARMER_MEDIA_CAPTION
+            caption = template.format(name=relay.sender_name, what=what, no=no) + (f"：{text}" if text else "")
+            await forward_media(context, chat, kind, file_id, caption, purpose=purpose)
 
 
 def _is_to_farmer(relay: Relay, chat: int) -> bool:

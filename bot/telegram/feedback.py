@@ -10,7 +10,7 @@ from bot import messages
 from bot.services.feedback import Reopened
 from bot.telegram.common import pressed, callback_parts, edit, guarded, int_or_none, notify, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 
 
 def solved_keyboard(demand_id: int) -> InlineKeyboardMarkup:
@@ -30,7 +30,7 @@ async def feedback_button(update: Update, context: JicengContext) -> None:
     parts = parts + ["-"] if parts and len(parts) == 3 else parts
     demand_id = int_or_none(parts[2]) if parts else None
     if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     kind, action, arg = parts[0], parts[1], parts[3]
     feedback = context.services.feedback
@@ -50,7 +50,7 @@ async def feedback_button(update: Update, context: JicengContext) -> None:
         await query.answer()
         await edit(query.message, messages.THANKS_RATING.format(stars=stars))
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 async def _announce_reopen(context: JicengContext, reopened: Reopened | None, query) -> None:
@@ -59,7 +59,7 @@ async def _announce_reopen(context: JicengContext, reopened: Reopened | None, qu
     demand = reopened.demand
     await edit(query.message, messages.REOPENED_FARMER.format(no=demand.tracking_no), stars_keyboard(demand.id))
     for chat in reopened.notify:
-        await notify(context.bot, chat, messages.REOPENED_TEAM.format(no=demand.tracking_no,
+        await notify(context, chat, messages.REOPENED_TEAM.format(no=demand.tracking_no,
                                                                        text=messages.short(demand.text, 200)))
 
 
@@ -69,7 +69,7 @@ async def withdraw_button(update: Update, context: JicengContext) -> None:
         return
     _, demand_id = button
     demand = await context.services.feedback.cancel(demand_id, update.effective_user.id, request_key(update))
-    await tell(update, messages.WITHDRAWN.format(no=demand.tracking_no))
+    await tell(update, context, messages.WITHDRAWN.format(no=demand.tracking_no))
 
 
 def register(application: Application) -> None:

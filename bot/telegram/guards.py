@@ -18,16 +18,16 @@ async def outside_private_chat(update: Update, context: JicengContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type != chat.PRIVATE:
         if update.message is not None:
-            await tell(update, messages.GROUP_CHAT)
+            await tell(update, context, messages.GROUP_CHAT)
         raise ApplicationHandlerStop
     if update.edited_message is not None:
-        await tell(update, messages.EDITED)
+        await tell(update, context, messages.EDITED)
         raise ApplicationHandlerStop
 
 
 def _replier(text: str):
     async def handler(update: Update, context: JicengContext) -> None:
-        await tell(update, text)
+        await tell(update, context, text)
 
     return handler
 
@@ -56,4 +56,4 @@ def register_fallbacks(application: Application) -> None:
 
 async def _stale_button_fallback(update: Update, context: JicengContext) -> None:
     if update.callback_query is not None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)

@@ -41,7 +41,7 @@ async def hours_command(update: Update, context: JicengContext) -> None:
     year = china_year(services.clock())
     row = await expert_hours(services.sessions, update.effective_user.id, year, rule)
     text = HOURS_NOT_EXPERT if row is None else hours_text(row, year, rule)
-    await send(context.bot, update.effective_chat.id, text)
+    await send(context, update.effective_chat.id, text)
 
 
 def register(application: Application) -> None:

@@ -40,7 +40,8 @@ from telegram.ext import Application, BaseUpdateProcessor
 from bot import messages
 from bot.services.faults import is_transient
 from bot.services.flood import MESSAGE_COST, PRESS_COST, FloodGuard, Verdict
-from bot.telegram.common import tell
+from bot.telegram.common import request_key, serving, tell
+from bot.telegram.context import JicengContext
 from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,8 @@ class ChatLanes(BaseUpdateProcessor):
         if verdict is not Verdict.SERVE:
             self.stats.throttled += 1
             if verdict is Verdict.WARN:
-                await tell(update, messages.TOO_FAST.format(seconds=self._flood.wait_seconds(update.effective_user.id)))
+                await self._tell(update, messages.TOO_FAST.format(
+                    seconds=self._flood.wait_seconds(update.effective_user.id)))
             self._finished(update.update_id)
             return True
         transient_tries = failures = 0
@@ -254,7 +256,9 @@ class ChatLanes(BaseUpdateProcessor):
     async def _run(self, update: Update) -> BaseException | None:
         self._errors.pop(update.update_id, None)
         try:
-            await self._application.process_update(update)
+            chat = update.effective_chat
+            with serving(chat.id if chat else None, request_key(update)):
+                await self._application.process_update(update)
         except Exception as error:  # process_update reports handler errors itself; this is a bug
             return error
         return self._errors.pop(update.update_id, None)
@@ -281,7 +285,17 @@ class ChatLanes(BaseUpdateProcessor):
                 await asyncio.sleep(self._backoff.delay(attempts))
         self._held.pop(update.update_id, None)
         self._room.set()
-        await tell(update, messages.SET_ASIDE)
+        await self._tell(update, messages.SET_ASIDE)
+
+    async def _tell(self, update: Update, text: str) -> None:
+        """Answer the sender outside any handler (a flood notice, a set-aside update)."""
+        context = JicengContext.from_update(update, self._application)
+        chat = update.effective_chat
+        with serving(chat.id if chat else None, request_key(update) + ":lanes"):
+            try:
+                await tell(update, context, text)
+            except Exception as error:  # the database may be the reason we are here
+                log.warning("could not tell update %s's sender: %r", update.update_id, error)
 
     def _stopping(self) -> bool:
         return self._application is None or not self._application.running

@@ -7,12 +7,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
-from bot.services.intake import MAX_QUESTION_CHARS, DraftView, Submission
+from bot.services.intake import MAX_QUESTION_CHARS, NEW_DEMAND_PURPOSE, DraftView, Submission
 from bot.telegram.common import (
     callback_parts, display_name, edit, forward_media, guarded, int_or_none, notify, rows, send, tell,
 )
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 from bot.telegram.leader import accept_keyboard, demand_card
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from bot.telegram.subscriptions import offer_after_first_demand
@@ -103,7 +103,7 @@ async def show_draft(update: Update, context: JicengContext, view: DraftView, *,
     if replace and update.callback_query is not None:
         await edit(update.callback_query.message, text, markup)
     else:
-        await send(context.bot, update.effective_chat.id, text, markup)
+        await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
@@ -111,10 +111,10 @@ async def question(update: Update, context: JicengContext) -> None:
     message, user = update.effective_message, update.effective_user
     text = (message.text or message.caption or "").strip()
     if not text:
-        await send(context.bot, message.chat_id, messages.EMPTY_TEXT)
+        await send(context, message.chat_id, messages.EMPTY_TEXT)
         return
     if len(text) > MAX_QUESTION_CHARS:
-        await send(context.bot, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
+        await send(context, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
         return
     view = await context.services.intake.new_question(user.id, display_name(user), text, request_key(update))
     if message.photo or message.voice:
@@ -139,14 +139,14 @@ async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> Non
     if quiet:
         return
     if attached.kind == "draft":
-        await send(context.bot, message.chat_id, messages.MEDIA_TO_DRAFT.format(what=what))
+        await send(context, message.chat_id, messages.MEDIA_TO_DRAFT.format(what=what))
     elif attached.kind == "demand":
         no = attached.demand.tracking_no
-        await send(context.bot, message.chat_id, messages.MEDIA_TO_DEMAND.format(what=what, no=no))
+        await send(context, message.chat_id, messages.MEDIA_TO_DEMAND.format(what=what, no=no))
         for chat_id in attached.recipients:
-            await forward_media(context.bot, chat_id, kind, file_id, messages.NEW_DEMAND_MEDIA.format(no=no, what=what))
+            await forward_media(context, chat_id, kind, file_id, messages.NEW_DEMAND_MEDIA.format(no=no, what=what))
     else:
-        await send(context.bot, message.chat_id, messages.MEDIA_HELD.format(what=what))
+        await send(context, message.chat_id, messages.MEDIA_HELD.format(what=what))
 
 
 @guarded
@@ -155,7 +155,7 @@ async def draft_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 4)
     draft_id = int_or_none(parts[2]) if parts else None
     if draft_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     action, arg = parts[1], parts[3]
     intake = context.services.intake
@@ -191,7 +191,7 @@ async def draft_button(update: Update, context: JicengContext) -> None:
         await query.answer()
         await show_draft(update, context, view, replace=True)
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 def _submitted_text(submission: Submission) -> str:
@@ -208,11 +208,12 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
     card = demand_card(demand, submission.submitter.display_name)
     recipients: list[int] = []
     if submission.team is not None and submission.leader_telegram_id is not None:
-        await notify(context.bot, submission.leader_telegram_id, card, accept_keyboard(demand.id))
+        await notify(context, submission.leader_telegram_id, card, accept_keyboard(demand.id),
+                     purpose=f"{NEW_DEMAND_PURPOSE}:{demand.id}")
         recipients.append(submission.leader_telegram_id)
     elif submission.team is not None:
         for staff_id in submission.staff_telegram_ids:
-            await notify(context.bot, staff_id, messages.NO_LEADER_NOTICE.format(
+            await notify(context, staff_id, messages.NO_LEADER_NOTICE.format(
                 no=demand.tracking_no, team=submission.team.name, text=demand.text))
     else:
         triage = messages.TRIAGE_NOTICE.format(
@@ -221,12 +222,12 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
             name=submission.submitter.display_name or "农户", text=demand.text,
         )
         for staff_id in submission.staff_telegram_ids:
-            await notify(context.bot, staff_id, triage)
+            await notify(context, staff_id, triage)
             recipients.append(staff_id)
     for item in submission.media:
         what = messages.PHOTO if item.kind == "photo" else messages.VOICE
         for chat_id in recipients:
-            await forward_media(context.bot, chat_id, item.kind, item.file_id,
+            await forward_media(context, chat_id, item.kind, item.file_id,
                                  messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
     await offer_after_first_demand(context, submission)
 
@@ -237,10 +238,10 @@ async def similar_answer(update: Update, context: JicengContext) -> None:
     key = (query.data or "")[3:]
     entry = context.services.knowledge.get(key)
     if entry is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     await query.answer()
-    await send(context.bot, update.effective_chat.id, messages.SIMILAR_FULL.format(question=entry.question, answer=entry.answer))
+    await send(context, update.effective_chat.id, messages.SIMILAR_FULL.format(question=entry.question, answer=entry.answer))
 
 
 def register(application: Application) -> None:

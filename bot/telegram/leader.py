@@ -9,7 +9,7 @@ from bot import messages
 from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, paged_list, pager, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.dispatch import leader_keyboard
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 
 
 def demand_card(demand, farmer_name: str) -> str:
@@ -35,7 +35,7 @@ async def accept_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 2)
     demand_id = int_or_none(parts[1]) if parts else None
     if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     accepted = await context.services.leader.accept(demand_id, update.effective_user.id, request_key(update))
     demand = accepted.demand
@@ -44,7 +44,7 @@ async def accept_button(update: Update, context: JicengContext) -> None:
     if query.message is not None and query.message.text:
         stamp = messages.ACCEPTED_LINE.format(name=leader_name, time=messages.china_time(demand.accepted_at))
         await edit(query.message, query.message.text + stamp + "\n" + messages.LEADER_NEXT, leader_keyboard(demand.id))
-    await notify(context.bot, accepted.submitter_telegram_id, messages.DEMAND_ACCEPTED_FARMER.format(
+    await notify(context, accepted.submitter_telegram_id, messages.DEMAND_ACCEPTED_FARMER.format(
         no=demand.tracking_no, team=accepted.team.name, name=leader_name))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Update
@@ -15,9 +16,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import messages
 from bot.services import broadcast, states
+from bot.services.outbox import SENT
 from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
 from bot.services.states import Waiting
-from bot.telegram.broadcast_channel import TelegramChannel, progress_editor, sending_bot
 from bot.telegram.common import callback_parts, edit, guarded, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import is_city
@@ -26,7 +27,8 @@ from storage.models import TrainingNotice
 
 log = logging.getLogger(__name__)
 
-STOP_POLL = 0.5  # how often a running delivery checks whether the bot is shutting down
+PROGRESS_EVERY = 2.0  # seconds between edits of a notice's progress message
+PROGRESS_PURPOSE = "notice_progress"  # the outbox row of the progress message: remember where it landed
 
 # Callback data "nt:<action>:<arg>"; each action belongs to one step.
 STEP_OF = {"f": FIELDS, "fa": FIELDS, "fd": FIELDS, "r": REGIONS, "ra": REGIONS, "rd": REGIONS,
@@ -104,7 +106,7 @@ async def notice_command(update: Update, context: JicengContext) -> None:
     draft = NoticeDraft()
     await _save(context, user.id, draft)
     text, markup = await prompt(context, draft)
-    await send(context.bot, update.effective_chat.id, text, markup)
+    await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
@@ -112,11 +114,11 @@ async def cancel_command(update: Update, context: JicengContext) -> None:
     user = update.effective_user
     waiting = await context.services.states.get(user.id)
     if waiting is None:
-        await send(context.bot, update.effective_chat.id, messages.CANCEL_NOTHING)
+        await send(context, update.effective_chat.id, messages.CANCEL_NOTHING)
         return
     await context.services.states.clear(user.id)
     composing = waiting.state == states.NOTICE_DRAFT
-    await send(context.bot, update.effective_chat.id,
+    await send(context, update.effective_chat.id,
                messages.NOTICE_CANCELLED_COMPOSE if composing else messages.CANCEL_DONE)
 
 
@@ -128,11 +130,11 @@ async def text_given(update: Update, context: JicengContext, waiting: Waiting) -
         draft.answer(message.text or "", context.services.clock())
     except BadAnswer as bad:
         markup = InlineKeyboardMarkup([CANCEL_ROW]) if draft.step not in (FIELDS, REGIONS, PREVIEW) else None
-        await send(context.bot, message.chat_id, bad.user_message, markup)
+        await send(context, message.chat_id, bad.user_message, markup)
         return
     await _save(context, user.id, draft)
     text, markup = await prompt(context, draft)
-    await send(context.bot, message.chat_id, text, markup)
+    await send(context, message.chat_id, text, markup)
 
 
 @guarded
@@ -141,7 +143,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 3)
     waiting = await context.services.states.get(user.id)
     if parts is None or waiting is None or waiting.state != states.NOTICE_DRAFT:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     action, arg = parts[1], parts[2]
     draft = NoticeDraft.from_dict(waiting.data)
@@ -151,7 +153,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, messages.NOTICE_CANCELLED_COMPOSE)
         return
     if STEP_OF.get(action) != draft.step:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     if action == "send":
         await _send(update, context)
@@ -159,7 +161,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
     if action in ("f", "r"):
         valid = taxonomy.is_field(arg) if action == "f" else is_city(arg)
         if not valid:
-            await tell(update, messages.STALE_BUTTON)
+            await tell(update, context, messages.STALE_BUTTON)
             return
         draft.toggle(draft.step, arg)
         await _save(context, user.id, draft)
@@ -186,7 +188,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
     await query.answer()
     await edit(query.message, done)  # the answered step keeps its text, loses its buttons
     text, markup = await prompt(context, draft)
-    await send(context.bot, update.effective_chat.id, text, markup)
+    await send(context, update.effective_chat.id, text, markup)
 
 
 async def _send(update: Update, context: JicengContext) -> None:
@@ -195,71 +197,53 @@ async def _send(update: Update, context: JicengContext) -> None:
     await query.answer()
     await edit(query.message, query.message.text or "")  # the preview stays, its buttons go
     if not created.queued:
-        await send(context.bot, chat_id, messages.NOTICE_NO_RECIPIENTS.format(title=created.title))
+        await send(context, chat_id, messages.NOTICE_NO_RECIPIENTS.format(title=created.title))
         return
-    progress = await send(context.bot, chat_id, messages.NOTICE_QUEUED.format(title=created.title,
-                                                                              count=created.queued))
-    await context.services.notices.set_progress_message(created.notice_id, chat_id, progress.message_id)
-    start_delivery(context.application, [(created.notice_id, chat_id, progress.message_id)])
+    context.services.outbox.wake()  # the notice's rows wait behind every more urgent message
+    await send(context, chat_id, messages.NOTICE_QUEUED.format(title=created.title, count=created.queued),
+               purpose=f"{PROGRESS_PURPOSE}:{created.notice_id}")
+    follow(context.application, [created.notice_id])
 
 
-def start_delivery(application: Application, notices: list[tuple[int, int | None, int | None]]) -> None:
-    """Deliver the notices one after another in the background of the running bot."""
-
-    async def deliver_all() -> None:
-        for notice_id, chat_id, message_id in notices:
-            if not application.running:
-                return
-            await deliver(application, notice_id, chat_id, message_id)
-
-    application.create_task(deliver_all(), name=f"deliver-notices-{notices[0][0]}")
+def follow(application: Application, notice_ids: list[int]) -> None:
+    """Keep each notice's progress message (once it is sent) up to date until the notice is done."""
+    for notice_id in notice_ids:
+        application.create_task(_follow(application, notice_id), name=f"follow-notice-{notice_id}")
 
 
-async def deliver(application: Application, notice_id: int, chat_id: int | None, message_id: int | None) -> None:
-    """Run the shared sender for one notice, waiting for the sender lease if another sender
-    holds it. When the bot shuts down the run is cancelled: the outbox keeps what is left and
-    the next start carries on (see `resume`)."""
+async def _follow(application: Application, notice_id: int) -> None:
     services = application.bot_data["services"]
-    bot = application.bot
-    on_progress = progress_editor(bot, chat_id, message_id) if chat_id and message_id else None
-    base_url = bot.base_url.removesuffix(bot.token)
-    try:
-        # A bot of its own: the sender's parallel requests must not take the connections
-        # the handlers need.
-        async with sending_bot(bot.token, base_url) as sender_bot:
-            sender = broadcast.Sender(services.sessions, TelegramChannel(sender_bot))
-            run = asyncio.ensure_future(sender.run(notice_id, on_progress=on_progress, wait_for_lease=True))
-            while not run.done():
-                await asyncio.wait({run}, timeout=STOP_POLL)
-                if not application.running and not run.done():
-                    run.cancel()
-            if run.cancelled():
-                log.info("delivery of notice %s stopped for shutdown; the outbox keeps the rest", notice_id)
+    last = ""
+    samples: list[tuple[float, int]] = []
+    started = time.monotonic()
+    while application.running:
+        try:
+            async with services.sessions() as session:
+                counts, title = await broadcast.notice_counts(session, notice_id)
+                notice = await session.get(TrainingNotice, notice_id)
+            samples = [*samples[-7:], (time.monotonic(), counts.get(SENT, 0))]
+            report = broadcast.report(title, counts, samples, time.monotonic() - started, True)
+            where = (notice.progress_chat_id, notice.progress_message_id) if notice else (None, None)
+            if all(where) and report.text() != last:
+                try:
+                    await application.bot.edit_message_text(report.text(), chat_id=where[0], message_id=where[1])
+                    last = report.text()
+                except TelegramError as error:
+                    log.debug("progress of notice %s not shown: %s", notice_id, error)
+            if report.done and (last == report.text() or not all(where)):
                 return
-            run.result()
-    except Exception as error:
-        log.exception("delivery of notice %s failed", notice_id)
-        if chat_id and message_id:
-            title = await _title(services, notice_id)
-            try:
-                text = messages.NOTICE_SEND_FAILED.format(title=title, reason=type(error).__name__)
-                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-            except TelegramError:
-                log.warning("could not show the failure of notice %s", notice_id)
-
-
-async def _title(services, notice_id: int) -> str:
-    async with services.sessions() as session:
-        notice = await session.get(TrainingNotice, notice_id)
-        return notice.title if notice else ""
+        except Exception:  # progress display must never end in an unhandled task
+            log.exception("following notice %s", notice_id)
+        await asyncio.sleep(PROGRESS_EVERY)
 
 
 async def resume(context: JicengContext) -> None:
-    """At start-up: notices whose sending a stop cut short carry on, progress in the same message."""
+    """At start-up: notices a stop cut short carry on (the sender serves their rows), and their
+    progress messages are kept up to date again."""
     unfinished = await context.services.notices.unfinished()
     if unfinished:
-        log.info("resuming delivery of %d training notice(s)", len(unfinished))
-        start_delivery(context.application, unfinished)
+        log.info("following %d unfinished training notice(s)", len(unfinished))
+        follow(context.application, [notice_id for notice_id, _, _ in unfinished])
 
 
 def register(application: Application) -> None:

@@ -13,7 +13,7 @@ from bot.services.states import Waiting
 from bot.telegram import intake
 from bot.telegram.common import PAGE_SIZE, display_name, edit, guarded, int_or_none, pager, rows, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 from intents import taxonomy
 
 HOME, FIELD, ITEM, CANCEL = "sv:home", "sv:f", "sv:i", "sv:x"
@@ -60,7 +60,7 @@ async def _item(context: JicengContext, item_id: int) -> service_list.ListedServ
 @guarded
 async def services_command(update: Update, context: JicengContext) -> None:
     text, markup = await _fields(context)
-    await send(context.bot, update.effective_chat.id, text, markup)
+    await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
@@ -80,19 +80,19 @@ async def service_button(update: Update, context: JicengContext) -> None:
             and (item := await _item(context, item_id)) is not None:
         await context.services.states.set(user.id, states.SERVICE_ITEM, {"item_id": item.id})
         await query.answer()
-        await send(context.bot, update.effective_chat.id,
+        await send(context, update.effective_chat.id,
                    messages.ASK_SERVICE_SITUATION.format(team=item.team_name, title=item.title),
                    InlineKeyboardMarkup([[InlineKeyboardButton(messages.BTN_CANCEL, callback_data=CANCEL)]]))
     elif parts == CANCEL.split(":"):
         waiting = await context.services.states.get(user.id)
         if waiting is None or waiting.state != states.SERVICE_ITEM:
-            await tell(update, messages.STALE_BUTTON)
+            await tell(update, context, messages.STALE_BUTTON)
             return
         await context.services.states.clear(user.id)
         await query.answer()
         await edit(query.message, messages.SERVICE_ASK_CANCELLED)
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 async def situation_given(update: Update, context: JicengContext, waiting: Waiting) -> None:
@@ -100,10 +100,10 @@ async def situation_given(update: Update, context: JicengContext, waiting: Waiti
     message, user = update.effective_message, update.effective_user
     text = (message.text or "").strip()
     if not text:
-        await send(context.bot, message.chat_id, messages.EMPTY_TEXT)
+        await send(context, message.chat_id, messages.EMPTY_TEXT)
         return
     if len(text) > MAX_QUESTION_CHARS:  # still waiting: the shorter retry goes to the same team
-        await send(context.bot, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
+        await send(context, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
         return
     item_id = waiting.data.get("item_id")
     item = await _item(context, item_id) if isinstance(item_id, int) else None

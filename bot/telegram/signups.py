@@ -41,7 +41,7 @@ async def signup_button(update: Update, context: JicengContext) -> None:
         template = messages.ALREADY_WAITING if result.already else messages.SIGNED_UP_WAITING
         text = template.format(title=notice.title, position=result.position)
     await update.callback_query.answer(text[:190])
-    await send(context.bot, user.id, text, cancel_keyboard(notice_id))
+    await send(context, user.id, text, cancel_keyboard(notice_id))
 
 
 @guarded
@@ -49,7 +49,7 @@ async def cancel_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 2)
     notice_id = int_or_none(parts[1]) if parts else None
     if notice_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     query = update.callback_query
     result = await _service(context).cancel(notice_id, update.effective_user.id)
@@ -57,7 +57,7 @@ async def cancel_button(update: Update, context: JicengContext) -> None:
     await query.answer()
     await edit(query.message, template.format(title=result.notice.title))
     for promoted in result.promoted:
-        await notify(context.bot, promoted.telegram_id,
+        await notify(context, promoted.telegram_id,
                      messages.PROMOTED.format(title=result.notice.title, when=when(result.notice.starts_at)),
                      cancel_keyboard(notice_id))
 
@@ -88,18 +88,18 @@ def records_text(record: LearningRecord) -> str:
 @guarded
 async def records_command(update: Update, context: JicengContext) -> None:
     record = await _service(context).records(update.effective_user.id)
-    await send(context.bot, update.effective_chat.id, records_text(record))
+    await send(context, update.effective_chat.id, records_text(record))
 
 
 @guarded
 async def attend_command(update: Update, context: JicengContext) -> None:
     notices = await _service(context).recent_notices(update.effective_user.id)
     if not notices:
-        await send(context.bot, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
+        await send(context, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
         return
     buttons = [Button(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
                       callback_data=f"at:{n.id}") for n in notices]
-    await send(context.bot, update.effective_chat.id, messages.ATTEND_PICK_NOTICE,
+    await send(context, update.effective_chat.id, messages.ATTEND_PICK_NOTICE,
                InlineKeyboardMarkup(rows(buttons, 1)))
 
 
@@ -124,7 +124,7 @@ async def attend_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 2) or callback_parts(update, 4)
     numbers = [int_or_none(p) for p in parts[1:]] if parts else [None]
     if None in numbers or (len(numbers) == 3 and numbers[2] not in (0, 1)):
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     service = _service(context)
     notice_id = numbers[0]

@@ -10,7 +10,7 @@ from bot import messages
 from bot.services.dispatch import brief
 from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.durable import request_key
+from bot.telegram.common import request_key
 
 MAX_LISTED = 20
 
@@ -19,7 +19,7 @@ MAX_LISTED = 20
 async def triage_command(update: Update, context: JicengContext) -> None:
     demands = await context.services.triage.queue(update.effective_user.id)
     if not demands:
-        await send(context.bot, update.effective_chat.id, messages.TRIAGE_EMPTY)
+        await send(context, update.effective_chat.id, messages.TRIAGE_EMPTY)
         return
     shown = demands[:MAX_LISTED]
     lines = [messages.TRIAGE_HEADER.format(total=len(demands))]
@@ -27,7 +27,7 @@ async def triage_command(update: Update, context: JicengContext) -> None:
                                           region=messages.region_label(d.region_code), text=messages.short(d.text))
               for d in shown]
     buttons = [Button(messages.BTN_ROUTE.format(no=d.tracking_no), callback_data=f"tg:{d.id}:-") for d in shown]
-    await send(context.bot, update.effective_chat.id, "\n\n".join(lines), InlineKeyboardMarkup(rows(buttons, 1)))
+    await send(context, update.effective_chat.id, "\n\n".join(lines), InlineKeyboardMarkup(rows(buttons, 1)))
 
 
 @guarded
@@ -36,7 +36,7 @@ async def triage_button(update: Update, context: JicengContext) -> None:
     parts = callback_parts(update, 3)
     demand_id = int_or_none(parts[1]) if parts else None
     if demand_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     triage = context.services.triage
     if parts[2] == "-":
@@ -44,13 +44,13 @@ async def triage_button(update: Update, context: JicengContext) -> None:
         about = await brief(context.services.sessions, demand_id)
         buttons = [Button(t.name, callback_data=f"tg:{demand_id}:{t.id}") for t in teams]
         await query.answer()
-        await send(context.bot, user.id, messages.ASK_ROUTE_TEAM.format(
+        await send(context, user.id, messages.ASK_ROUTE_TEAM.format(
             no=about.demand.tracking_no, field=messages.field_label(about.demand.field)),
             InlineKeyboardMarkup(rows(buttons, 1)))
         return
     team_id = int_or_none(parts[2])
     if team_id is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     routed = await triage.route(demand_id, team_id, user.id, request_key(update))
     from bot.telegram.leader import accept_keyboard, demand_card
@@ -58,9 +58,9 @@ async def triage_button(update: Update, context: JicengContext) -> None:
     about = await brief(context.services.sessions, demand_id)
     await query.answer()
     await edit(query.message, messages.ROUTED_STAFF.format(no=routed.demand.tracking_no, team=routed.team.name))
-    await notify(context.bot, routed.leader_telegram_id, demand_card(routed.demand, about.farmer_name),
+    await notify(context, routed.leader_telegram_id, demand_card(routed.demand, about.farmer_name),
                  accept_keyboard(demand_id))
-    await notify(context.bot, routed.submitter_telegram_id,
+    await notify(context, routed.submitter_telegram_id,
                  messages.REROUTED_FARMER.format(no=routed.demand.tracking_no, where=f"「{routed.team.name}」"))
 
 
@@ -69,12 +69,12 @@ async def overdue_command(update: Update, context: JicengContext) -> None:
     await context.services.triage.queue(update.effective_user.id)  # raises NotAllowed for non-staff
     overdue = await context.services.deadlines.overdue() if context.services.deadlines else []
     if not overdue:
-        await send(context.bot, update.effective_chat.id, messages.OVERDUE_EMPTY)
+        await send(context, update.effective_chat.id, messages.OVERDUE_EMPTY)
         return
     lines = [messages.OVERDUE_HEADER.format(total=len(overdue))]
     lines += [messages.OVERDUE_ITEM.format(no=o.tracking_no, team=o.team_name, stage=o.stage,
                                            late=messages.duration(o.overdue_by)) for o in overdue[:50]]
-    await send(context.bot, update.effective_chat.id, "\n".join(lines))
+    await send(context, update.effective_chat.id, "\n".join(lines))
 
 
 def register(application: Application) -> None:

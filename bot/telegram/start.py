@@ -27,9 +27,9 @@ async def start(update: Update, context: JicengContext) -> None:
         try:
             joined = await directory.redeem_invite(services.sessions, context.args[0], user.id, display_name(user))
         except (NotFound, Conflict):
-            await send(context.bot, chat.id, messages.INVITE_BAD)
+            await send(context, chat.id, messages.INVITE_BAD)
         else:
-            await send(context.bot, chat.id, joined.message)
+            await send(context, chat.id, joined.message)
     person = await services.people.greet(user.id, display_name(user))
     lines = [messages.WELCOME.format(name=display_name(user) or "朋友")]
     roles = person.role_names
@@ -42,19 +42,19 @@ async def start(update: Update, context: JicengContext) -> None:
     if STAFF in roles:
         lines.append(messages.WELCOME_STAFF)
     if person.region_code is None:
-        await send(context.bot, chat.id, "\n\n".join(lines))
-        await send(context.bot, chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+        await send(context, chat.id, "\n\n".join(lines))
+        await send(context, chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
     else:
         lines.append(f"您的地区：{regions.full_name(person.region_code)}（/region 可修改）")
-        await send(context.bot, chat.id, "\n\n".join(lines))
+        await send(context, chat.id, "\n\n".join(lines))
 
 
 async def help_command(update: Update, context: JicengContext) -> None:
-    await send(context.bot, update.effective_chat.id, messages.HELP)
+    await send(context, update.effective_chat.id, messages.HELP)
 
 
 async def region_command(update: Update, context: JicengContext) -> None:
-    await send(context.bot, update.effective_chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+    await send(context, update.effective_chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
 
 
 @guarded
@@ -62,7 +62,7 @@ async def region_button(update: Update, context: JicengContext) -> None:
     query = update.callback_query
     parts = callback_parts(update, 3)
     if parts is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     _, action, code = parts
     if action == "back":
@@ -79,7 +79,7 @@ async def region_button(update: Update, context: JicengContext) -> None:
         await query.answer()
         await edit(query.message, messages.REGION_SAVED.format(region=regions.full_name(code)))
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 def register(application: Application) -> None:

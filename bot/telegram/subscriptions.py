@@ -35,7 +35,7 @@ def _valid_field(code: str) -> bool:
 
 @guarded
 async def subscribe_command(update: Update, context: JicengContext) -> None:
-    await send(context.bot, update.effective_chat.id, messages.SUBSCRIBE_FIELD, field_keyboard())
+    await send(context, update.effective_chat.id, messages.SUBSCRIBE_FIELD, field_keyboard())
 
 
 async def _unsubscribe_view(context: JicengContext, telegram_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -52,7 +52,7 @@ async def _unsubscribe_view(context: JicengContext, telegram_id: int) -> tuple[s
 @guarded
 async def unsubscribe_command(update: Update, context: JicengContext) -> None:
     text, markup = await _unsubscribe_view(context, update.effective_user.id)
-    await send(context.bot, update.effective_chat.id, text, markup)
+    await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
@@ -60,7 +60,7 @@ async def subscription_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
     parts = callback_parts(update, 4)
     if parts is None:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
         return
     action, a, b = parts[1], parts[2], parts[3]
     subscriptions = context.services.subscriptions
@@ -94,7 +94,7 @@ async def subscription_button(update: Update, context: JicengContext) -> None:
         done = messages.UNSUBSCRIBED_ONE.format(label=gone[0].label) if gone else messages.STALE_BUTTON
         await edit(query.message, done + ("\n\n" + text if markup else ""), markup)
     else:
-        await tell(update, messages.STALE_BUTTON)
+        await tell(update, context, messages.STALE_BUTTON)
 
 
 async def offer_after_first_demand(context: JicengContext, submission: Submission) -> None:
@@ -111,7 +111,7 @@ async def offer_after_first_demand(context: JicengContext, submission: Submissio
                                            region=regions.full_name(region))
     markup = InlineKeyboardMarkup([[Button(messages.BTN_SUBSCRIBE, callback_data=_data("o", field_code, region)),
                                     Button(messages.BTN_NO_THANKS, callback_data=_data("n"))]])
-    await notify(context.bot, farmer.telegram_id, text, markup)
+    await notify(context, farmer.telegram_id, text, markup)
 
 
 def register(application: Application) -> None:

@@ -1,0 +1,137 @@
+"""Every message the bot sends is first a row in the outbox.
+
+A service or a handler *puts* a message (text, buttons, a photo or voice note by the channel's
+file reference) for an address on a channel, with a priority, inside the transaction that
+causes it; the sender (`bot.services.sender`) delivers rows, paced, highest priority first.
+Nothing is sent from a handler directly, so a 429, a crash or a restart loses nothing: a row
+stays until it is sent, refused for good (recorded with its reason), or given up after retries.
+
+A row may carry a request key: writing it again (a replayed update, a retried handler) adds
+nothing. A row may carry a purpose ("relay:12", "new_demand:34"): what its delivery or its
+failure sets off (`bot.services.sender.Effects`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.notifier import Action
+from storage.models import OutboxMessage
+
+# Priorities, most urgent first.
+REPLY = 0      # the answer to a person's own action (they are looking at the chat)
+ACTION = 1     # someone who must act: a leader's new demand, an expert's assignment, staff
+REMINDER = 2   # reminders, follow-ups, escalations from scheduled jobs
+BULK = 3       # training notices to subscribers
+PRIORITY_NAMES = {REPLY: "回复", ACTION: "待办通知", REMINDER: "提醒", BULK: "群发"}
+
+TELEGRAM = "telegram"
+
+# Row statuses: pending → sending → sent | blocked | failed; sending → retry → sending.
+PENDING, SENDING, RETRY, SENT, BLOCKED, FAILED = "pending", "sending", "retry", "sent", "blocked", "failed"
+WAITING_STATUSES = (PENDING, RETRY)
+OPEN_STATUSES = (PENDING, RETRY, SENDING)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message, channel-neutral: what a person should see."""
+
+    text: str = ""
+    actions: tuple[tuple[Action, ...], ...] = ()
+    media: str | None = None  # "photo" or "voice": `file_ref` is the channel's reference to it
+    file_ref: str | None = None
+
+    def body(self) -> dict:
+        body: dict = {"text": self.text}
+        if self.actions:
+            body["actions"] = [[[a.label, a.data] for a in row] for row in self.actions]
+        if self.media:
+            body["media"], body["file_ref"] = self.media, self.file_ref
+        return body
+
+    @classmethod
+    def from_body(cls, body: dict) -> Outgoing:
+        actions = tuple(tuple(Action(label, data) for label, data in row) for row in body.get("actions", ()))
+        return cls(body.get("text", ""), actions, body.get("media"), body.get("file_ref"))
+
+
+def buttons(rows: Sequence[Sequence[Action]]) -> tuple[tuple[Action, ...], ...]:
+    return tuple(tuple(row) for row in rows if row)
+
+
+class Outbox:
+    """Puts messages in the outbox and tells a waiting sender that there is work."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    async def put(self, session: AsyncSession, address: int | str, message: Outgoing, priority: int, *,
+                  channel: str = TELEGRAM, person_id: int | None = None, purpose: str = "",
+                  request_key: str | None = None) -> None:
+        """Add the row in the caller's transaction (the caller commits, then calls `wake`)."""
+        values = {
+            "channel": channel, "address": str(address), "person_id": person_id, "priority": priority,
+            "body": message.body(), "purpose": purpose, "request_key": request_key, "status": PENDING,
+            "attempts": 0, "last_error": "", "created_at": self._clock(),
+        }
+        dialect = session.bind.dialect.name if session.bind is not None else ""
+        if request_key is not None and dialect in ("sqlite", "postgresql"):
+            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            await session.execute(insert(OutboxMessage).values(**values)
+                                  .on_conflict_do_nothing(index_elements=["request_key"]))
+        elif request_key is None or not await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.request_key == request_key)):
+            await session.execute(OutboxMessage.__table__.insert().values(**values))
+
+    async def send(self, address: int | str, message: Outgoing, priority: int, **row: object) -> None:
+        """Put one message in a transaction of its own, and wake the sender."""
+        async with self._sessions.begin() as session:
+            await self.put(session, address, message, priority, **row)
+        self.wake()
+
+    def wake(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever new rows were put (the sender of this process)."""
+        self._listeners.append(listener)
+
+    def forget(self, listener: Callable[[], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    waiting: dict[int, int]       # priority → rows waiting or in flight
+    oldest_seconds: float | None  # age of the oldest row not yet sent
+    failures: list[tuple[str, str, int]]  # (status, reason, rows), most frequent first
+    sent: int
+
+
+async def status(sessions: async_sessionmaker[AsyncSession], now: datetime) -> QueueStatus:
+    async with sessions() as session:
+        waiting = dict((await session.execute(
+            select(OutboxMessage.priority, func.count()).where(OutboxMessage.status.in_(OPEN_STATUSES))
+            .group_by(OutboxMessage.priority))).all())
+        oldest = await session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(OPEN_STATUSES)))
+        failures = (await session.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.status.in_((BLOCKED, FAILED)))
+            .group_by(OutboxMessage.status, OutboxMessage.last_error)
+            .order_by(func.count().desc()))).all()
+        sent = await session.scalar(select(func.count()).where(OutboxMessage.status == SENT))
+    age = (now - oldest).total_seconds() if oldest is not None else None
+    return QueueStatus(waiting, age, [(s, r or "", n) for s, r, n in failures], sent or 0)

@@ -1,0 +1,717 @@
+"""The sender: delivers outbox rows (`bot.services.outbox`) through a channel, paced, most
+urgent first. Channel-neutral: it reads and writes only the database and talks to a `Channel`.
+
+What a channel may raise:
+
+    SendError                 base
+    ├── RateLimited           the server says "too many requests, retry after N s" (429):
+    │                         every send pauses that long; not counted as an attempt
+    ├── Blocked               the person blocked the bot or the chat is gone: never retried
+    ├── PermanentError        the server refuses this message for good (e.g. too long)
+    └── TransientError        anything that may work next time (network, 5xx): retried
+                              with exponential backoff, then recorded as failed
+
+A row goes pending → sending → sent | blocked | failed, or sending → retry → sending after a
+transient error. A row is marked "sending" (committed) before its send and no more than
+`concurrency` rows are ever in "sending", so after a crash those rows are the only ones that
+may have reached the person without being recorded: the next sender sends them again, which
+bounds duplicates by `concurrency` (one per message in flight), and nothing is lost.
+
+One sender per channel holds a lease row in the database, so two processes never exceed the
+rate together: `jiceng run` holds it while it runs; `jiceng notice send` only queues when it
+does. Pacing is one `Pace` per bot token, shared with the edits the bot makes directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import logging
+import os
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import JicengError
+from bot.services import broadcast
+from bot.services.outbox import (
+    BLOCKED,
+    FAILED,
+    OPEN_STATUSES,
+    PENDING,
+    RETRY,
+    SENDING,
+    SENT,
+    TELEGRAM,
+    WAITING_STATUSES,
+    Outgoing,
+)
+from storage.models import OutboxMessage, Person, SenderLease, Subscription
+
+log = logging.getLogger(__name__)
+
+LEASE_HELD = "另一个发送进程（{holder}）正在发送消息；本通知已排队，会由它发出。"
+LEASE_LOST = "发送权已被其他进程接管，本进程停止发送。"
+
+
+class SendError(Exception):
+    """What a `Channel` raises when a message did not go out."""
+
+
+class RateLimited(SendError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after} s")
+        self.retry_after = float(retry_after)
+
+
+class Blocked(SendError):
+    """The person blocked the bot, or the chat no longer exists."""
+
+
+class PermanentError(SendError):
+    """The server refuses this message for good; retrying cannot help."""
+
+
+class TransientError(SendError):
+    """May work next time."""
+
+
+class LeaseHeld(JicengError):
+    def __init__(self, holder: str) -> None:
+        super().__init__(LEASE_HELD.format(holder=holder))
+        self.holder = holder
+
+
+class LeaseLost(JicengError):
+    user_message = LEASE_LOST
+
+
+class Channel(Protocol):
+    async def send(self, address: str, message: Outgoing) -> int:
+        """Deliver one message; returns its message id. Raises the errors above."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def monotonic(self) -> float: ...
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class Pace:
+    """Telegram's limits as slots: at most `rate` messages in any second, spaced 1/rate apart,
+    and one per `per_chat_interval` to an address. Everything one bot token sends takes a slot
+    here first (the outbox sender and the bot's direct edits alike); a 429 pauses them all."""
+
+    # Slack over the server's one-second windows for network jitter.
+    WINDOW_MARGIN = 0.03
+    PER_CHAT_MARGIN = 0.05
+    FORGET_AFTER = 60.0
+
+    def __init__(self, rate: float = 29.0, per_chat_interval: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.per_chat_interval = per_chat_interval
+        self._monotonic = monotonic
+        self._interval = 1.0 / rate
+        self._window_size = max(1, int(rate))
+        self._window: deque[float] = deque(maxlen=self._window_size)
+        self._next_slot = 0.0
+        self.paused_until = 0.0
+        self._chat_next: dict[str, float] = {}
+
+    def reserve(self, address: str, *, wait_for_chat: bool = True) -> float:
+        """The monotonic time at which a message to `address` may go; the slot is taken. An edit
+        of a pressed message goes at once in its chat (`wait_for_chat=False`) but still takes an
+        overall slot and counts as the chat's latest message."""
+        now = self._monotonic()
+        t = max(now, self._next_slot, self.paused_until,
+                self._chat_next.get(address, 0.0) if wait_for_chat else 0.0)
+        if len(self._window) == self._window_size:
+            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
+        self._window.append(t)
+        self._next_slot = t + self._interval
+        self._chat_next[address] = max(self._chat_next.get(address, 0.0),
+                                       t + self.per_chat_interval + self.PER_CHAT_MARGIN)
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {a: at for a, at in self._chat_next.items() if at > now - self.FORGET_AFTER}
+        return t
+
+    def done(self, address: str) -> None:
+        """The server surely has it now: the next message to `address` waits from here."""
+        self._chat_next[address] = max(self._chat_next.get(address, 0.0),
+                                       self._monotonic() + self.per_chat_interval)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self._monotonic() + seconds)
+
+    def free_at(self, address: str) -> float:
+        return self._chat_next.get(address, 0.0)
+
+
+# What a delivery or a failure sets off, by the row's purpose ("kind:argument"). Each runs in
+# the transaction that records the row's outcome.
+Effect = Callable[[AsyncSession, "Row", int | None], Awaitable[None]]
+
+
+@dataclass
+class Effects:
+    on_sent: dict[str, Effect] = field(default_factory=dict)
+    on_failed: dict[str, Effect] = field(default_factory=dict)  # blocked or failed for good
+
+    def after_sent(self, row: Row, message_id: int) -> list[Effect]:
+        effect = self.on_sent.get(row.purpose.partition(":")[0])
+        return [effect] if effect else []
+
+    def after_failed(self, row: Row) -> list[Effect]:
+        effect = self.on_failed.get(row.purpose.partition(":")[0])
+        return [effect] if effect else []
+
+
+_senders_made = itertools.count(1)
+
+
+def default_holder() -> str:
+    """"host:pid#n": unique per Sender, so two in one process exclude each other too."""
+    return f"{socket.gethostname()}:{os.getpid()}#{next(_senders_made)}"
+
+
+@dataclass
+class Row:
+    id: int
+    notice_id: int | None
+    person_id: int | None
+    address: str
+    attempts: int
+    priority: int
+    purpose: str
+    body: dict | None
+
+    @property
+    def argument(self) -> str:
+        return self.purpose.partition(":")[2]
+
+
+@dataclass
+class _Counters:
+    rate_limited: int = 0
+    resumed: int = 0   # rows found in "sending" at start: sent again
+    samples: deque = field(default_factory=lambda: deque(maxlen=8))
+
+
+ProgressCallback = Callable[[broadcast.ProgressReport], Awaitable[None] | None]
+
+
+class Sender:
+    """Works through the outbox of one channel: paced (`Pace`), most urgent row first, with at
+    most `concurrency` messages in flight. `run(notice_id)` sends one notice's rows and stops;
+    `run(stop_when_idle=False)` serves everything until cancelled, woken by `wake`."""
+
+    PROGRESS_EVERY = 2.0
+    CLAIM_BATCH = 200
+    IDLE_POLL = 1.0
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channel: Channel,
+        clock: Clock | None = None,
+        *,
+        rate: float = 30.0,
+        per_chat_interval: float = 1.0,
+        pace: Pace | None = None,
+        concurrency: int = 8,
+        max_attempts: int = 5,
+        backoff: float = 2.0,
+        max_backoff: float = 300.0,
+        channel_name: str = TELEGRAM,
+        holder: str | None = None,
+        lease_ttl: float = 15.0,
+        effects: Effects | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._channel = channel
+        self._clock = clock or RealClock()
+        self.pace = pace or Pace(rate, per_chat_interval, self._clock.monotonic)
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.channel_name = channel_name
+        self.lease_name = f"outbox:{channel_name}"
+        self.lease_ttl = lease_ttl
+        self.holder = holder or default_holder()
+        self.effects = effects or Effects()
+        self._lease_deadline = 0.0
+        self._took_over = False
+        self._notices: dict[int, Outgoing] = {}
+        self._seen_notices: set[int] = set()  # what "all notices" reports on
+        self._wake = asyncio.Event()
+        self.counters = _Counters()
+
+    def wake(self) -> None:
+        """New rows are waiting: look at once (an urgent one may jump the queue)."""
+        self._wake.set()
+
+    # -- the lease
+
+    async def acquire_lease(self) -> str | None:
+        """Take or renew the lease; None when we hold it, else who does."""
+        started = self._clock.monotonic()
+        now = self._clock.now()
+        expires = now + timedelta(seconds=self.lease_ttl)
+        async with self._sessions() as session, session.begin():
+            before = await session.scalar(select(SenderLease.holder).where(SenderLease.name == self.lease_name))
+            taken = await session.execute(
+                update(SenderLease)
+                .where(SenderLease.name == self.lease_name,
+                       or_(SenderLease.holder == self.holder, SenderLease.expires_at <= now))
+                .values(holder=self.holder, expires_at=expires)
+            )
+            if not taken.rowcount:
+                lease = await session.get(SenderLease, self.lease_name)
+                if lease is None:
+                    session.add(SenderLease(name=self.lease_name, holder=self.holder, expires_at=expires))
+                    try:
+                        await session.flush()
+                    except IntegrityError:  # another process inserted it first (not on SQLite)
+                        return "?"
+                elif _dead_here(lease.holder):
+                    # A sender on this machine that was killed: no need to wait for expiry.
+                    log.info("taking over the lease of %s, which is no longer running", lease.holder)
+                    lease.holder, lease.expires_at = self.holder, expires
+                    self._took_over = True
+                else:
+                    return lease.holder
+            elif before != self.holder:
+                self._took_over = bool(before)  # from a sender whose lease ran out (not released)
+        self._lease_deadline = started + self.lease_ttl - 2.0
+        return None
+
+    async def release_lease(self) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(SenderLease)
+                .where(SenderLease.name == self.lease_name, SenderLease.holder == self.holder)
+                .values(holder="", expires_at=self._clock.now())
+            )
+        self._lease_deadline = 0.0
+
+    def _lease_valid(self) -> bool:
+        return self._clock.monotonic() < self._lease_deadline
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await self._clock.sleep(self.lease_ttl / 3)
+            holder = await self.acquire_lease()
+            if holder is not None:
+                log.error("lost the sender lease to %s", holder)
+                self._lease_deadline = 0.0
+                return
+
+    # -- running
+
+    async def run(
+        self,
+        notice_id: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        stop_when_idle: bool = True,
+        wait_for_lease: bool = False,
+    ) -> broadcast.ProgressReport:
+        """Send what is due until nothing is left (or forever, with stop_when_idle=False).
+        Raises LeaseHeld when another sender holds the lease and wait_for_lease is false."""
+        self._took_over = False
+        while (holder := await self.acquire_lease()) is not None:
+            if not wait_for_lease:
+                raise LeaseHeld(holder)
+            await self._clock.sleep(1.0)
+        started = self._clock.monotonic()
+        self.counters = _Counters()
+        self._seen_notices = set()
+        try:
+            if self._took_over:
+                # Another sender may have sent in the last second, to the same chats too (the
+                # rows it had in flight): let the server's windows empty before the first send.
+                self.pace.pause(max(1.0, self.pace.per_chat_interval) + Pace.WINDOW_MARGIN + Pace.PER_CHAT_MARGIN)
+            self.counters.resumed = await self._requeue_in_flight()
+            await self.progress(notice_id, started, done=False)  # notes what "all notices" covers
+            if self.counters.resumed:
+                log.warning("%d messages were in flight when the last sender stopped; sending them again",
+                            self.counters.resumed)
+            workers = _Workers(self, notice_id)
+            keeper = asyncio.create_task(self._keep_lease())
+            reporter = asyncio.create_task(self._report_loop(notice_id, on_progress, started))
+            try:
+                await workers.run(stop_when_idle)
+            finally:
+                for task in (keeper, reporter):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await self._finish_notices()
+            report = await self.progress(notice_id, started, done=True)
+            if on_progress:
+                await _call(on_progress, report)
+            return report
+        finally:
+            if self._lease_deadline:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.release_lease())
+
+    async def _requeue_in_flight(self) -> int:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.status == SENDING,
+                                            OutboxMessage.channel == self.channel_name).values(status=PENDING))
+            return result.rowcount or 0
+
+    async def _report_loop(self, notice_id, on_progress, started) -> None:
+        while True:
+            await self._clock.sleep(self.PROGRESS_EVERY)
+            try:
+                await self._finish_notices()  # a sender that never stops still closes finished notices
+                if on_progress:
+                    await _call(on_progress, await self.progress(notice_id, started, done=False))
+            except Exception:  # progress display must never stop the sending
+                log.exception("progress report failed")
+
+    async def progress(self, notice_id: int | None, started: float, done: bool) -> broadcast.ProgressReport:
+        async with self._sessions() as session:
+            if notice_id is None:
+                self._seen_notices |= set((await session.scalars(
+                    select(OutboxMessage.notice_id).distinct().where(
+                        OutboxMessage.status.in_(OPEN_STATUSES), OutboxMessage.notice_id.is_not(None)))).all())
+            counts, title = await broadcast.notice_counts(session, notice_id, self._seen_notices)
+        now = self._clock.monotonic()
+        samples = self.counters.samples
+        samples.append((now, counts.get(SENT, 0)))
+        return broadcast.report(title, counts, samples, now - started, done, self.pace.rate,
+                                self.counters.rate_limited)
+
+    async def _finish_notices(self) -> None:
+        async with self._sessions() as session, session.begin():
+            await broadcast.finish_notices(session, self._clock.now())
+
+    def message_for(self, row: Row) -> Awaitable[Outgoing] | Outgoing:
+        if row.notice_id is None:
+            return Outgoing.from_body(row.body or {})
+        return self._notice_message(row.notice_id)
+
+    async def _notice_message(self, notice_id: int) -> Outgoing:
+        if notice_id not in self._notices:
+            async with self._sessions() as session:
+                self._notices[notice_id] = await broadcast.notice_message(session, notice_id)
+        return self._notices[notice_id]
+
+    def next_attempt_delay(self, attempts: int) -> float:
+        return min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
+
+
+class _Workers:
+    """One dispatcher feeding at most `concurrency` send tasks, and one writer that commits
+    their status changes in groups (a group commit keeps SQLite well ahead of 30 a second)."""
+
+    def __init__(self, sender: Sender, notice_id: int | None) -> None:
+        self.s = sender
+        self.notice_id = notice_id
+        self.slots = asyncio.Semaphore(sender.concurrency)
+        self.queue: list[Row] = []
+        self.in_flight: dict[int, Row] = {}
+        self.busy: set[str] = set()  # addresses with a message in flight
+        self.changed = asyncio.Event()
+        self.tasks: set[asyncio.Task] = set()
+        self.writer = _GroupWriter(sender._sessions)
+        self.failure: BaseException | None = None
+
+    async def run(self, stop_when_idle: bool) -> None:
+        writer = asyncio.create_task(self.writer.run())
+        try:
+            await self._dispatch(stop_when_idle)
+            while self.tasks:
+                await asyncio.wait(set(self.tasks))
+            if self.failure:
+                raise self.failure
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            await self.writer.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _dispatch(self, stop_when_idle: bool) -> None:
+        s, clock = self.s, self.s._clock
+        while not self.failure:
+            if s._wake.is_set():
+                s._wake.clear()
+                self.queue = []  # look again: a more urgent row may have come
+            if not self.queue and not await self._refill():
+                if not self.in_flight:
+                    wait = await self._next_due_in()
+                    if wait is None and stop_when_idle:
+                        return
+                    await self._idle(min(wait if wait is not None else s.IDLE_POLL, s.IDLE_POLL))
+                else:
+                    self.changed.clear()
+                    await self._idle(0.2, self.changed)
+                continue
+            if not s._lease_valid():
+                raise LeaseLost()
+            await self.slots.acquire()
+            row = self._pick()
+            if row is None:
+                self.slots.release()
+                soonest = min(s.pace.free_at(r.address) for r in self.queue) if self.queue else 0
+                await self._idle(max(0.01, min(1.0, soonest - clock.monotonic())))
+                continue
+            self.in_flight[row.id] = row
+            self.busy.add(row.address)
+            task = asyncio.create_task(self._deliver(row))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _idle(self, seconds: float, also: asyncio.Event | None = None) -> None:
+        """Sleep `seconds`, or less if the sender is woken (or `also` is set)."""
+        waits = [asyncio.ensure_future(self.s._clock.sleep(seconds)), asyncio.ensure_future(self.s._wake.wait())]
+        if also is not None:
+            waits.append(asyncio.ensure_future(also.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    def _pick(self) -> Row | None:
+        now = self.s._clock.monotonic()
+        for index, row in enumerate(self.queue):
+            if row.address not in self.busy and self.s.pace.free_at(row.address) <= now:
+                return self.queue.pop(index)
+        return None
+
+    def _waiting(self, query):
+        query = query.where(OutboxMessage.status.in_(WAITING_STATUSES), OutboxMessage.channel == self.s.channel_name)
+        if self.notice_id is not None:
+            query = query.where(OutboxMessage.notice_id == self.notice_id)
+        return query
+
+    async def _refill(self) -> bool:
+        now = self.s._clock.now()
+        query = self._waiting(
+            select(OutboxMessage.id, OutboxMessage.notice_id, OutboxMessage.person_id, OutboxMessage.address,
+                   OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.purpose, OutboxMessage.body)
+            .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(Sender.CLAIM_BATCH)
+        )
+        if self.in_flight:
+            query = query.where(OutboxMessage.id.not_in(list(self.in_flight)))
+        async with self.s._sessions() as session:
+            self.queue = [Row(*r) for r in (await session.execute(query)).all()]
+        return bool(self.queue)
+
+    async def _next_due_in(self) -> float | None:
+        """Seconds until the next retry is due; None when nothing is waiting at all."""
+        query = self._waiting(select(func.min(OutboxMessage.next_attempt_at), func.count()))
+        async with self.s._sessions() as session:
+            due, count = (await session.execute(query)).one()
+        if not count:
+            return None
+        if due is None:
+            return 0.0
+        return max(0.0, (due - self.s._clock.now()).total_seconds())
+
+    async def _deliver(self, row: Row) -> None:
+        s, clock, pace = self.s, self.s._clock, self.s.pace
+        try:
+            await self.writer.submit(_mark_sending(row.id))
+            message = s.message_for(row)
+            if inspect.isawaitable(message):
+                message = await message
+            while True:
+                at = pace.reserve(row.address)
+                await clock.sleep(at - clock.monotonic())
+                if clock.monotonic() < pace.paused_until:
+                    continue  # a 429 arrived while we waited: queue up again behind the pause
+                if not s._lease_valid():
+                    raise LeaseLost()
+                try:
+                    message_id = await s._channel.send(row.address, message)
+                except RateLimited as error:
+                    s.counters.rate_limited += 1
+                    log.warning("429 from the chat server: pausing all sending for %.1f s", error.retry_after)
+                    pace.pause(error.retry_after)
+                    continue  # the same row again, not counted as an attempt
+                except Blocked as error:
+                    await self.writer.submit(_record_blocked(row, str(error), s.effects.after_failed(row)))
+                except PermanentError as error:
+                    await self.writer.submit(_record_failed(row, str(error), s.effects.after_failed(row)))
+                except (TransientError, Exception) as error:
+                    if not isinstance(error, SendError):
+                        log.exception("unexpected error sending to %s", row.address)
+                    attempts = row.attempts + 1
+                    if attempts >= s.max_attempts:
+                        await self.writer.submit(
+                            _record_failed(row, _describe(error), s.effects.after_failed(row), attempts))
+                    else:
+                        due = clock.now() + timedelta(seconds=s.next_attempt_delay(attempts))
+                        await self.writer.submit(_record_retry(row, _describe(error), attempts, due))
+                else:
+                    pace.done(row.address)
+                    await self.writer.submit(
+                        _record_sent(row, message_id, clock.now(), s.effects.after_sent(row, message_id)))
+                break
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # the run stops and raises it; the row stays "sending"
+            if self.failure is None:
+                self.failure = error
+        finally:
+            self.in_flight.pop(row.id, None)
+            self.busy.discard(row.address)
+            self.slots.release()
+            self.changed.set()
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+# Status changes, each run inside the writer's shared transaction.
+
+def _mark_sending(row_id: int):
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=SENDING))
+    return op
+
+
+def _record_sent(row: Row, message_id: int, now: datetime, effects: list[Effect]):
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status=SENT, message_id=message_id, sent_at=now, last_error=""))
+        await _run_effects(session, row, message_id, effects)
+    return op
+
+
+def _record_retry(row: Row, error: str, attempts: int, due: datetime):
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status=RETRY, attempts=attempts, next_attempt_at=due, last_error=error))
+    return op
+
+
+def _record_failed(row: Row, error: str, effects: list[Effect], attempts: int | None = None):
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status=FAILED, attempts=attempts if attempts is not None else row.attempts + 1, last_error=error))
+        await _run_effects(session, row, None, effects)
+    return op
+
+
+def _record_blocked(row: Row, error: str, effects: list[Effect]):
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status=BLOCKED, last_error=error[:500]))
+        if row.notice_id is not None:  # a subscriber who blocked the bot gets no more notices
+            person_id = row.person_id
+            if person_id is None:
+                person_id = await session.scalar(select(Person.id).where(Person.telegram_id == int(row.address)))
+            if person_id is not None:
+                await session.execute(
+                    update(Subscription).where(Subscription.person_id == person_id).values(active=False))
+        await _run_effects(session, row, None, effects)
+    return op
+
+
+async def _run_effects(session: AsyncSession, row: Row, message_id: int | None, effects: list[Effect]) -> None:
+    for effect in effects:
+        try:
+            async with session.begin_nested():
+                await effect(session, row, message_id)
+        except Exception:  # an effect must never cost the row its outcome
+            log.exception("after-send effect for outbox row %s (%s) failed", row.id, row.purpose)
+
+
+class _GroupWriter:
+    """Runs submitted status changes; whatever queued up while one transaction ran goes
+    into the next, so the commit count stays low however many senders wait."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._pending: list[tuple[Callable, asyncio.Future]] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self.commits = 0
+
+    def submit(self, op) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((op, future))
+        self._wake.set()
+        return future
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                if self._closed:
+                    return
+                continue
+            try:
+                async with self._sessions() as session, session.begin():
+                    for op, _ in batch:
+                        await op(session)
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+            else:
+                self.commits += 1
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+            if self._closed and not self._pending:
+                return
+
+
+async def _call(callback: ProgressCallback, report: broadcast.ProgressReport) -> None:
+    result = callback(report)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` ("host:pid#n") names a process on this machine that no longer runs."""
+    host, _, pid = holder.partition("#")[0].rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

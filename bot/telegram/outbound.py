@@ -1,0 +1,71 @@
+"""The running bot's one outbox sender: every message the bot sends leaves through here, paced
+with the bot's direct edits (one `Pace`), most urgent first, and survives 429s, crashes and
+restarts (see `bot.services.sender`). `jiceng notice send` in another process only queues
+while this runs: the lease makes this process the bot token's one sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import partial
+
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.services.expert import RELAY_PURPOSE, relay_sent
+from bot.services.intake import NEW_DEMAND_PURPOSE, leader_unreachable
+from bot.services.notices import progress_message_sent
+from bot.services.sender import Effects, Pace, Sender
+from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
+from bot.telegram.notices import PROGRESS_PURPOSE
+
+log = logging.getLogger(__name__)
+
+RESTART_AFTER = 5.0  # seconds before a sender that failed starts again
+CONCURRENCY = 8      # messages in flight at once
+
+
+def effects(services) -> Effects:
+    """What a delivered or undeliverable row sets off, by its purpose."""
+    return Effects(
+        on_sent={RELAY_PURPOSE: relay_sent, PROGRESS_PURPOSE: progress_message_sent},
+        on_failed={NEW_DEMAND_PURPOSE: partial(leader_unreachable, services.outbox)},
+    )
+
+
+class OutboxRunner:
+    def __init__(self, services, settings: Settings, pace: Pace) -> None:
+        self._services = services
+        self._settings = settings
+        self._pace = pace
+        self._task: asyncio.Task | None = None
+        self.sender: Sender | None = None
+
+    def start(self, application: Application) -> None:
+        self._task = asyncio.create_task(self._run(application), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self, application: Application) -> None:
+        bot = application.bot
+        base_url = bot.base_url.removesuffix(bot.token)
+        async with sending_bot(bot.token, base_url, CONCURRENCY) as sender_bot:
+            while True:
+                self.sender = Sender(self._services.sessions, TelegramChannel(sender_bot), pace=self._pace,
+                                     concurrency=CONCURRENCY, effects=effects(self._services))
+                self._services.outbox.listen(self.sender.wake)
+                try:
+                    await self.sender.run(stop_when_idle=False, wait_for_lease=True)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the sender must come back; rows wait in the outbox meanwhile
+                    log.exception("the outbox sender stopped; starting again in %.0f s", RESTART_AFTER)
+                    await asyncio.sleep(RESTART_AFTER)
+                finally:
+                    self._services.outbox.forget(self.sender.wake)
