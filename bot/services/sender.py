@@ -128,7 +128,7 @@ class Pace:
     PER_CHAT_MARGIN = 0.05
     FORGET_AFTER = 60.0
 
-    def __init__(self, rate: float = 29.0, per_chat_interval: float = 1.0,
+    def __init__(self, rate: float = 30.0, per_chat_interval: float = 1.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.per_chat_interval = per_chat_interval
@@ -435,7 +435,8 @@ class _Workers:
         self.s = sender
         self.notice_id = notice_id
         self.slots = asyncio.Semaphore(sender.concurrency)
-        self.queue: list[Row] = []
+        self.queue: list[Row] = []  # waiting rows, most urgent first, as last read
+        self.fresh = False  # nothing taken from `queue` since it was read
         self.in_flight: dict[int, Row] = {}
         self.busy: set[str] = set()  # addresses with a message in flight
         self.changed = asyncio.Event()
@@ -480,6 +481,9 @@ class _Workers:
             row = self._pick()
             if row is None:
                 self.slots.release()
+                if not self.fresh:  # rows were taken since the queue was read: more may wait behind
+                    self.queue = []
+                    continue
                 soonest = min(s.pace.free_at(r.address) for r in self.queue) if self.queue else 0
                 await self._idle(max(0.01, min(1.0, soonest - clock.monotonic())))
                 continue
@@ -504,6 +508,7 @@ class _Workers:
         now = self.s._clock.monotonic()
         for index, row in enumerate(self.queue):
             if row.address not in self.busy and self.s.pace.free_at(row.address) <= now:
+                self.fresh = False
                 return self.queue.pop(index)
         return None
 
@@ -526,6 +531,7 @@ class _Workers:
             query = query.where(OutboxMessage.id.not_in(list(self.in_flight)))
         async with self.s._sessions() as session:
             self.queue = [Row(*r) for r in (await session.execute(query)).all()]
+        self.fresh = True
         return bool(self.queue)
 
     async def _next_due_in(self) -> float | None:

@@ -6,9 +6,11 @@ these routes do the same over HTTP (curl-friendly JSON):
 - ``POST /standin/send_text`` ``{"user_id": 42, "text": "/start"}``
 - ``POST /standin/send_texts`` ``[{"user_id": 42, "text": "..."}, ...]``: many at once
   (for benchmarks); answers ``[{"update_id", "chat_id", "message_id", "at"}, ...]``
-- ``POST /standin/press`` ``{"user_id": 42, "chat_id": 42, "message_id": 3, "button": "好的"}``
+- ``POST /standin/press`` ``{"user_id": 42, "chat_id": 42, "message_id": 3, "button": "好的"}``:
+  answers the update, with ``at``, when it was injected
 - ``POST /standin/inject`` a raw update
-- ``GET /standin/sent`` what the bot sent so far (``?from=N`` skips the first N)
+- ``GET /standin/sent`` what the bot sent so far (``?from=N`` skips the first N,
+  ``?chat_id=C`` keeps only what went to chat C)
 - ``GET /standin/stats`` counts: messages sent, 429s answered, getUpdates calls
   (``?per_chat=1`` adds messages per chat; ``?attempts=1`` adds message-sending calls
   per chat, refused ones included, optionally only those that arrived between ``since``
@@ -59,7 +61,7 @@ def add_control_routes(app: web.Application, api: BotApiStandIn) -> None:
             update = api.press(int(body["user_id"]), message, body["button"])
         except AssertionError as error:
             raise web.HTTPBadRequest(text=str(error)) from None
-        return web.json_response(update)
+        return web.json_response({**update, "at": api.injected_at.get(update["update_id"])})
 
     async def inject(request: web.Request) -> web.Response:
         return web.json_response(api.inject(await request.json()))
@@ -75,10 +77,12 @@ def add_control_routes(app: web.Application, api: BotApiStandIn) -> None:
                     "text": m.text,
                     "buttons": m.buttons,
                     "edits": len(m.edits),
+                    "edited_at": m.edits[-1].at if m.edits else None,
                     "deleted": m.deleted,
                     "at": m.at,
                 }
                 for m in api.sent[int(request.query.get("from", 0)):]
+                if "chat_id" not in request.query or str(m.chat_id) == request.query["chat_id"]
             ]
         )
 

@@ -43,6 +43,7 @@ class Edit:
     text: str | None
     reply_markup: dict | None
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
