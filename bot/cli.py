@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("update_id", type=int, metavar="ID", help="消息编号（见 jiceng updates failed）")
     replay.set_defaults(handler=_updates_replay)
 
+    outbox = commands.add_parser("outbox", help="待发消息").add_subparsers(dest="outbox_command", required=True)
+    outbox.add_parser("status", help="按优先级列出待发消息、最早一条等了多久、发不出去的原因").set_defaults(
+        handler=_outbox_status)
+
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="创建或升级数据库结构").set_defaults(handler=_db_upgrade)
 
@@ -170,6 +174,16 @@ def _status(args, settings: Settings) -> int:
     print(_with_sessions(settings, lambda sessions: ops.status(sessions, utcnow())))
     if line := ops.health_line(settings.health_host, settings.health_port):
         print(line)
+    return 0
+
+
+def _outbox_status(args, settings: Settings) -> int:
+    from bot import ops
+    from storage.models import utcnow
+
+    if not _schema_ready(settings):
+        return 2
+    print(_with_sessions(settings, lambda sessions: ops.outbox_status(sessions, utcnow())))
     return 0
 
 

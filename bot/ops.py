@@ -1,6 +1,6 @@
 """Operating a running bot from the shell: `jiceng status`, `jiceng updates failed`,
-`jiceng updates replay ID`. They read and write the update log; a running bot picks up a
-replayed update within about half a minute."""
+`jiceng updates replay ID`, `jiceng outbox status`. They read and write the update log and
+the outbox; a running bot picks up a replayed update within about half a minute."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
+from bot.services import outbox
 from storage.update_log import UpdateLog
 
 STATUS = """收到的消息（近三天）：{received}
@@ -21,6 +22,12 @@ FAILED_LINE = "#{update_id}  收到 {received}  搁置 {failed}  试了 {attempt
 REPLAYED = "已放回待处理：#{update_id}。运行中的机器人会在半分钟内重新处理它。"
 NOT_FAILED = "没有编号为 #{update_id} 的搁置消息（用 jiceng updates failed 查看）。"
 HEALTH_LINE = "运行中的机器人（{url}）：{state}"
+OUTBOX_HEAD = "待发消息：{total} 条{oldest}；已发出 {sent} 条"
+OUTBOX_PRIORITY = "  {name}：{count} 条"
+OUTBOX_FAILURES = "发不出去的消息（按原因）："
+OUTBOX_FAILURE = "  {count} 条  {status}  {reason}"
+OUTBOX_STATUS_NAMES = {outbox.BLOCKED: "对方已屏蔽或账号不存在", outbox.FAILED: "多次失败后放弃"}
+NO_OUTBOX_FAILURES = "没有发不出去的消息。"
 
 
 async def status(sessions, now: datetime) -> str:
@@ -73,3 +80,19 @@ def _local(moment: datetime) -> str:
     from bot.services.calendar import CHINA_TIME
 
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def outbox_status(sessions, now: datetime) -> str:
+    """What waits in the outbox by priority, how old the oldest is, and what could not go out."""
+    found = await outbox.status(sessions, now)
+    oldest = "" if found.oldest_seconds is None else OLDEST.format(seconds=found.oldest_seconds)
+    lines = [OUTBOX_HEAD.format(total=sum(found.waiting.values()), oldest=oldest, sent=found.sent)]
+    lines += [OUTBOX_PRIORITY.format(name=name, count=found.waiting.get(priority, 0))
+              for priority, name in outbox.PRIORITY_NAMES.items()]
+    if found.failures:
+        lines.append(OUTBOX_FAILURES)
+        lines += [OUTBOX_FAILURE.format(count=count, status=OUTBOX_STATUS_NAMES.get(status, status),
+                                        reason=reason or "-") for status, reason, count in found.failures[:20]]
+    else:
+        lines.append(NO_OUTBOX_FAILURES)
+    return "\n".join(lines)

@@ -67,12 +67,14 @@ class SendPacer(BaseRateLimiter[None]):
         address = None if chat is None else str(chat)
         attempt = 0
         while True:
-            if address is not None and self.mode == "always":
-                at = self.pace.reserve(address, wait_for_chat=endpoint not in EDITS)
+            # Only messages wait: polling and button answers (answerCallbackQuery) never do.
+            if address is not None:
+                if self.mode == "always":
+                    at = self.pace.reserve(address, wait_for_chat=endpoint not in EDITS)
+                else:
+                    at = self.pace.paused_until
                 if at > self._clock():
                     await asyncio.sleep(at - self._clock())
-            elif self.pace.paused_until > self._clock():
-                await asyncio.sleep(self.pace.paused_until - self._clock())
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -82,6 +84,8 @@ class SendPacer(BaseRateLimiter[None]):
                 self.pace.pause(wait)
                 if attempt > self._max_retries:
                     raise
+                if address is None:
+                    await asyncio.sleep(wait)
                 log.info("%s to chat %s refused (429); trying again in %.1f s", endpoint, chat, wait)
                 continue
             if address is not None:

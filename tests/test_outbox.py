@@ -1,0 +1,172 @@
+"""Every message goes through the outbox: a 429 loses nothing, the most urgent rows go first,
+a crash between send and mark sends again at most what was in flight, a leader who cannot be
+reached puts the demand in front of staff, an expert who never bound the bot cannot be assigned."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.cli import main
+from bot.services import lifecycle
+from bot.services.outbox import ACTION, BULK, REMINDER, REPLY, Outbox, Outgoing
+from bot.services.sender import Sender
+from bot.standin import BotApiStandIn
+from storage.models import Demand, DemandAssignment, Expert, OutboxMessage
+from tests.factories import make_staff, make_team
+from tests.telegram_world import BOT_USERNAME, TOKEN, running_bot
+from tests.test_broadcast import FakeChannel, FakeClock
+
+FARMER, LEADER, STAFF = 1001, 2001, 4001
+QUESTION = "水稻叶子上好多褐色病斑，是不是稻瘟病，打什么药"
+
+
+class Recording(FakeChannel):
+    """A fake channel that also keeps the texts, in the order they went out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    async def send(self, address, message):
+        self.texts.append(message.text)
+        return await super().send(address, message)
+
+
+async def rows(sessions, **where) -> list[OutboxMessage]:
+    async with sessions() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        for name, value in where.items():
+            query = query.where(getattr(OutboxMessage, name) == value)
+        return list((await session.scalars(query)).all())
+
+
+# --- the sender, with a fake channel and clock --------------------------------------------
+
+
+async def test_the_most_urgent_rows_go_first(sessions, clock):
+    outbox = Outbox(sessions, clock)
+    for n in range(40):
+        await outbox.send(20_000 + n, Outgoing(f"群发{n}"), BULK)
+    await outbox.send(10_003, Outgoing("提醒"), REMINDER)
+    await outbox.send(10_002, Outgoing("新需求"), ACTION)
+    await outbox.send(10_001, Outgoing("回复"), REPLY)
+    channel = Recording()
+    await Sender(sessions, channel, FakeClock(), lease_ttl=3600).run()
+    assert channel.texts[:3] == ["回复", "新需求", "提醒"]
+    assert sorted(channel.texts[3:]) == sorted(f"群发{n}" for n in range(40))
+
+
+async def test_a_reply_put_during_a_broadcast_jumps_the_queue(sessions, clock):
+    outbox = Outbox(sessions, clock)
+    for n in range(300):
+        await outbox.send(20_000 + n, Outgoing(f"群发{n}"), BULK)
+    channel = Recording()
+    sender = Sender(sessions, channel, FakeClock(), lease_ttl=3600)
+    outbox.listen(sender.wake)
+    running = asyncio.create_task(sender.run(stop_when_idle=False))
+    while len(channel.texts) < 30:
+        await asyncio.sleep(0)
+    await outbox.send(10_001, Outgoing("回复"), REPLY)
+    while "回复" not in channel.texts:
+        await asyncio.sleep(0)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    # At most the messages already in flight went before it.
+    assert channel.texts.index("回复") <= 30 + sender.concurrency + 1
+
+
+async def test_a_crash_between_send_and_mark_sends_again_only_what_was_in_flight(sessions, clock):
+    outbox = Outbox(sessions, clock)
+    for n in range(10):
+        await outbox.send(10_000 + n, Outgoing(f"回复{n}"), REPLY)
+    async with sessions.begin() as session:  # as a killed sender leaves it
+        ids = [r.id for r in await rows(sessions)]
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(status="sent"))
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[2:5])).values(status="sending"))
+    channel = Recording()
+    sender = Sender(sessions, channel, FakeClock(), lease_ttl=3600)
+    await sender.run()
+    assert Counter(channel.texts) == {f"回复{n}": 1 for n in range(2, 10)}  # the 3 in flight once more, none lost
+    assert sender.counters.resumed == 3
+    assert {r.status for r in await rows(sessions)} == {"sent"}
+
+
+async def test_putting_a_message_again_under_its_request_key_adds_nothing(sessions, clock):
+    outbox = Outbox(sessions, clock)
+    for _ in range(3):  # a handler retried, an update replayed after a crash
+        await outbox.send(FARMER, Outgoing("已提交！"), REPLY, request_key="tg:7:1001/5#0")
+    assert len(await rows(sessions)) == 1
+
+
+# --- the running bot ------------------------------------------------------------------------
+
+
+async def test_replies_refused_with_429_arrive_after_the_pause(db_url, understander, clock):
+    async with BotApiStandIn(token=TOKEN, bot_username=BOT_USERNAME, rate_limit_per_chat=1) as api:
+        async with running_bot(db_url, understander, clock, api=api) as world:  # not paced: it meets 429s
+            for n in range(3):
+                api.send_text(FARMER, f"{QUESTION}，第{n}块田")
+            for n in range(3):
+                await api.wait_for_message(FARMER, f"第{n}块田", timeout=15)
+            await api.wait_idle()
+            assert api.too_many_requests >= 1
+            assert {r.status for r in await rows(world.sessions)} == {"sent"}
+            assert {r.priority for r in await rows(world.sessions)} == {REPLY}
+
+
+@pytest.fixture
+async def world(db_url, understander, clock):
+    async with running_bot(db_url, understander, clock) as world:
+        team = await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"],
+                               leader_telegram_id=LEADER, leader_name="李团长")
+        await make_staff(world.sessions, STAFF)
+        async with world.sessions.begin() as session:  # imported from the directory, never joined
+            session.add(Expert(name="赵六", title="高级农艺师", fields=["plant_protection"], team_id=team.id))
+        yield world
+
+
+async def submit(api):
+    mark = api.mark()
+    api.send_text(FARMER, QUESTION, first_name="张大哥")
+    confirm = await api.wait_for_message(FARMER, "提交", after=mark)
+    api.press(FARMER, confirm, "提交")
+    return confirm
+
+
+async def test_a_leader_who_blocked_the_bot_puts_the_new_demand_in_front_of_staff(world, monkeypatch, capsys):
+    api = world.api
+    api.blocked_chats.add(LEADER)
+    await submit(api)
+    warning = await api.wait_for_message(STAFF, "没有送到团长", timeout=10)
+    assert "屏蔽" in warning.text and QUESTION in warning.text
+    [card] = await rows(world.sessions, address=str(LEADER))
+    assert (card.status, card.priority) == ("blocked", ACTION) and card.purpose.startswith("new_demand:")
+
+    monkeypatch.setenv("JICENG_DATABASE_URL", world.app.bot_data["services"].engine.url.render_as_string(False))
+    monkeypatch.setenv("JICENG_HEALTH_PORT", "0")
+    assert await asyncio.to_thread(main, ["outbox", "status"]) == 0
+    shown = capsys.readouterr().out
+    assert "待发消息：0 条" in shown and "1 条  对方已屏蔽或账号不存在" in shown
+
+
+async def test_an_expert_who_never_bound_the_bot_cannot_be_assigned(world):
+    api = world.api
+    await submit(api)
+    card = await api.wait_for_message(LEADER, "新需求")
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "赵六")
+    await api.wait_idle()
+    alert = api.answered_callbacks[-1]
+    assert alert.show_alert and "还没有绑定" in alert.text
+    async with world.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DemandAssignment)) == 0
+        assert (await session.scalar(select(Demand))).status == lifecycle.ACCEPTED
+    assert not any("已安排专家" in (m.text or "") for m in api.messages_to(FARMER))
