@@ -19,7 +19,6 @@ import gc
 import random
 import re
 import resource
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable

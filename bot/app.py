@@ -141,7 +141,7 @@ def build_application(
         await lanes.readmit()  # what a crash or a stop left unhandled, in order
         gc.freeze()  # everything built so far lives as long as the bot: keep it out of collections
         if settings.health_port:
-            server = HealthServer(Health(application, lanes, pacer, settings.poll_timeout),
+            server = HealthServer(Health(application, lanes, pacer, settings.poll_timeout, outbound=outbound),
                                   settings.health_host, settings.health_port)
             await server.start()
             health_server.append(server)

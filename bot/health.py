@@ -30,6 +30,11 @@ class Health:
     pacer: SendPacer
     poll_timeout: float
     stall_after: float = STALL_AFTER
+    outbound: object | None = None  # bot.telegram.outbound.OutboxRunner: its sender's counters
+
+    def _sender_count(self, name: str) -> int:
+        sender = getattr(self.outbound, "sender", None)
+        return getattr(sender.counters, name) if sender is not None else 0
 
     def problems(self) -> list[str]:
         now = time.monotonic()
@@ -63,8 +68,13 @@ class Health:
              round(self.lanes.oldest_pending_age(), 3)),
             ("jiceng_last_poll_age_seconds", "gauge", "Seconds since getUpdates last answered.",
              round(now - stats.last_poll, 3)),
-            ("jiceng_messages_sent_total", "counter", "Messages the chat server accepted.", self.pacer.sent),
-            ("jiceng_send_refused_total", "counter", "Sends refused with 429 (retried).", self.pacer.refused),
+            ("jiceng_messages_sent_total", "counter", "Outbox messages the chat server accepted.",
+             self._sender_count("sent")),
+            ("jiceng_messages_undeliverable_total", "counter",
+             "Outbox messages refused for good (blocked the bot, chat gone, failed after retries).",
+             self._sender_count("undeliverable")),
+            ("jiceng_send_refused_total", "counter", "Sends refused with 429 (waited out and sent again).",
+             self.pacer.refused + self._sender_count("rate_limited")),
             ("jiceng_healthy", "gauge", "1 while /healthz answers 200.", 0 if self.problems() else 1),
         ]
         lines = []

@@ -127,6 +127,7 @@ class Pace:
     WINDOW_MARGIN = 0.03
     PER_CHAT_MARGIN = 0.05
     FORGET_AFTER = 60.0
+    GROUP_INTERVAL = 3.0  # Telegram: about 20 messages a minute in a group (negative chat ids)
 
     def __init__(self, rate: float = 30.0, per_chat_interval: float = 1.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -152,7 +153,7 @@ class Pace:
         self._window.append(t)
         self._next_slot = t + self._interval
         self._chat_next[address] = max(self._chat_next.get(address, 0.0),
-                                       t + self.per_chat_interval + self.PER_CHAT_MARGIN)
+                                       t + self._interval_of(address) + self.PER_CHAT_MARGIN)
         if len(self._chat_next) > 10_000:
             self._chat_next = {a: at for a, at in self._chat_next.items() if at > now - self.FORGET_AFTER}
         return t
@@ -160,7 +161,12 @@ class Pace:
     def done(self, address: str) -> None:
         """The server surely has it now: the next message to `address` waits from here."""
         self._chat_next[address] = max(self._chat_next.get(address, 0.0),
-                                       self._monotonic() + self.per_chat_interval)
+                                       self._monotonic() + self._interval_of(address))
+
+    def _interval_of(self, address: str) -> float:
+        if address.startswith("-") and self.per_chat_interval > 0:
+            return max(self.per_chat_interval, self.GROUP_INTERVAL)
+        return self.per_chat_interval
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._monotonic() + seconds)
@@ -214,6 +220,8 @@ class Row:
 
 @dataclass
 class _Counters:
+    sent: int = 0
+    undeliverable: int = 0  # blocked or failed for good
     rate_limited: int = 0
     resumed: int = 0   # rows found in "sending" at start: sent again
     samples: deque = field(default_factory=lambda: deque(maxlen=8))
@@ -567,20 +575,24 @@ class _Workers:
                     pace.pause(error.retry_after)
                     continue  # the same row again, not counted as an attempt
                 except Blocked as error:
+                    s.counters.undeliverable += 1
                     await self.writer.submit(_record_blocked(row, str(error), s.effects.after_failed(row)))
                 except PermanentError as error:
+                    s.counters.undeliverable += 1
                     await self.writer.submit(_record_failed(row, str(error), s.effects.after_failed(row)))
                 except (TransientError, Exception) as error:
                     if not isinstance(error, SendError):
                         log.exception("unexpected error sending to %s", row.address)
                     attempts = row.attempts + 1
                     if attempts >= s.max_attempts:
+                        s.counters.undeliverable += 1
                         await self.writer.submit(
                             _record_failed(row, _describe(error), s.effects.after_failed(row), attempts))
                     else:
                         due = clock.now() + timedelta(seconds=s.next_attempt_delay(attempts))
                         await self.writer.submit(_record_retry(row, _describe(error), attempts, due))
                 else:
+                    s.counters.sent += 1
                     pace.done(row.address)
                     await self.writer.submit(
                         _record_sent(row, message_id, clock.now(), s.effects.after_sent(row, message_id)))

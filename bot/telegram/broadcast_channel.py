@@ -9,7 +9,6 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.services.broadcast import ProgressReport
 from bot.services.outbox import Outgoing
 from bot.services.sender import Blocked, PermanentError, RateLimited, TransientError
 from bot.telegram.pacing import read_retry_after_as_timedelta, retry_seconds
@@ -82,21 +81,3 @@ def sending_bot(token: str, base_url: str, concurrency: int = 8) -> Bot:
     request = HTTPXRequest(connection_pool_size=concurrency + 2, read_timeout=20, write_timeout=20,
                            connect_timeout=10, pool_timeout=10)
     return Bot(token, base_url=base_url, request=request)
-
-
-def progress_editor(bot: Bot, chat_id: int, message_id: int):
-    """An `on_progress` callback that keeps one message up to date with the report."""
-    last: list[str] = []
-
-    async def on_progress(report: ProgressReport) -> None:
-        text = report.text()
-        if last and last[-1] == text:
-            return  # Telegram refuses an edit that changes nothing
-        try:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except RetryAfter:
-            return  # the next report will try again
-        last[:] = [text]
-
-    return on_progress
-
