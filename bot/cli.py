@@ -353,9 +353,13 @@ def _notice_send(args, settings: Settings) -> int:
                 (await session.get(type(notice), notice.id)).status = broadcast.NOTICE_SENT
             return 0
         async with sending_bot(settings.bot_token, settings.api_url) as bot:
-            sender = Sender(sessions, TelegramChannel(bot), pace=settings.pace())
+            sender = Sender(sessions, TelegramChannel(bot), pace=settings.pace(), yields=True)
             try:
                 report = await sender.run(notice.id, on_progress=_progress_bar)
+                if sender.yielded:  # `jiceng run` started meanwhile and sends the rest
+                    print()
+                    print(NOTICE_BY_RUNNING_BOT)
+                    report = await _follow_notice(sessions, notice.id)
             except LeaseHeld:
                 # The running bot is this token's sender: it sends the notice behind its replies.
                 print(NOTICE_BY_RUNNING_BOT)

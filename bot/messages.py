@@ -407,4 +407,5 @@ EXPERT_UNREACHABLE = ("专家 {names} 还没有绑定本机器人，收不到派
                       "请工作人员为他生成专家邀请链接（jiceng invite expert 姓名）并请他点开绑定，或改派其他专家。")
 LEADER_UNREACHABLE = ("⚠️ 需求 {no} 的新需求通知没有送到团长（{reason}）。"
                       "请工作人员联系团长，或改派给其他服务团。\n{text}")
+EXPERT_CARD_UNREACHABLE = "⚠️ 派给专家 {name} 的需求 {no} 没有送到（{reason}），请改派其他专家。"
 UNREACHABLE_REASONS = {"blocked": "对方已屏蔽机器人或账号已不存在", "failed": "多次发送失败"}

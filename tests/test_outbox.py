@@ -20,7 +20,7 @@ from tests.factories import make_staff, make_team
 from tests.telegram_world import BOT_USERNAME, TOKEN, running_bot
 from tests.test_broadcast import FakeChannel, FakeClock
 
-FARMER, LEADER, STAFF = 1001, 2001, 4001
+FARMER, LEADER, EXPERT, STAFF = 1001, 2001, 3001, 4001
 QUESTION = "水稻叶子上好多褐色病斑，是不是稻瘟病，打什么药"
 
 
@@ -96,6 +96,21 @@ async def test_a_crash_between_send_and_mark_sends_again_only_what_was_in_flight
     assert {r.status for r in await rows(sessions)} == {"sent"}
 
 
+async def test_a_long_text_becomes_several_messages_in_order_with_the_buttons_on_the_last(sessions, clock):
+    from bot.services.notifier import Action
+
+    text = "\n".join(f"第{n}行：水稻田间管理要点，注意水层、追肥和病虫害防治。" for n in range(400))
+    outbox = Outbox(sessions, clock)
+    await outbox.send(FARMER, Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
+    await outbox.send(FARMER, Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
+    parts = await rows(sessions)
+    assert len(parts) == 3 and all(len(p.body["text"]) <= 4096 for p in parts)
+    assert [bool(p.body.get("actions")) for p in parts] == [False, False, True]
+    channel = Recording()
+    await Sender(sessions, channel, FakeClock(), lease_ttl=3600).run()
+    assert "\n".join(channel.texts) == text
+
+
 async def test_putting_a_message_again_under_its_request_key_adds_nothing(sessions, clock):
     outbox = Outbox(sessions, clock)
     for _ in range(3):  # a handler retried, an update replayed after a crash
@@ -127,6 +142,8 @@ async def world(db_url, understander, clock):
         await make_staff(world.sessions, STAFF)
         async with world.sessions.begin() as session:  # imported from the directory, never joined
             session.add(Expert(name="赵六", title="高级农艺师", fields=["plant_protection"], team_id=team.id))
+            session.add(Expert(name="张专家", title="研究员", fields=["plant_protection"], team_id=team.id,
+                               telegram_id=EXPERT))
         yield world
 
 
@@ -170,3 +187,35 @@ async def test_an_expert_who_never_bound_the_bot_cannot_be_assigned(world):
         assert await session.scalar(select(func.count()).select_from(DemandAssignment)) == 0
         assert (await session.scalar(select(Demand))).status == lifecycle.ACCEPTED
     assert not any("已安排专家" in (m.text or "") for m in api.messages_to(FARMER))
+
+
+async def test_an_expert_who_blocked_the_bot_sends_the_leader_back_to_choose(world):
+    api = world.api
+    api.blocked_chats.add(EXPERT)
+    await submit(api)
+    card = await api.wait_for_message(LEADER, "新需求")
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "张专家")
+    told = await api.wait_for_message(LEADER, "没有送到", timeout=10)
+    assert "张专家" in told.text and "改派" in told.text
+
+
+async def test_a_sender_that_yields_hands_the_rest_to_the_sender_that_waits(sessions, clock):
+    """`jiceng notice send` sending on its own hands over to a `jiceng run` started meanwhile."""
+    outbox = Outbox(sessions, clock)
+    async with sessions.begin() as session:
+        for n in range(3000):
+            await outbox.put(session, 20_000 + n, Outgoing(f"群发{n}"), BULK)
+    fast = {"rate": 2000, "lease_ttl": 6.0}  # real time, a fast server: the hand-over comes within 2 s
+    command = Sender(sessions, Recording(), holder="cli", yields=True, **fast)
+    bot = Sender(sessions, Recording(), holder="bot", **fast)
+    first = asyncio.create_task(command.run())
+    while len(command._channel.texts) < 20:
+        await asyncio.sleep(0.01)
+    await bot.run(wait_for_lease=True)
+    await first
+    assert command.yielded and 20 <= len(command._channel.texts) < 3000
+    assert Counter(command._channel.texts + bot._channel.texts) == {f"群发{n}": 1 for n in range(3000)}

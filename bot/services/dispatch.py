@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound, NotTeamLeader
-from bot.messages import EXPERT_UNREACHABLE
+from bot.messages import EXPERT_CARD_UNREACHABLE, EXPERT_UNREACHABLE, UNREACHABLE_REASONS
+from bot.services.outbox import ACTION, Outbox, Outgoing
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.hours import SERVICE_MODES
@@ -19,7 +20,16 @@ from bot.services.matching import Candidate, rank
 from bot.services.people import EXPERT, expert_chat, find_person, grant_role, leader_chat, leads, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import taxonomy
-from storage.models import Demand, DemandAssignment, DemandMedia, Expert, FieldCorrection, Person, ServiceTeam
+from storage.models import (
+    Demand,
+    DemandAssignment,
+    DemandMedia,
+    Expert,
+    FieldCorrection,
+    OutboxMessage,
+    Person,
+    ServiceTeam,
+)
 
 MAX_REROUTES = 2  # after two transfers or returns, staff decide where a demand goes
 MODES = SERVICE_MODES  # 线上服务、短期服务、巡回服务
@@ -228,3 +238,26 @@ async def _leader_as_expert(session: AsyncSession, leader: Person, team: Service
 
 async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | None, reason: str) -> Rerouted:
     return Rerouted(demand, team, await leader_chat(session, team), await staff_telegram_ids(session), reason)
+
+
+ASSIGNMENT_PURPOSE = "assignment"  # the outbox row briefing an expert on demand <id>
+
+
+async def expert_unreachable(outbox: Outbox, session: AsyncSession, row, message_id: int | None) -> None:
+    """Failure effect of an expert's assignment card (see bot.services.sender.Effects): the expert
+    blocked the bot or cannot be reached, so the leader who assigned them is told to choose again."""
+    demand = await session.get(Demand, int(row.argument)) if row.argument.isdigit() else None
+    if demand is None or demand.team_id is None:
+        return
+    team = await session.get(ServiceTeam, demand.team_id)
+    leader = await leader_chat(session, team)
+    chat = int(row.address)
+    expert = await session.scalar(select(Expert).join(Person, Person.id == Expert.person_id, isouter=True).where(
+        (Person.telegram_id == chat) | (Expert.telegram_id == chat)))
+    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
+    text = EXPERT_CARD_UNREACHABLE.format(name=expert.name if expert else "专家", no=demand.tracking_no,
+                                          reason=UNREACHABLE_REASONS.get(status, status))
+    recipients = [leader] if leader is not None else await staff_telegram_ids(session)
+    for chat_id in recipients:
+        await outbox.put(session, chat_id, Outgoing(text), ACTION, purpose=f"expert_unreachable:{demand.id}",
+                         request_key=f"expert_unreachable:{row.id}:{chat_id}")

@@ -13,8 +13,11 @@ failure sets off (`bot.services.sender.Effects`).
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -22,8 +25,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.faults import is_transient
 from bot.services.notifier import Action
 from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 # Priorities, most urgent first.
 REPLY = 0      # the answer to a person's own action (they are looking at the chat)
@@ -33,6 +39,8 @@ BULK = 3       # training notices to subscribers
 PRIORITY_NAMES = {REPLY: "回复", ACTION: "待办通知", REMINDER: "提醒", BULK: "群发"}
 
 TELEGRAM = "telegram"
+MAX_TEXT = 4096  # the longest text one message carries (Telegram's limit); longer texts become several rows
+PUT_PATIENCE = 600.0  # seconds `send` keeps trying to write a message while the database is away
 
 # Row statuses: pending → sending → sent | blocked | failed; sending → retry → sending.
 PENDING, SENDING, RETRY, SENT, BLOCKED, FAILED = "pending", "sending", "retry", "sent", "blocked", "failed"
@@ -48,6 +56,9 @@ class Outgoing:
     actions: tuple[tuple[Action, ...], ...] = ()
     media: str | None = None  # "photo" or "voice": `file_ref` is the channel's reference to it
     file_ref: str | None = None
+    # "phone": ask the person to share their phone number (the one action's label is the button);
+    # "done": the question is over (take that button away).
+    request: str | None = None
 
     def body(self) -> dict:
         body: dict = {"text": self.text}
@@ -55,16 +66,31 @@ class Outgoing:
             body["actions"] = [[[a.label, a.data] for a in row] for row in self.actions]
         if self.media:
             body["media"], body["file_ref"] = self.media, self.file_ref
+        if self.request:
+            body["request"] = self.request
         return body
 
     @classmethod
     def from_body(cls, body: dict) -> Outgoing:
         actions = tuple(tuple(Action(label, data) for label, data in row) for row in body.get("actions", ()))
-        return cls(body.get("text", ""), actions, body.get("media"), body.get("file_ref"))
+        return cls(body.get("text", ""), actions, body.get("media"), body.get("file_ref"), body.get("request"))
 
 
 def buttons(rows: Sequence[Sequence[Action]]) -> tuple[tuple[Action, ...], ...]:
     return tuple(tuple(row) for row in rows if row)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split on line breaks where possible so that no piece is longer than `limit`."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    pieces.append(text)
+    return pieces
 
 
 class Outbox:
@@ -78,7 +104,19 @@ class Outbox:
     async def put(self, session: AsyncSession, address: int | str, message: Outgoing, priority: int, *,
                   channel: str = TELEGRAM, person_id: int | None = None, purpose: str = "",
                   request_key: str | None = None) -> None:
-        """Add the row in the caller's transaction (the caller commits, then calls `wake`)."""
+        """Add the row in the caller's transaction (the caller commits, then calls `wake`). A text
+        longer than one message may be becomes several rows, split at line breaks; the buttons go
+        with the last, and the purpose too (what a delivery sets off follows the whole message)."""
+        pieces = split_text(message.text) if not message.media else [message.text]
+        for n, piece in enumerate(pieces):
+            last = n == len(pieces) - 1
+            part = replace(message, text=piece, actions=message.actions if last else ())
+            key = request_key if request_key is None or len(pieces) == 1 else f"{request_key}.{n}"
+            await self._put_one(session, address, part, priority, channel, person_id,
+                                purpose if last else "", key)
+
+    async def _put_one(self, session: AsyncSession, address: int | str, message: Outgoing, priority: int,
+                       channel: str, person_id: int | None, purpose: str, request_key: str | None) -> None:
         values = {
             "channel": channel, "address": str(address), "person_id": person_id, "priority": priority,
             "body": message.body(), "purpose": purpose, "request_key": request_key, "status": PENDING,
@@ -94,9 +132,27 @@ class Outbox:
             await session.execute(OutboxMessage.__table__.insert().values(**values))
 
     async def send(self, address: int | str, message: Outgoing, priority: int, **row: object) -> None:
-        """Put one message in a transaction of its own, and wake the sender."""
-        async with self._sessions.begin() as session:
-            await self.put(session, address, message, priority, **row)
+        """Put one message in a transaction of its own, and wake the sender.
+
+        A handler puts its messages after the change they report was committed: if the
+        database is away now (locked past its busy timeout, restarting), trying the whole
+        handler again would find the change made and could say something else, or nothing.
+        So the write itself is tried again here, with backoff, until the database is back."""
+        waited, tries = 0.0, 0
+        while True:
+            try:
+                async with self._sessions.begin() as session:
+                    await self.put(session, address, message, priority, **row)
+                break
+            except Exception as error:
+                if not is_transient(error) or waited >= PUT_PATIENCE:
+                    raise
+                tries += 1
+                delay = min(4.0, 0.25 * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
+                if tries == 1:
+                    log.warning("could not write a message to the outbox yet (%r); trying again", error)
+                await asyncio.sleep(delay)
+                waited += delay
         self.wake()
 
     def wake(self) -> None:

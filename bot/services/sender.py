@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import JicengError
 from bot.services import broadcast
+from bot.services.faults import is_transient
 from bot.services.outbox import (
     BLOCKED,
     FAILED,
@@ -59,6 +60,8 @@ from bot.services.outbox import (
 from storage.models import OutboxMessage, Person, SenderLease, Subscription
 
 log = logging.getLogger(__name__)
+
+WANTED = ":wanted"  # lease row name suffix: a sender waits for this lease
 
 LEASE_HELD = "另一个发送进程（{holder}）正在发送消息；本通知已排队，会由它发出。"
 LEASE_LOST = "发送权已被其他进程接管，本进程停止发送。"
@@ -212,6 +215,7 @@ class Row:
     priority: int
     purpose: str
     body: dict | None
+    claimed: bool = False  # marked "sending" by us (still waiting when we read it)
 
     @property
     def argument(self) -> str:
@@ -237,6 +241,7 @@ class Sender:
 
     PROGRESS_EVERY = 2.0
     CLAIM_BATCH = 200
+    PER_ADDRESS = 3  # rows of one chat read at a time (it takes one a second anyway)
     IDLE_POLL = 1.0
 
     def __init__(
@@ -256,6 +261,7 @@ class Sender:
         holder: str | None = None,
         lease_ttl: float = 15.0,
         effects: Effects | None = None,
+        yields: bool = False,
     ) -> None:
         self._sessions = sessions
         self._channel = channel
@@ -270,6 +276,10 @@ class Sender:
         self.lease_ttl = lease_ttl
         self.holder = holder or default_holder()
         self.effects = effects or Effects()
+        # A sender that yields (`jiceng notice send` on its own) hands the lease over, as soon as it
+        # has finished what is in flight, to a sender that waits for it (a `jiceng run` started later).
+        self.yields = yields
+        self.yielded = False
         self._lease_deadline = 0.0
         self._took_over = False
         self._notices: dict[int, Outgoing] = {}
@@ -328,10 +338,34 @@ class Sender:
     def _lease_valid(self) -> bool:
         return self._clock.monotonic() < self._lease_deadline
 
+    async def _want_lease(self) -> None:
+        """Tell a sender that yields that this one waits for the lease."""
+        name, expires = self.lease_name + WANTED, self._clock.now() + timedelta(seconds=self.lease_ttl)
+        async with self._sessions() as session, session.begin():
+            wanted = await session.get(SenderLease, name)
+            if wanted is None:
+                session.add(SenderLease(name=name, holder=self.holder, expires_at=expires))
+            else:
+                wanted.holder, wanted.expires_at = self.holder, expires
+
+    async def _is_wanted(self) -> bool:
+        async with self._sessions() as session:
+            expires = await session.scalar(
+                select(SenderLease.expires_at).where(SenderLease.name == self.lease_name + WANTED))
+        return expires is not None and expires > self._clock.now()
+
     async def _keep_lease(self) -> None:
         while True:
             await self._clock.sleep(self.lease_ttl / 3)
-            holder = await self.acquire_lease()
+            try:
+                holder = await self.acquire_lease()
+                if holder is None and self.yields and await self._is_wanted():
+                    log.info("another sender waits for the lease: handing over once in-flight messages are done")
+                    self.yielded = True
+                    return
+            except Exception as error:  # the database is away: try again; the lease outlasts a few misses
+                log.warning("could not renew the sender lease: %r", error)
+                continue
             if holder is not None:
                 log.error("lost the sender lease to %s", holder)
                 self._lease_deadline = 0.0
@@ -349,9 +383,11 @@ class Sender:
         """Send what is due until nothing is left (or forever, with stop_when_idle=False).
         Raises LeaseHeld when another sender holds the lease and wait_for_lease is false."""
         self._took_over = False
+        self.yielded = False
         while (holder := await self.acquire_lease()) is not None:
             if not wait_for_lease:
                 raise LeaseHeld(holder)
+            await self._want_lease()
             await self._clock.sleep(1.0)
         started = self._clock.monotonic()
         self.counters = _Counters()
@@ -469,13 +505,13 @@ class _Workers:
 
     async def _dispatch(self, stop_when_idle: bool) -> None:
         s, clock = self.s, self.s._clock
-        while not self.failure:
+        while not self.failure and not s.yielded:
             if s._wake.is_set():
                 s._wake.clear()
                 self.queue = []  # look again: a more urgent row may have come
-            if not self.queue and not await self._refill():
+            if not self.queue and not await self._read(self._refill, False):
                 if not self.in_flight:
-                    wait = await self._next_due_in()
+                    wait = await self._read(self._next_due_in, 0.0)
                     if wait is None and stop_when_idle:
                         return
                     await self._idle(min(wait if wait is not None else s.IDLE_POLL, s.IDLE_POLL))
@@ -492,14 +528,28 @@ class _Workers:
                 if not self.fresh:  # rows were taken since the queue was read: more may wait behind
                     self.queue = []
                     continue
-                soonest = min(s.pace.free_at(r.address) for r in self.queue) if self.queue else 0
-                await self._idle(max(0.01, min(1.0, soonest - clock.monotonic())))
+                idle = [s.pace.free_at(r.address) for r in self.queue if r.address not in self.busy]
+                self.changed.clear()
+                wait = min(idle) - clock.monotonic() if idle else 1.0  # else: until a send finishes
+                await self._idle(max(0.01, min(1.0, wait)), self.changed)
                 continue
             self.in_flight[row.id] = row
             self.busy.add(row.address)
             task = asyncio.create_task(self._deliver(row))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    async def _read(self, read, default):
+        """A read of the queue; while the database is away (locked, restarting) the sender waits
+        a second and carries on instead of stopping."""
+        try:
+            return await read()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("the outbox waits for the database: %r", error)
+            await self._idle(1.0)
+            return default
 
     async def _idle(self, seconds: float, also: asyncio.Event | None = None) -> None:
         """Sleep `seconds`, or less if the sender is woken (or `also` is set)."""
@@ -527,18 +577,38 @@ class _Workers:
         return query
 
     async def _refill(self) -> bool:
+        """Read the most urgent waiting rows: at most PER_ADDRESS of any one chat (a chat with a
+        long queue must not hide everyone else's), none of a chat whose earlier row waits for
+        a retry (a chat's messages keep their order)."""
         now = self.s._clock.now()
-        query = self._waiting(
+        rank = func.row_number().over(partition_by=OutboxMessage.address,
+                                      order_by=(OutboxMessage.priority, OutboxMessage.id)).label("rank")
+        waiting = self._waiting(
             select(OutboxMessage.id, OutboxMessage.notice_id, OutboxMessage.person_id, OutboxMessage.address,
-                   OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.purpose, OutboxMessage.body)
-            .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-            .limit(Sender.CLAIM_BATCH)
+                   OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.purpose, OutboxMessage.body,
+                   OutboxMessage.next_attempt_at, rank)
         )
         if self.in_flight:
-            query = query.where(OutboxMessage.id.not_in(list(self.in_flight)))
+            waiting = waiting.where(OutboxMessage.id.not_in(list(self.in_flight)))
+        waiting = waiting.subquery()
+        query = (
+            select(waiting.c.id, waiting.c.notice_id, waiting.c.person_id, waiting.c.address, waiting.c.attempts,
+                   waiting.c.priority, waiting.c.purpose, waiting.c.body, waiting.c.next_attempt_at)
+            .where(waiting.c.rank <= Sender.PER_ADDRESS)
+            .order_by(waiting.c.priority, waiting.c.id)
+            .limit(Sender.CLAIM_BATCH)
+        )
         async with self.s._sessions() as session:
-            self.queue = [Row(*r) for r in (await session.execute(query)).all()]
+            found = (await session.execute(query)).all()
+        held: set[str] = set()  # chats whose next row is not due yet
+        self.queue = []
+        for r in found:
+            if r.address in held:
+                continue
+            if r.next_attempt_at is not None and r.next_attempt_at > now:
+                held.add(r.address)
+                continue
+            self.queue.append(Row(*r[:8]))
         self.fresh = True
         return bool(self.queue)
 
@@ -556,7 +626,9 @@ class _Workers:
     async def _deliver(self, row: Row) -> None:
         s, clock, pace = self.s, self.s._clock, self.s.pace
         try:
-            await self.writer.submit(_mark_sending(row.id))
+            await self.writer.submit(_mark_sending(row))
+            if not row.claimed:
+                return
             message = s.message_for(row)
             if inspect.isawaitable(message):
                 message = await message
@@ -596,6 +668,8 @@ class _Workers:
                     pace.done(row.address)
                     await self.writer.submit(
                         _record_sent(row, message_id, clock.now(), s.effects.after_sent(row, message_id)))
+                if row.purpose and (s.effects.after_failed(row) or s.effects.after_sent(row, 0)):
+                    s.wake()  # an effect may have put rows (staff told of an unreachable leader)
                 break
         except asyncio.CancelledError:
             raise
@@ -615,9 +689,13 @@ def _describe(error: BaseException) -> str:
 
 # Status changes, each run inside the writer's shared transaction.
 
-def _mark_sending(row_id: int):
+def _mark_sending(row: Row):
+    """Claim the row, if it is still waiting: a notice cancelled, or a row another sender took,
+    since the queue was read is left alone."""
     async def op(session: AsyncSession) -> None:
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=SENDING))
+        result = await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == row.id, OutboxMessage.status.in_(WAITING_STATUSES)).values(status=SENDING))
+        row.claimed = result.rowcount == 1
     return op
 
 
@@ -690,10 +768,13 @@ class _GroupWriter:
         self._wake.set()
 
     async def run(self) -> None:
+        tries = 0
+        batch: list[tuple[Callable, asyncio.Future]] = []
         while True:
-            await self._wake.wait()
+            if not batch:
+                await self._wake.wait()
             self._wake.clear()
-            batch, self._pending = self._pending, []
+            batch, self._pending = batch + self._pending, []
             if not batch:
                 if self._closed:
                     return
@@ -703,6 +784,13 @@ class _GroupWriter:
                     for op, _ in batch:
                         await op(session)
             except Exception as error:
+                if is_transient(error) and not self._closed:
+                    # The database is away (locked, restarting): the same changes go in the next try.
+                    tries += 1
+                    if tries == 1:
+                        log.warning("outbox status changes wait for the database: %r", error)
+                    await asyncio.sleep(min(4.0, 0.25 * 2 ** (tries - 1)))
+                    continue
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -711,6 +799,7 @@ class _GroupWriter:
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
+            tries, batch = 0, []
             if self._closed and not self._pending:
                 return
 

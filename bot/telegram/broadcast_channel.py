@@ -5,7 +5,14 @@ the staff's live progress message edited in place."""
 from __future__ import annotations
 
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -20,9 +27,8 @@ CAPTION_LIMIT = 1024
 
 
 class TelegramChannel:
-    """Delivers an outbox row in Telegram: a text (split at line breaks when longer than one
-    message may be; the buttons go with the last piece) or a photo / voice note by file id with
-    its caption."""
+    """Delivers an outbox row in Telegram: one text message with its buttons, or a photo / voice
+    note by file id with its caption."""
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -30,7 +36,13 @@ class TelegramChannel:
     async def send(self, address: str, message: Outgoing) -> int:
         chat_id = int(address)
         markup = None
-        if message.actions:
+        if message.request == "phone":
+            label = message.actions[0][0].label if message.actions else "📱"
+            markup = ReplyKeyboardMarkup([[KeyboardButton(label, request_contact=True)]], resize_keyboard=True,
+                                         one_time_keyboard=True)
+        elif message.request == "done":
+            markup = ReplyKeyboardRemove()
+        elif message.actions:
             markup = InlineKeyboardMarkup(
                 [[InlineKeyboardButton(a.label, callback_data=a.data) for a in row] for row in message.actions])
         try:
@@ -39,10 +51,9 @@ class TelegramChannel:
                 sent = await send_media(chat_id, message.file_ref, caption=fit(message.text, CAPTION_LIMIT) or None,
                                         reply_markup=markup)
                 return sent.message_id
-            pieces = split_text(message.text or " ")
-            for piece in pieces[:-1]:
-                await self._bot.send_message(chat_id, piece)
-            return (await self._bot.send_message(chat_id, pieces[-1], reply_markup=markup)).message_id
+            # The outbox keeps each row within one message (bot.services.outbox.split_text).
+            sent = await self._bot.send_message(chat_id, fit(message.text or " "), reply_markup=markup)
+            return sent.message_id
         except RetryAfter as error:
             raise RateLimited(retry_seconds(error)) from error
         except Forbidden as error:
@@ -55,19 +66,6 @@ class TelegramChannel:
             raise TransientError(error.message) from error
         except TelegramError as error:
             raise TransientError(str(error)) from error
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split on line breaks where possible so no piece exceeds Telegram's limit."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    pieces.append(text)
-    return pieces
 
 
 def fit(text: str, limit: int = TEXT_LIMIT) -> str:

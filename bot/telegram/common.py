@@ -18,7 +18,7 @@ from bot import messages
 from bot.errors import JicengError
 from bot.services.notifier import Action
 from bot.services.outbox import ACTION, REMINDER, REPLY, Outgoing
-from bot.telegram.broadcast_channel import fit, split_text  # noqa: F401 - the telegram layer's text helpers
+from bot.telegram.broadcast_channel import fit  # noqa: F401 - the telegram layer's text helper
 from bot.telegram.context import JicengContext
 
 log = logging.getLogger(__name__)

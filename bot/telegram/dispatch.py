@@ -11,7 +11,8 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services import states
-from bot.services.dispatch import MODES, Rerouted, brief
+from bot.services.dispatch import ASSIGNMENT_PURPOSE, MODES, Rerouted, brief
+from bot.services.intake import NEW_DEMAND_PURPOSE
 from bot.messages import CHINA_TIME
 from bot.telegram.common import pressed, edit, forward_media, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
@@ -123,7 +124,13 @@ async def announce_reroute(context: JicengContext, rerouted: Rerouted, leader_ch
     if rerouted.team is not None:
         await send(context, leader_chat, messages.TRANSFERRED_LEADER.format(no=no, team=rerouted.team.name))
         card = messages.TRANSFER_IN.format(from_team="原服务团", reason=rerouted.reason) + demand_card(demand, about.farmer_name)
-        await notify(context, rerouted.leader_telegram_id, card, accept_keyboard(demand.id))
+        if rerouted.leader_telegram_id is not None:
+            await notify(context, rerouted.leader_telegram_id, card, accept_keyboard(demand.id),
+                         purpose=f"{NEW_DEMAND_PURPOSE}:{demand.id}")
+        else:  # nobody leads that team yet: staff must know
+            for staff in rerouted.staff_telegram_ids:
+                await notify(context, staff, messages.NO_LEADER_NOTICE.format(
+                    no=no, team=rerouted.team.name, text=messages.short(demand.text, 200)))
         where = f"「{rerouted.team.name}」"
     else:
         await send(context, leader_chat, messages.TRANSFERRED_TO_STAFF.format(no=no))
@@ -142,7 +149,7 @@ async def _brief_experts(context: JicengContext, assigned) -> None:
         region=messages.region_label(demand.region_code), mode=MODES.get(demand.service_mode or "", messages.NO_MODE),
         name=about.farmer_name, text=demand.text)
     for chat in assigned.expert_telegram_ids:
-        await notify(context, chat, card, expert_keyboard(demand.id))
+        await notify(context, chat, card, expert_keyboard(demand.id), purpose=f"{ASSIGNMENT_PURPOSE}:{demand.id}")
         for item in assigned.media:
             what = messages.PHOTO if item.kind == "photo" else messages.VOICE
             await forward_media(context, chat, item.kind, item.file_id,

@@ -13,10 +13,11 @@ from functools import partial
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.services.dispatch import ASSIGNMENT_PURPOSE, expert_unreachable
 from bot.services.expert import RELAY_PURPOSE, relay_sent
 from bot.services.intake import NEW_DEMAND_PURPOSE, leader_unreachable
 from bot.services.notices import progress_message_sent
-from bot.services.sender import Effects, Pace, Sender
+from bot.services.sender import Effects, Pace, Sender, default_holder
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
 from bot.telegram.notices import PROGRESS_PURPOSE
 
@@ -30,7 +31,8 @@ def effects(services) -> Effects:
     """What a delivered or undeliverable row sets off, by its purpose."""
     return Effects(
         on_sent={RELAY_PURPOSE: relay_sent, PROGRESS_PURPOSE: progress_message_sent},
-        on_failed={NEW_DEMAND_PURPOSE: partial(leader_unreachable, services.outbox)},
+        on_failed={NEW_DEMAND_PURPOSE: partial(leader_unreachable, services.outbox),
+                   ASSIGNMENT_PURPOSE: partial(expert_unreachable, services.outbox)},
     )
 
 
@@ -56,9 +58,10 @@ class OutboxRunner:
         bot = application.bot
         base_url = bot.base_url.removesuffix(bot.token)
         async with sending_bot(bot.token, base_url, CONCURRENCY) as sender_bot:
+            holder = default_holder()  # the same across restarts: a restarted sender takes its own lease back
             while True:
                 self.sender = Sender(self._services.sessions, TelegramChannel(sender_bot), pace=self._pace,
-                                     concurrency=CONCURRENCY, effects=effects(self._services))
+                                     concurrency=CONCURRENCY, effects=effects(self._services), holder=holder)
                 self._services.outbox.listen(self.sender.wake)
                 try:
                     await self.sender.run(stop_when_idle=False, wait_for_lease=True)

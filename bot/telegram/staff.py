@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import messages
 from bot.services.dispatch import brief
+from bot.services.intake import NEW_DEMAND_PURPOSE
 from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.common import request_key
@@ -58,8 +59,12 @@ async def triage_button(update: Update, context: JicengContext) -> None:
     about = await brief(context.services.sessions, demand_id)
     await query.answer()
     await edit(query.message, messages.ROUTED_STAFF.format(no=routed.demand.tracking_no, team=routed.team.name))
-    await notify(context, routed.leader_telegram_id, demand_card(routed.demand, about.farmer_name),
-                 accept_keyboard(demand_id))
+    if routed.leader_telegram_id is not None:
+        await notify(context, routed.leader_telegram_id, demand_card(routed.demand, about.farmer_name),
+                     accept_keyboard(demand_id), purpose=f"{NEW_DEMAND_PURPOSE}:{demand_id}")
+    else:  # nobody leads that team yet: the staff member who routed it must know
+        await send(context, user.id, messages.NO_LEADER_NOTICE.format(
+            no=routed.demand.tracking_no, team=routed.team.name, text=messages.short(routed.demand.text, 200)))
     await notify(context, routed.submitter_telegram_id,
                  messages.REROUTED_FARMER.format(no=routed.demand.tracking_no, where=f"「{routed.team.name}」"))
 
