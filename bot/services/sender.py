@@ -161,6 +161,13 @@ class Pace:
             self._chat_next = {a: at for a, at in self._chat_next.items() if at > now - self.FORGET_AFTER}
         return t
 
+    def next_slot(self) -> float:
+        """The earliest monotonic time at which any message may go (a chat may wait longer)."""
+        t = max(self._next_slot, self.paused_until)
+        if len(self._window) == self._window_size:
+            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
+        return t
+
     def done(self, address: str) -> None:
         """The server surely has it now: the next message to `address` waits from here."""
         self._chat_next[address] = max(self._chat_next.get(address, 0.0),
@@ -471,6 +478,68 @@ class Sender:
         return min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
 
 
+@dataclass(order=True)
+class _Waiter:
+    priority: int
+    seq: int
+    address: str = field(compare=False)
+    granted: asyncio.Future = field(compare=False)
+
+
+class _Turns:
+    """Hands out the pace's slots to messages ready to go, most urgent first, at the moment a slot
+    opens (not when a message was taken up): a reply that arrives while bulk messages wait for
+    their turn goes before them."""
+
+    def __init__(self, pace: Pace, clock: Clock) -> None:
+        self.pace, self.clock = pace, clock
+        self.waiting: list[_Waiter] = []
+        self.kick = asyncio.Event()
+        self.seq = itertools.count()
+
+    async def take(self, priority: int, address: str) -> None:
+        waiter = _Waiter(priority, next(self.seq), address, asyncio.get_running_loop().create_future())
+        self.waiting.append(waiter)
+        self.kick.set()
+        try:
+            await waiter.granted
+        except asyncio.CancelledError:
+            if waiter in self.waiting:
+                self.waiting.remove(waiter)
+            raise
+
+    async def run(self) -> None:
+        while True:
+            self.waiting = [w for w in self.waiting if not w.granted.done()]
+            if not self.waiting:
+                self.kick.clear()
+                await self.kick.wait()
+                continue
+            now = self.clock.monotonic()
+            opens = self.pace.next_slot()
+            ready = [w for w in self.waiting if self.pace.free_at(w.address) <= max(now, opens)]
+            if not ready:
+                opens = max(opens, min(self.pace.free_at(w.address) for w in self.waiting))
+            if opens > now or not ready:
+                await self._sleep(max(0.001, opens - now))
+                continue
+            chosen = min(ready)
+            self.waiting.remove(chosen)
+            self.pace.reserve(chosen.address)
+            chosen.granted.set_result(None)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until the next slot opens, or a new message comes to wait (it may be more urgent)."""
+        self.kick.clear()
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        kicked = asyncio.ensure_future(self.kick.wait())
+        try:
+            await asyncio.wait({sleeper, kicked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            kicked.cancel()
+
+
 class _Workers:
     """One dispatcher feeding at most `concurrency` send tasks, and one writer that commits
     their status changes in groups (a group commit keeps SQLite well ahead of 30 a second)."""
@@ -486,10 +555,12 @@ class _Workers:
         self.changed = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
         self.writer = _GroupWriter(sender._sessions)
+        self.turns = _Turns(sender.pace, sender._clock)
         self.failure: BaseException | None = None
 
     async def run(self, stop_when_idle: bool) -> None:
         writer = asyncio.create_task(self.writer.run())
+        turns = asyncio.create_task(self.turns.run())
         try:
             await self._dispatch(stop_when_idle)
             while self.tasks:
@@ -500,8 +571,11 @@ class _Workers:
             for task in self.tasks:
                 task.cancel()
             await self.writer.close()
+            turns.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+            with contextlib.suppress(asyncio.CancelledError):
+                await turns
 
     async def _dispatch(self, stop_when_idle: bool) -> None:
         s, clock = self.s, self.s._clock
@@ -633,10 +707,7 @@ class _Workers:
             if inspect.isawaitable(message):
                 message = await message
             while True:
-                at = pace.reserve(row.address)
-                await clock.sleep(at - clock.monotonic())
-                if clock.monotonic() < pace.paused_until:
-                    continue  # a 429 arrived while we waited: queue up again behind the pause
+                await self.turns.take(row.priority, row.address)
                 if not s._lease_valid():
                     raise LeaseLost()
                 try:

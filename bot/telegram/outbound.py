@@ -24,7 +24,7 @@ from bot.telegram.notices import PROGRESS_PURPOSE
 log = logging.getLogger(__name__)
 
 RESTART_AFTER = 5.0  # seconds before a sender that failed starts again
-CONCURRENCY = 8      # messages in flight at once (at most this many sent twice after a crash)
+CONCURRENCY = 32     # messages in flight at once (at most this many sent twice after a crash)
 
 
 def effects(services) -> Effects:
