@@ -29,8 +29,8 @@ from rapidfuzz import fuzz, process
 
 from intents import regions
 from intents.normalize import Normalizer
-from intents.similar import DEFAULT_THRESHOLD, KnowledgeEntry, KnowledgeIndex
 from intents.segment import Segmenter
+from intents.similar import DEFAULT_THRESHOLD, KnowledgeEntry, KnowledgeIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "intents/data/knowledge.tsv"

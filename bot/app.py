@@ -14,33 +14,33 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.health import Health, HealthServer
+from bot.services.calendar import WorkCalendar
+from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.expert import ExpertService
 from bot.services.feedback import FeedbackService
-from bot.services.calendar import WorkCalendar
-from bot.services.deadlines import DeadlineService
 from bot.services.intake import IntakeService
 from bot.services.knowledge import KnowledgeBase
-from bot.services.outbox import Outbox
-from bot.services.situation import Situations
-from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.leader import LeaderService
+from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.notices import NoticeService, SubscriptionService
+from bot.services.outbox import Outbox
 from bot.services.people import PeopleService
 from bot.services.signups import SignupService
+from bot.services.situation import Situations
 from bot.services.states import ChatStates
 from bot.services.triage import TriageService
+from bot.services.update_log import UpdateLog
 from bot.telegram import register_all
 from bot.telegram.context import JicengContext
-from bot.telegram.outbound import OutboxRunner
-from bot.health import Health, HealthServer
 from bot.telegram.durable import DurableBot, prune
 from bot.telegram.inbound import READMIT_AFTER, ChatLanes
+from bot.telegram.outbound import OutboxRunner
 from bot.telegram.pacing import SendPacer
 from intents.understand import Understander
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
-from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 DEADLINE_SECONDS = 60  # how often due reminders, escalations and follow-ups are looked for

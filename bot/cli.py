@@ -247,12 +247,9 @@ def _invite(args, settings: Settings) -> int:
 
 
 async def _stored_username(sessions) -> str | None:
-    from bot.telegram.startup import BOT_USERNAME
-    from storage.models import Setting
+    from bot.services import settings_store
 
-    async with sessions() as session:
-        setting = await session.get(Setting, BOT_USERNAME)
-        return setting.value if setting else None
+    return await settings_store.recall(sessions, settings_store.BOT_USERNAME)
 
 
 def _ask_username(settings: Settings) -> str | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from bot.clock import CHINA_TIME
 from intents import regions, taxonomy
-
-CHINA_TIME = timezone(timedelta(hours=8))
 
 # ---- buttons ------------------------------------------------------------------
 BTN_SUBMIT = "✅ 提交"

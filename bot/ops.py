@@ -10,7 +10,7 @@ import urllib.request
 from datetime import datetime
 
 from bot.services import outbox
-from storage.update_log import UpdateLog
+from bot.services.update_log import UpdateLog
 
 STATUS = """收到的消息（近三天）：{received}
 已处理：{handled}
@@ -77,7 +77,7 @@ async def replay(sessions, update_id: int) -> tuple[bool, str]:
 
 
 def _local(moment: datetime) -> str:
-    from bot.services.calendar import CHINA_TIME
+    from bot.clock import CHINA_TIME
 
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
 

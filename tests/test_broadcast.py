@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.errors import ImportFileError
 from bot.services import broadcast
+from bot.services.notice_files import read_notice_file
 from bot.services.outbox import Outgoing
 from bot.services.sender import Blocked, LeaseHeld, PermanentError, Sender, TransientError
-from bot.services.notice_files import read_notice_file
 from bot.standin import BotApiStandIn
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
 from storage.models import OutboxMessage, Person, Subscription, TrainingNotice

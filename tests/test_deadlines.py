@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timezone
 import pytest
 from sqlalchemy import select, update
 
+from bot.clock import CHINA_TIME
 from bot.services import lifecycle
-from bot.services.calendar import CHINA_TIME, QuietHours, WorkCalendar
+from bot.services.calendar import QuietHours, WorkCalendar
 from bot.services.deadlines import DeadlinePolicy, DeadlineService
 from storage.db import create_engine, session_factory
 from storage.models import Demand, Person, ScheduledJob

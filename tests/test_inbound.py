@@ -11,7 +11,7 @@ import threading
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import main
-from storage.update_log import UpdateLog
+from bot.services.update_log import UpdateLog
 from tests.telegram_world import running_bot
 
 FARMER, OTHER, FLOODER = 5001, 5002, 5003

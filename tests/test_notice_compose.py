@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 
 from bot.services import broadcast
 from bot.services.notices import (
-    ALL_FIELDS, BadAnswer, NoticeDraft, SubscriptionService, parse_capacity, parse_china_time, parse_hours, recipients,
+    ALL_FIELDS,
+    BadAnswer,
+    NoticeDraft,
+    SubscriptionService,
+    parse_capacity,
+    parse_china_time,
+    parse_hours,
+    recipients,
 )
 from storage.models import ChatState, OutboxMessage, TrainingNotice
 from tests.factories import make_staff

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.clock import CHINA_TIME
 from bot.errors import Conflict, ImportFileError, NotAllowed
-from bot.services.calendar import CHINA_TIME, WorkCalendar
+from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlinePolicy, DeadlineService
 from bot.services.notifier import Action
+from bot.services.outbox import BULK, Outgoing
 from bot.services.people import ensure_person
 from bot.services.signups import CONFIRMED, TRAINING_REMINDER_KIND, WAITING, SignupService
-from bot.services.outbox import BULK, Outgoing
 from storage.models import NoticeSignup, ScheduledJob, TrainingNotice
 from tests.factories import make_staff
 from tests.telegram_world import running_bot

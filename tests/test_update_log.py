@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.update_log import UpdateLog
+from bot.services.update_log import UpdateLog
 
 
 async def test_recorded_updates_replay_in_order_until_handled(sessions, clock):

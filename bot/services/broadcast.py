@@ -7,19 +7,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import CHINA_TIME
 from bot.services.notifier import Action
-from bot.services.outbox import BULK, OPEN_STATUSES, PENDING, SENT, BLOCKED, FAILED, TELEGRAM, Outgoing, buttons
+from bot.services.outbox import BLOCKED, BULK, FAILED, OPEN_STATUSES, PENDING, SENT, TELEGRAM, Outgoing, buttons
 from intents import regions
 from storage.models import OutboxMessage, Person, Subscription, TrainingNotice
 
 log = logging.getLogger(__name__)
 
-CHINA_TIME = timezone(timedelta(hours=8))
 
 # Notice statuses this module sets.
 NOTICE_SENDING, NOTICE_SENT = "sending", "sent"

@@ -7,12 +7,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving time since 1991
+from bot.clock import CHINA_TIME
+
 WORKDAY_START = time(9)  # where counting starts when a deadline begins on a day off
 _DAY = timedelta(days=1)
 

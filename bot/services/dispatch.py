@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound, NotTeamLeader
 from bot.messages import EXPERT_CARD_UNREACHABLE, EXPERT_UNREACHABLE, UNREACHABLE_REASONS
-from bot.services.outbox import ACTION, Outbox, Outgoing
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.hours import SERVICE_MODES
 from bot.services.matching import Candidate, rank
+from bot.services.outbox import ACTION, Outbox, Outgoing
 from bot.services.people import EXPERT, expert_chat, find_person, grant_role, leader_chat, leads, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import taxonomy

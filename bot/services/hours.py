@@ -28,18 +28,17 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import CHINA_TIME
 from bot.errors import JicengError
 from bot.services.people import EXPERT, find_person
 from bot.services.tabular import write_table
 from storage.models import Expert, ServiceRecord, ServiceTeam
-
-CHINA_TIME = timezone(timedelta(hours=8))
 
 ONLINE = "online"
 SHORT_VISIT = "short_visit"

@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import messages
+from bot.clock import CHINA_TIME
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
+from bot.services.knowledge import KnowledgeBase
 from bot.services.learning import record_draft_correction
+from bot.services.outbox import ACTION, Outbox, Outgoing
 from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, leader_chat, staff_telegram_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
-from bot import messages
-from bot.services.knowledge import KnowledgeBase
-from bot.services.outbox import ACTION, Outbox, Outgoing
 from intents.similar import SimilarHit
 from intents.understand import LOW_CONFIDENCE, Understander
 from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, OutboxMessage, Person, ServiceTeam
 
-CHINA_TIME = timezone(timedelta(hours=8))
 MAX_QUESTION_CHARS = 4000
 MEDIA_ATTACH_WINDOW = timedelta(minutes=30)
 DRAFT_OPEN_WINDOW = timedelta(hours=24)

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
+from bot.clock import CHINA_TIME
 from bot.errors import ImportFileError, RowError
 from bot.services.directory import split_values
 from bot.services.notices import NoticeDraft
 from bot.services.tabular import read_table
 from intents import regions, taxonomy
-
-CHINA_TIME = timezone(timedelta(hours=8))
 
 # The rows of a .xlsx/.csv notice, and the .toml key each stands for.
 ITEMS = {

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages
+from bot.clock import CHINA_TIME
 from bot.errors import Conflict, JicengError, NotAllowed, NotFound
 from bot.services import broadcast, states
 from bot.services.outbox import OPEN_STATUSES, WAITING_STATUSES
@@ -26,7 +27,6 @@ from intents import regions, taxonomy
 from storage.models import ChatState, Demand, OutboxMessage, Subscription, TrainingNotice
 
 ALL_FIELDS = "*"
-CHINA_TIME = timezone(timedelta(hours=8))
 NOTICE_CANCELLED = "cancelled"  # as bot.services.signups reads it: sign-up closes
 
 # The steps of composing, in order; the text steps take the staff member's next message.
@@ -298,6 +298,14 @@ class Created:
     queued: int  # outbox rows: the people it goes to
 
 
+@dataclass(frozen=True)
+class NoticeProgress:
+    counts: dict[str, int]  # outbox rows by status
+    title: str
+    chat_id: int | None  # where the progress message is shown, once it was sent
+    message_id: int | None
+
+
 class NoticeService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
@@ -330,6 +338,14 @@ class NoticeService:
                 notice.status, notice.sent_at = broadcast.NOTICE_SENT, self._clock()
             await session.execute(delete(ChatState).where(ChatState.person_id == person.id))
             return Created(notice.id, notice.title, queued)
+
+    async def progress(self, notice_id: int) -> NoticeProgress:
+        """How far a notice's sending has come, and where its progress message is shown."""
+        async with self._sessions() as session:
+            counts, title = await broadcast.notice_counts(session, notice_id)
+            notice = await session.get(TrainingNotice, notice_id)
+        where = (notice.progress_chat_id, notice.progress_message_id) if notice else (None, None)
+        return NoticeProgress(counts, title, *where)
 
     async def set_progress_message(self, notice_id: int, chat_id: int, message_id: int) -> None:
         """Where the staff's live progress shows, so a restarted bot edits the same message."""

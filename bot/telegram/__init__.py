@@ -7,8 +7,22 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     from bot.telegram import (
-        conversation, dispatch, expert, farmer, feedback, guards, hours, intake, join, leader, notices,
-        services_list, signups, staff, start, subscriptions,
+        conversation,
+        dispatch,
+        expert,
+        farmer,
+        feedback,
+        guards,
+        hours,
+        intake,
+        join,
+        leader,
+        notices,
+        services_list,
+        signups,
+        staff,
+        start,
+        subscriptions,
     )
 
     guards.register_before(application)

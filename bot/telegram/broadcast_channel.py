@@ -4,7 +4,6 @@ the staff's live progress message edited in place."""
 
 from __future__ import annotations
 
-
 from telegram import (
     Bot,
     InlineKeyboardButton,

@@ -12,9 +12,8 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot import messages
 from bot.services import states
 from bot.telegram import dispatch, expert, intake, notices, services_list
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, request_key, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 
 ROLE_CHOICE = "role_choice"
 MAX_REASON = 500

@@ -10,13 +10,23 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
+from bot.clock import CHINA_TIME
 from bot.services import states
 from bot.services.dispatch import ASSIGNMENT_PURPOSE, MODES, Rerouted, brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
-from bot.messages import CHINA_TIME
-from bot.telegram.common import pressed, edit, forward_media, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import (
+    edit,
+    forward_media,
+    guarded,
+    int_or_none,
+    notify,
+    pressed,
+    request_key,
+    rows,
+    send,
+    tell,
+)
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 from intents import taxonomy
 
 

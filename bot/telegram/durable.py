@@ -20,9 +20,8 @@ from telegram.error import BadRequest, EndPointNotFound
 from telegram.ext import ExtBot
 
 from bot.services.faults import is_transient
-
+from bot.services.update_log import UpdateLog
 from bot.telegram.inbound import Backoff, ChatLanes
-from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 # Telegram keeps an unconfirmed update for 24 hours; three days covers any redelivery and

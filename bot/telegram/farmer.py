@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import messages
 from bot.services.lifecycle import TRIAGE, WAITING, status_name
-from bot.telegram.common import PAGE_SIZE, pager, paged_list
+from bot.telegram.common import PAGE_SIZE, paged_list, pager
 from bot.telegram.context import JicengContext
 
 

@@ -8,9 +8,8 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services.feedback import Reopened
-from bot.telegram.common import pressed, callback_parts, edit, guarded, int_or_none, notify, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, pressed, request_key, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 
 
 def solved_keyboard(demand_id: int) -> InlineKeyboardMarkup:

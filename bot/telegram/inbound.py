@@ -40,9 +40,9 @@ from telegram.ext import Application, BaseUpdateProcessor
 from bot import messages
 from bot.services.faults import is_transient
 from bot.services.flood import MESSAGE_COST, PRESS_COST, FloodGuard, Verdict
+from bot.services.update_log import UpdateLog
 from bot.telegram.common import request_key, serving, tell
 from bot.telegram.context import JicengContext
-from storage.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 

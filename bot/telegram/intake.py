@@ -9,10 +9,19 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot import messages
 from bot.services.intake import MAX_QUESTION_CHARS, NEW_DEMAND_PURPOSE, DraftView, Submission
 from bot.telegram.common import (
-    callback_parts, display_name, edit, forward_media, guarded, int_or_none, notify, rows, send, tell,
+    callback_parts,
+    display_name,
+    edit,
+    forward_media,
+    guarded,
+    int_or_none,
+    notify,
+    request_key,
+    rows,
+    send,
+    tell,
 )
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 from bot.telegram.leader import accept_keyboard, demand_card
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from bot.telegram.subscriptions import offer_after_first_demand
@@ -232,6 +241,7 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
     await offer_after_first_demand(context, submission)
 
 
+@guarded
 async def similar_answer(update: Update, context: JicengContext) -> None:
     """📖 看第N条答案: the whole answer of a similar solved question, as a new message."""
     query = update.callback_query

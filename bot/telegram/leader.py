@@ -6,10 +6,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import messages
-from bot.telegram.common import PAGE_SIZE, callback_parts, edit, guarded, int_or_none, notify, paged_list, pager, tell
+from bot.telegram.common import (
+    PAGE_SIZE,
+    callback_parts,
+    edit,
+    guarded,
+    int_or_none,
+    notify,
+    paged_list,
+    pager,
+    request_key,
+    tell,
+)
 from bot.telegram.context import JicengContext
 from bot.telegram.dispatch import leader_keyboard
-from bot.telegram.common import request_key
 
 
 def demand_card(demand, farmer_name: str) -> str:

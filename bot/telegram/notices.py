@@ -16,14 +16,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import messages
 from bot.services import broadcast, states
-from bot.services.outbox import SENT
 from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
+from bot.services.outbox import SENT
 from bot.services.states import Waiting
 from bot.telegram.common import callback_parts, edit, guarded, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import is_city
 from intents import regions, taxonomy
-from storage.models import TrainingNotice
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +217,10 @@ async def _follow(application: Application, notice_id: int) -> None:
     started = time.monotonic()
     while application.running:
         try:
-            async with services.sessions() as session:
-                counts, title = await broadcast.notice_counts(session, notice_id)
-                notice = await session.get(TrainingNotice, notice_id)
-            samples = [*samples[-7:], (time.monotonic(), counts.get(SENT, 0))]
-            report = broadcast.report(title, counts, samples, time.monotonic() - started, True)
-            where = (notice.progress_chat_id, notice.progress_message_id) if notice else (None, None)
+            progress = await services.notices.progress(notice_id)
+            samples = [*samples[-7:], (time.monotonic(), progress.counts.get(SENT, 0))]
+            report = broadcast.report(progress.title, progress.counts, samples, time.monotonic() - started, True)
+            where = (progress.chat_id, progress.message_id)
             if all(where) and report.text() != last:
                 try:
                     await application.bot.edit_message_text(report.text(), chat_id=where[0], message_id=where[1])

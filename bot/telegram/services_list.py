@@ -11,9 +11,19 @@ from bot.services import service_list, states
 from bot.services.intake import MAX_QUESTION_CHARS
 from bot.services.states import Waiting
 from bot.telegram import intake
-from bot.telegram.common import PAGE_SIZE, display_name, edit, guarded, int_or_none, pager, rows, send, tell
+from bot.telegram.common import (
+    PAGE_SIZE,
+    display_name,
+    edit,
+    guarded,
+    int_or_none,
+    pager,
+    request_key,
+    rows,
+    send,
+    tell,
+)
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 from intents import taxonomy
 
 HOME, FIELD, ITEM, CANCEL = "sv:home", "sv:f", "sv:i", "sv:x"

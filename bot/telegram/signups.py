@@ -9,9 +9,28 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import messages
 from bot.services.signups import (
-    CANCEL_CALLBACK, CONFIRMED, WAITING, LearningRecord, NoticeInfo, SignupLine, SignupService, format_hours, when,
+    CANCEL_CALLBACK,
+    CONFIRMED,
+    WAITING,
+    LearningRecord,
+    NoticeInfo,
+    SignupLine,
+    SignupService,
+    format_hours,
+    when,
 )
-from bot.telegram.common import pressed, callback_parts, display_name, edit, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import (
+    callback_parts,
+    display_name,
+    edit,
+    guarded,
+    int_or_none,
+    notify,
+    pressed,
+    rows,
+    send,
+    tell,
+)
 from bot.telegram.context import JicengContext
 
 MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message

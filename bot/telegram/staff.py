@@ -9,9 +9,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.services.dispatch import brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, request_key, rows, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.common import request_key
 
 MAX_LISTED = 20
 

@@ -11,7 +11,7 @@ from bot.services import directory
 from bot.services.people import EXPERT, LEADER, STAFF
 from bot.telegram.common import callback_parts, display_name, edit, guarded, send, tell
 from bot.telegram.context import JicengContext
-from bot.telegram.regions import county_keyboard, city_keyboard, is_city
+from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions
 
 PROFILE_CITY = "rg:city:{code}"
@@ -49,10 +49,12 @@ async def start(update: Update, context: JicengContext) -> None:
         await send(context, chat.id, "\n\n".join(lines))
 
 
+@guarded
 async def help_command(update: Update, context: JicengContext) -> None:
     await send(context, update.effective_chat.id, messages.HELP)
 
 
+@guarded
 async def region_command(update: Update, context: JicengContext) -> None:
     await send(context, update.effective_chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
 

@@ -10,13 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import messages
-from storage.models import Setting
+from bot.services import settings_store
+from bot.services.settings_store import BOT_USERNAME
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 log = logging.getLogger(__name__)
-BOT_USERNAME = "bot_username"
 
 
 async def announce(application: Application, services: Services) -> None:
@@ -26,5 +26,4 @@ async def announce(application: Application, services: Services) -> None:
         log.warning("the Bot API server refused the command menu: %s", exc)
     username = application.bot.username
     if username:
-        async with services.sessions.begin() as session:
-            await session.merge(Setting(key=BOT_USERNAME, value=username))
+        await settings_store.remember(services.sessions, BOT_USERNAME, username)
