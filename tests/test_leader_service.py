@@ -120,3 +120,40 @@ async def test_third_reroute_is_refused_staff_decide(leader, demand, sessions, c
     await triage.route(demand.id, demand.team_id, 4001)
     with pytest.raises(TooManyReroutes):
         await dispatch.transfer(demand.id, LEADER, "第三次", to_field="livestock")
+
+
+async def test_a_request_handled_again_answers_as_the_first_time(leader, demand, sessions, clock):
+    """A retried or replayed update repeats its service call: it must not fail on the state its
+    first run left, or the people it informs would never hear (the outbox keys their messages)."""
+    from bot.services.dispatch import DispatchService
+    from storage.models import Expert
+
+    dispatch = DispatchService(sessions, clock)
+    async with sessions.begin() as session:
+        session.add(Expert(name="张专家", fields=["plant_protection"], team_id=demand.team_id, telegram_id=3001))
+    await leader.accept(demand.id, LEADER, "k:accept")
+    expert_id = next(c.expert.id for c in await dispatch.candidates(demand.id, LEADER) if c.expert.name == "张专家")
+    first = await dispatch.assign(demand.id, LEADER, [expert_id], "k:assign")
+    again = await dispatch.assign(demand.id, LEADER, [expert_id], "k:assign")
+    assert [e.name for e in first.experts] == [e.name for e in again.experts] == ["张专家"]
+    assert again.expert_telegram_ids == [3001]
+
+
+
+async def test_a_reroute_handled_again_answers_as_the_first_time(leader, demand, sessions, clock):
+    from bot.services.dispatch import DispatchService
+    from bot.services.triage import TriageService
+    from tests.factories import make_staff
+
+    dispatch, triage = DispatchService(sessions, clock), TriageService(sessions, clock)
+    await make_staff(sessions, 4001)
+    first = await dispatch.return_to_staff(demand.id, LEADER, "不归我们", request_key="k:return")
+    again = await dispatch.return_to_staff(demand.id, LEADER, "不归我们", request_key="k:return")
+    assert first.team is None and again.team is None and again.staff_telegram_ids == [4001]
+    routed = await triage.route(demand.id, demand.team_id, 4001, "k:route")
+    routed_again = await triage.route(demand.id, demand.team_id, 4001, "k:route")
+    assert routed.leader_telegram_id == routed_again.leader_telegram_id == LEADER
+    async with sessions() as session:
+        keyed = (await session.scalars(select(DemandEvent.request_key).where(
+            DemandEvent.request_key.in_(["k:return", "k:route"])))).all()
+    assert sorted(keyed) == ["k:return", "k:route"]  # each written once

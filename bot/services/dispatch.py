@@ -103,6 +103,8 @@ class DispatchService:
         corrected field is kept for the classifier. The third reroute goes to staff."""
         now = self._clock()
         async with self._sessions.begin() as session:
+            if await lifecycle.replayed(session, demand_id, request_key) is not None:
+                return await _rerouted_again(session, demand_id, reason)
             demand, leader, _ = await _led_demand(session, demand_id, telegram_id)
             if demand.status not in (lifecycle.WAITING, lifecycle.ACCEPTED):
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能转派。")
@@ -141,6 +143,8 @@ class DispatchService:
         """退回: the demand goes to staff triage with the leader's reason."""
         now = self._clock()
         async with self._sessions.begin() as session:
+            if await lifecycle.replayed(session, demand_id, request_key) is not None:
+                return await _rerouted_again(session, demand_id, reason)
             demand, leader, _ = await _led_demand(session, demand_id, telegram_id)
             if demand.status not in (lifecycle.WAITING, lifecycle.ACCEPTED):
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能退回。")
@@ -184,6 +188,8 @@ class DispatchService:
         now = self._clock()
         async with self._sessions.begin() as session:
             demand, leader, team = await _led_demand(session, demand_id, telegram_id)
+            if (event := await lifecycle.replayed(session, demand_id, request_key)) is not None:
+                return await _assigned_again(session, demand, event)
             if demand.status not in (lifecycle.ACCEPTED, *lifecycle.SERVING):
                 raise Conflict("请先接单，再派专家。")
             experts = (await session.scalars(
@@ -234,6 +240,26 @@ async def _leader_as_expert(session: AsyncSession, leader: Person, team: Service
                            person_id=leader.id))
         grant_role(leader, EXPERT)
         await session.flush()
+
+
+async def _rerouted_again(session: AsyncSession, demand_id: int, reason: str) -> Rerouted:
+    demand = await session.get(Demand, demand_id)
+    in_a_queue = demand.status != lifecycle.TRIAGE and demand.team_id is not None
+    team = await session.get(ServiceTeam, demand.team_id) if in_a_queue else None
+    return await _rerouted(session, demand, team, reason)
+
+
+async def _assigned_again(session: AsyncSession, demand: Demand, event) -> Assigned:
+    """What an assignment said the first time: the experts it added (written with its event)."""
+    experts = (await session.scalars(
+        select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+        .where(DemandAssignment.demand_id == demand.id, DemandAssignment.created_at == event.created_at)
+        .order_by(DemandAssignment.id))).all()
+    chats = [await expert_chat(session, e) for e in experts]
+    media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
+                                   .order_by(DemandMedia.id))).all()
+    submitter = await session.get(Person, demand.submitter_id)
+    return Assigned(demand, list(experts), [c for c in chats if c is not None], list(media), submitter.telegram_id)
 
 
 async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | None, reason: str) -> Rerouted:

@@ -132,6 +132,10 @@ class ExpertService:
         now = self._clock()
         async with self._sessions.begin() as session:
             demand, expert, person = await _assigned(session, demand_id, telegram_id)
+            if request_key and (record := await session.scalar(
+                    select(ServiceRecord).where(ServiceRecord.request_key == request_key))) is not None:
+                farmer = await session.get(Person, demand.submitter_id)  # handled again: answer as before
+                return Closing(demand, record, farmer.telegram_id if farmer else None, expert.name)
             if demand.status not in lifecycle.SERVING:
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能办结。")
             record = ServiceRecord(demand_id=demand.id, expert_id=expert.id, mode=mode, hours=hours,

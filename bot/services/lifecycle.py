@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict
@@ -96,3 +96,13 @@ async def move(
             actor_id=actor_id, note=note, created_at=at, request_key=request_key,
         )
     )
+
+
+async def replayed(session, demand_id: int, request_key: str | None):
+    """The event this request already wrote for the demand, if it did: a request handled again
+    (a retry, a replay after a crash) answers as the first time instead of failing on the new
+    state, so the person hears the same thing and nobody is left uninformed."""
+    if not request_key:
+        return None
+    return await session.scalar(select(DemandEvent).where(
+        DemandEvent.request_key == request_key, DemandEvent.demand_id == demand_id).limit(1))

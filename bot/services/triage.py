@@ -56,6 +56,10 @@ class TriageService:
             team = await session.get(ServiceTeam, team_id)
             if demand is None or team is None:
                 raise NotFound("没有找到这条需求或服务团。")
+            if await lifecycle.replayed(session, demand.id, request_key) is not None:  # handled again
+                submitter = await session.get(Person, demand.submitter_id)
+                return Routed(demand, team, await leader_chat(session, team),
+                              submitter.telegram_id if submitter else None)
             await lifecycle.move(session, demand.id, lifecycle.TRIAGE, lifecycle.WAITING, actor_id=staff.id, at=now,
                                  note=f"工作人员分派给{team.name}", request_key=request_key, team_id=team.id)
             await session.refresh(demand)

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.clock import CHINA_TIME
+from bot.errors import JicengError
 from bot.services import states
 from bot.services.dispatch import ASSIGNMENT_PURPOSE, MODES, Rerouted, brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
@@ -116,12 +117,19 @@ async def reason_given(update: Update, context: JicengContext, waiting: states.W
     user = update.effective_user
     data = waiting.data
     dispatch = context.services.dispatch
+    try:
+        if waiting.state == states.TRANSFER_REASON:
+            rerouted = await dispatch.transfer(data["demand_id"], user.id, reason, to_team_id=data.get("team_id"),
+                                               to_field=data.get("field"), request_key=request_key(update))
+        else:
+            rerouted = await dispatch.return_to_staff(data["demand_id"], user.id, reason,
+                                                      request_key=request_key(update))
+    except JicengError:  # refused for good: stop waiting for a reason
+        await context.services.states.clear(user.id)
+        raise
+    # Cleared only after the change is written: an update handled again (a locked database)
+    # still finds the step waiting and goes the same way.
     await context.services.states.clear(user.id)
-    if waiting.state == states.TRANSFER_REASON:
-        rerouted = await dispatch.transfer(data["demand_id"], user.id, reason, to_team_id=data.get("team_id"),
-                                           to_field=data.get("field"), request_key=request_key(update))
-    else:
-        rerouted = await dispatch.return_to_staff(data["demand_id"], user.id, reason, request_key=request_key(update))
     await announce_reroute(context, rerouted, user.id)
 
 

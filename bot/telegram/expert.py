@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
+from bot.errors import JicengError
 from bot.services import states
 from bot.services.dispatch import MODES, brief
 from bot.services.expert import RELAY_PURPOSE, TO_FARMER, Relay
@@ -60,9 +61,15 @@ async def answer_given(update: Update, context: JicengContext, waiting: states.W
     """The expert's message after 💬 回复农户: relayed to the farmer."""
     message, user = update.effective_message, update.effective_user
     kind, text, file_id = content_of(message)
+    try:
+        relay = await context.services.experts.to_farmer(waiting.data["demand_id"], user.id, kind, text, file_id,
+                                                         request_key(update))
+    except JicengError:  # refused for good (the demand closed meanwhile): stop waiting for an answer
+        await context.services.states.clear(user.id)
+        raise
+    # Cleared only after the relay is written: an update handled again (a locked database)
+    # still finds the step waiting and goes the same way.
     await context.services.states.clear(user.id)
-    relay = await context.services.experts.to_farmer(waiting.data["demand_id"], user.id, kind, text, file_id,
-                                                     request_key(update))
     await deliver(context, relay, kind, text, file_id)
     await send(context, user.id, messages.RELAYED)
 
