@@ -169,10 +169,10 @@ class FieldClassifier:
                 hosts[field] += weight * factor
         cues = []
         for field, weight, pattern in self.cues:
-            m = pattern.search(text)
-            if m:
+            cue = pattern.search(text)
+            if cue:
                 pieces[field].append(weight)
-                cues.append((m.group(0), field, weight))
+                cues.append((cue.group(0), field, weight))
         raw = {}
         for field, ws in pieces.items():
             ws.sort(reverse=True)

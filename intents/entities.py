@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
+from typing import Any
 
 from intents import regions
 from intents.normalize import read_entity_terms
@@ -62,7 +63,7 @@ class Entities:
     urgent: bool = False
     urgency_terms: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain lists and dicts for JSON."""
         d = asdict(self)
         for k, v in d.items():
@@ -219,7 +220,7 @@ class EntityExtractor:
                 text = text[:at] + "\0" * len(word) + text[at + len(word) :]
                 at = text.find(word, at + len(word))
         codes = [c for _, c in sorted(found)]
-        cities_with_county = {regions.city_of(c) for c in codes if regions.get(c).level == "county"}
+        cities_with_county = {regions.city_of(c) for c in codes if (r := regions.get(c)) is not None and r.level == "county"}
         out = []
         for c in codes:
             if c not in out and c not in cities_with_county and not (

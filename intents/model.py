@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class LinearFieldModel:
     weights: np.ndarray      # (n_features, n_fields)
     bias: np.ndarray         # (n_fields,)
     lexicon_share: float     # how much of the final probability comes from the lexicon
-    meta: dict
+    meta: dict[str, Any]
 
     def probabilities(self, grams: list[str]) -> dict[str, float]:
         counts = Counter(i for g in grams if (i := self.vocabulary.get(g)) is not None)
@@ -62,7 +63,7 @@ class LinearFieldModel:
 
     def to_bytes(self) -> bytes:
         header = {"fields": list(self.fields), "lexicon_share": self.lexicon_share, "meta": self.meta}
-        vocab = sorted(self.vocabulary, key=self.vocabulary.get)
+        vocab = sorted(self.vocabulary, key=lambda term: self.vocabulary[term])
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,

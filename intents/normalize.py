@@ -94,8 +94,11 @@ def _near(a: str, b: str, length: int) -> bool:
     """Whether two folded syllables are a likely slip inside a term of ``length`` characters."""
     if not a or not b or a == b:
         return a == b and bool(a)
-    ia, ra = _INITIAL.match(a).groups()
-    ib, rb = _INITIAL.match(b).groups()
+    ma, mb = _INITIAL.match(a), _INITIAL.match(b)
+    if ma is None or mb is None:
+        return False
+    ia, ra = ma.groups()
+    ib, rb = mb.groups()
     if ra == rb and ia and ib and frozenset((ia, ib)) in _NEAR_INITIALS:
         return True
     return length >= 4 and ia == ib and Levenshtein.distance(ra, rb) <= 1

@@ -111,7 +111,8 @@ def full_name(code: str) -> str:
     r = _BY_CODE.get(code)
     if r is None:
         return code
-    return _BY_CODE[r.parent].name + r.name if r.level == "county" else r.name
+    parent = _BY_CODE.get(r.parent) if r.parent else None
+    return parent.name + r.name if r.level == "county" and parent is not None else r.name
 
 
 def find_in_text(text: str) -> Region | None:

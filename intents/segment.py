@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from importlib import resources
@@ -40,7 +41,7 @@ class Lexicon:
     def __contains__(self, term: object) -> bool:
         return term in self.weights
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.weights)
 
     def __len__(self) -> int:
@@ -49,7 +50,7 @@ class Lexicon:
     def __getitem__(self, term: str) -> dict[str, float]:
         return self.weights[term]
 
-    def get(self, term: str, default=None):
+    def get(self, term: str, default: dict[str, float] | None = None) -> dict[str, float] | None:
         return self.weights.get(term, default)
 
 
@@ -238,7 +239,7 @@ class Segmenter:
             return len(tok) >= 2 and tok.isalnum() and not tok.isdigit()
         # Known to jieba's dictionary but not too common: words HMM guessed (小是, 越长越) are
         # mostly segmentation debris in colloquial text.
-        return 0 < self.tokenizer.FREQ.get(tok, 0) < _COMMON_FREQ
+        return bool(0 < self.tokenizer.FREQ.get(tok, 0) < _COMMON_FREQ)
 
     def analyse(self, text: str) -> tuple[list[tuple[str, int, int]], list[Match]]:
         """Token spans and lexicon matches of the folded text, for callers needing both."""

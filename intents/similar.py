@@ -370,7 +370,8 @@ class KnowledgeIndex:
                 + SAME_MASS * mass + SAME_HAS_LEXICON * has_lex + SAME_BIAS
             )
             score = 100.0 / (1.0 + math.exp(-z))
-            if field is not None and self._entries[i].field == field:
+            candidate = self._entries[i]
+            if field is not None and candidate is not None and candidate.field == field:
                 rank += FIELD_RANK_BOOST
             ranked.append((rank, i, score))
         scored: list[tuple[float, float, int]] = []
@@ -378,10 +379,12 @@ class KnowledgeIndex:
             if score < threshold:
                 continue
             entry = self._entries[i]
+            if entry is None:  # removed while the index kept its slot
+                continue
             boosted = score + FIELD_BOOST if field is not None and entry.field == field else score
             scored.append((min(boosted, 100.0), score, i))
         scored.sort(reverse=True)
-        return [SimilarHit(self._entries[i], round(s, 1)) for s, _, i in scored]
+        return [SimilarHit(entry, round(s, 1)) for s, _, i in scored if (entry := self._entries[i]) is not None]
 
     def _candidates(self, text: str) -> tuple[str, dict[str, float], list[int], np.ndarray] | None:
         """The query's content and term weights, and the entries BM25 likes best."""

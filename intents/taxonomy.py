@@ -22,7 +22,7 @@ def _load() -> tuple[Field, ...]:
 FIELDS: tuple[Field, ...] = _load()
 OTHER = "other"
 _BY_CODE = {f.code: f for f in FIELDS}
-_BY_WORD = {}
+_BY_WORD: dict[str, str] = {}  # a name, code or alias → the field code
 for _f in FIELDS:
     for _word in (_f.code, _f.name, *_f.aliases):
         _BY_WORD.setdefault(_word.lower(), _f.code)

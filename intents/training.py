@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,8 @@ LEXICON_SHARES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 
 # What a trainer needs from the understander: character/word features and the lexicon's
 # probabilities for one text.
-Prepare = Callable[[str], tuple[list[str], dict[str, float]]]
+Prepared = tuple[list[str], dict[str, float]]  # what the model and the lexicon see of a text
+Prepare = Callable[[str], Prepared]
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,15 @@ def is_heldout(text: str) -> bool:
 
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
-    train, heldout = [], []
+    train: list[Example] = []
+    heldout: list[Example] = []
     for example in examples:
         (heldout if is_heldout(example.text) else train).append(example)
     return train, heldout
 
 
 def fit(examples: Sequence[Example], prepare: Prepare, *, lexicon_share: float | None = None,
-        meta: dict | None = None) -> LinearFieldModel:
+        meta: dict[str, Any] | None = None) -> LinearFieldModel:
     """Fit the linear model; choose how much to trust the lexicon by cross-validation
     on the training examples unless told."""
     prepared = [prepare(e.text) for e in examples]
@@ -84,7 +87,7 @@ def macro_f1(model: LinearFieldModel, examples: Sequence[Example], prepare: Prep
     return float(f1_score([e.field for e in examples], predicted, average="macro", zero_division=0))
 
 
-def _fit_linear(prepared, labels, meta) -> LinearFieldModel:
+def _fit_linear(prepared: Sequence[Prepared], labels: Sequence[str], meta: dict[str, Any]) -> LinearFieldModel:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -104,9 +107,9 @@ def _fit_linear(prepared, labels, meta) -> LinearFieldModel:
     )
 
 
-def _choose_lexicon_share(prepared, labels, folds: int = 4) -> float:
+def _choose_lexicon_share(prepared: Sequence[Prepared], labels: Sequence[str], folds: int = 4) -> float:
     """Mean log-likelihood of the true field on held-back folds, for each candidate share."""
-    order = np.arange(len(labels))
+    order = range(len(labels))
     totals = dict.fromkeys(LEXICON_SHARES, 0.0)
     for fold in range(folds):
         train = [i for i in order if i % folds != fold]
@@ -118,7 +121,7 @@ def _choose_lexicon_share(prepared, labels, folds: int = 4) -> float:
             for share in LEXICON_SHARES:
                 p = (1 - share) * learned.get(labels[i], 0.0) + share * lexicon.get(labels[i], 0.0)
                 totals[share] += float(np.log(max(p, 1e-6)))
-    return max(totals, key=totals.get)
+    return max(totals, key=lambda share: totals[share])
 
 
 def main() -> None:

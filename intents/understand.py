@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from intents.classifier import FieldClassifier
 from intents.entities import EMPTY, Entities, EntityExtractor
@@ -35,7 +36,7 @@ class Understanding:
     def confident(self) -> bool:
         return self.confidence >= LOW_CONFIDENCE
 
-    def as_dict(self, original: str | None = None) -> dict:
+    def as_dict(self, original: str | None = None) -> dict[str, Any]:
         """Plain values for JSON (`jiceng intents classify`)."""
         return {
             **({"text": original} if original is not None else {}),
@@ -99,6 +100,8 @@ class Understander:
         analysed = self.segmenter.analyse(clean)
         spans, matches = analysed
         model = self.model
+        if model is None:  # __post_init__ always sets one
+            return UNREADABLE
         lexicon = dict(self.classifier.classify(clean, matches))
         ranked = model.mix(model.probabilities(features(clean, [tok for tok, _, _ in spans])), lexicon)
         best, confidence = ranked[0]
