@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from typing import Any
+
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./jiceng.db"
@@ -28,7 +30,7 @@ def create_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS
     return create_async_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, busy_timeout_ms: int) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling is switched off so that "begin" below decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -39,7 +41,7 @@ def _sqlite_pragmas(dbapi_connection, busy_timeout_ms: int) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+def _sqlite_begin_immediate(conn: Connection) -> None:
     # Take the write lock at BEGIN: two writers then queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction tries to upgrade.
     conn.exec_driver_sql("BEGIN IMMEDIATE")

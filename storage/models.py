@@ -4,6 +4,7 @@ demands with their append-only timeline and media, farmers' drafts, and bookkeep
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,23 +22,24 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite keeps no time zone of its own)."""
 
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
@@ -46,7 +48,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Person(Base):
@@ -87,8 +89,8 @@ class ServiceTeam(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    fields: Mapped[list] = mapped_column(default=list)
-    regions: Mapped[list] = mapped_column(default=list)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    regions: Mapped[list[Any]] = mapped_column(default=list)
     leader_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -104,9 +106,9 @@ class Expert(Base):
     name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(100), default="")
     employer: Mapped[str] = mapped_column(String(200), default="")
-    fields: Mapped[list] = mapped_column(default=list)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
     specialties: Mapped[str] = mapped_column(Text, default="")
-    regions: Mapped[list] = mapped_column(default=list)
+    regions: Mapped[list[Any]] = mapped_column(default=list)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -139,9 +141,9 @@ class Draft(Base):
     text: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(40))
     confidence: Mapped[float] = mapped_column(Float)
-    top_fields: Mapped[list] = mapped_column(default=list)
-    keywords: Mapped[list] = mapped_column(default=list)
-    entities: Mapped[dict] = mapped_column(default=dict)
+    top_fields: Mapped[list[Any]] = mapped_column(default=list)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    entities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     urgent: Mapped[bool] = mapped_column(default=False)
     region_code: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -163,8 +165,8 @@ class Demand(Base):
     region_code: Mapped[str | None] = mapped_column(String(12))
     field: Mapped[str] = mapped_column(String(40))
     confidence: Mapped[float] = mapped_column(Float)
-    keywords: Mapped[list] = mapped_column(default=list)
-    entities: Mapped[dict] = mapped_column(default=dict)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    entities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"), index=True)
@@ -246,7 +248,7 @@ class ScheduledJob(Base):
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"), index=True)
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    payload: Mapped[dict] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column()
 
@@ -274,7 +276,7 @@ class ChatState(Base):
 
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     state: Mapped[str] = mapped_column(String(40))
-    data: Mapped[dict] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -325,7 +327,7 @@ class LoggedUpdate(Base):
     __tablename__ = "update_log"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    payload: Mapped[dict] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
     # A poison update (its handlers kept failing for a reason that is not transient) is set
@@ -408,8 +410,8 @@ class TrainingNotice(Base):
     starts_at: Mapped[datetime | None] = mapped_column()
     duration_hours: Mapped[float] = mapped_column(Float, default=0)
     place: Mapped[str] = mapped_column(String(200), default="")
-    fields: Mapped[list] = mapped_column(default=list)      # target field codes; empty = every field
-    regions: Mapped[list] = mapped_column(default=list)     # target region codes; empty = the whole province
+    fields: Mapped[list[Any]] = mapped_column(default=list)      # target field codes; empty = every field
+    regions: Mapped[list[Any]] = mapped_column(default=list)     # target region codes; empty = the whole province
     capacity: Mapped[int | None] = mapped_column(Integer)   # None = no limit
     signup_deadline: Mapped[datetime | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -442,7 +444,7 @@ class OutboxMessage(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=3, server_default="3")
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("training_notices.id"), index=True)
-    body: Mapped[dict | None] = mapped_column()
+    body: Mapped[dict[str, Any] | None] = mapped_column()
     purpose: Mapped[str] = mapped_column(String(80), default="", server_default="")
     request_key: Mapped[str | None] = mapped_column(String(160))
     status: Mapped[str] = mapped_column(String(20), default="pending")

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from storage.db import create_engine
 
@@ -39,7 +40,10 @@ async def upgrade_async(url: str) -> None:
 
 
 def head_revision(url: str) -> str:
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
+    return head
 
 
 async def schema_state(url: str) -> SchemaState:
@@ -54,7 +58,7 @@ async def schema_state(url: str) -> SchemaState:
     return SchemaState.CURRENT if current == head_revision(url) else SchemaState.OUTDATED
 
 
-def _inspect(connection) -> tuple[str | None, bool]:
+def _inspect(connection: Connection) -> tuple[str | None, bool]:
     from sqlalchemy import inspect
 
     current = MigrationContext.configure(connection).get_current_revision()

@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import Connection
 
 from storage.db import create_engine
 from storage.models import Base
@@ -11,7 +12,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -22,7 +23,10 @@ def _run(connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic.ini names no sqlalchemy.url")
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
