@@ -39,7 +39,6 @@ TRAINING_REMINDER_KIND = "training_reminder"
 REMIND_BEFORE = timedelta(hours=24)
 PENDING, JOB_CANCELLED = "pending", "cancelled"  # ScheduledJob statuses (as in deadlines)
 
-SIGNUP_CALLBACK = "sg:{notice_id}"
 CANCEL_CALLBACK = "sgx:{notice_id}"
 
 SIGNUP_HEADERS = ("序号", "姓名", "TelegramID", "状态", "出勤")
