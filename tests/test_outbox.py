@@ -157,6 +157,17 @@ async def submit(api):
     return confirm
 
 
+async def accept_and_assign(api, expert_name: str) -> None:
+    """The farmer submits; the leader accepts and presses 派专家, then the expert's name."""
+    await submit(api)
+    card = await api.wait_for_message(LEADER, "新需求")
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, expert_name)
+
+
 async def test_a_leader_who_blocked_the_bot_puts_the_new_demand_in_front_of_staff(world, monkeypatch, capsys):
     api = world.api
     api.blocked_chats.add(LEADER)
@@ -175,13 +186,7 @@ async def test_a_leader_who_blocked_the_bot_puts_the_new_demand_in_front_of_staf
 
 async def test_an_expert_who_never_bound_the_bot_cannot_be_assigned(world):
     api = world.api
-    await submit(api)
-    card = await api.wait_for_message(LEADER, "新需求")
-    api.press(LEADER, card, "接单")
-    await api.wait_idle()
-    api.press(LEADER, api.current(card), "派专家")
-    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
-    api.press(LEADER, ranked, "赵六")
+    await accept_and_assign(api, "赵六")
     await api.wait_idle()
     alert = api.answered_callbacks[-1]
     assert alert.show_alert and "还没有绑定" in alert.text
@@ -194,13 +199,7 @@ async def test_an_expert_who_never_bound_the_bot_cannot_be_assigned(world):
 async def test_an_expert_who_blocked_the_bot_sends_the_leader_back_to_choose(world):
     api = world.api
     api.blocked_chats.add(EXPERT)
-    await submit(api)
-    card = await api.wait_for_message(LEADER, "新需求")
-    api.press(LEADER, card, "接单")
-    await api.wait_idle()
-    api.press(LEADER, api.current(card), "派专家")
-    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
-    api.press(LEADER, ranked, "张专家")
+    await accept_and_assign(api, "张专家")
     told = await api.wait_for_message(LEADER, "没有送到", timeout=10)
     assert "张专家" in told.text and "改派" in told.text
 

@@ -204,8 +204,8 @@ class DeadlineService(LoopHooks):
         escalation still due is left pending for `_escalate`, which closes it with its message."""
         async with self._sessions.begin() as session:
             outcome = await self._claim_one(session, job_id, now)
-            for n, (telegram_id, text, actions) in enumerate(outcome.messages if outcome else ()):
-                await outbox.put(session, telegram_id, Outgoing(text, buttons(actions)), REMINDER,
+            for n, (address, text, actions) in enumerate(outcome.messages if outcome else ()):
+                await outbox.put(session, address, Outgoing(text, buttons(actions)), REMINDER,
                                  purpose=f"job:{job_id}", request_key=f"job:{job_id}#{n}")
             return outcome
 
@@ -275,9 +275,9 @@ class DeadlineService(LoopHooks):
             items = await _overdue(session, now)
             if items:
                 text = escalation_text(items)
-                for telegram_id in await staff_telegram_ids(session):
-                    await outbox.put(session, telegram_id, Outgoing(text), REMINDER,
-                                     purpose="escalation", request_key=f"escalation:{min(job_ids)}:{telegram_id}")
+                for address in await staff_telegram_ids(session):
+                    await outbox.put(session, address, Outgoing(text), REMINDER,
+                                     purpose="escalation", request_key=f"escalation:{min(job_ids)}:{address}")
             return claimed
 
     async def overdue(self) -> list[OverdueDemand]:

@@ -214,10 +214,7 @@ class DispatchService:
                 await lifecycle.move(session, demand.id, demand.status, to_status, actor_id=leader.id, at=now,
                                      note=f"派专家：{names}", request_key=request_key)
             await session.refresh(demand)
-            media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
-                                           .order_by(DemandMedia.id))).all()
-            submitter = await session.get(Person, demand.submitter_id)
-            return Assigned(demand, list(new), [c for c in chats if c is not None], list(media), submitter.telegram_id)
+            return await _assigned(session, demand, list(new))
 
 
 async def _led_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person, ServiceTeam]:
@@ -255,11 +252,15 @@ async def _assigned_again(session: AsyncSession, demand: Demand, event) -> Assig
         select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
         .where(DemandAssignment.demand_id == demand.id, DemandAssignment.created_at == event.created_at)
         .order_by(DemandAssignment.id))).all()
+    return await _assigned(session, demand, list(experts))
+
+
+async def _assigned(session: AsyncSession, demand: Demand, experts: list[Expert]) -> Assigned:
     chats = [await expert_chat(session, e) for e in experts]
     media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
                                    .order_by(DemandMedia.id))).all()
     submitter = await session.get(Person, demand.submitter_id)
-    return Assigned(demand, list(experts), [c for c in chats if c is not None], list(media), submitter.telegram_id)
+    return Assigned(demand, experts, [c for c in chats if c is not None], list(media), submitter.telegram_id)
 
 
 async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | None, reason: str) -> Rerouted:

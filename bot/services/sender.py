@@ -463,16 +463,14 @@ class Sender:
         async with self._sessions() as session, session.begin():
             await broadcast.finish_notices(session, self._clock.now())
 
-    def message_for(self, row: Row) -> Awaitable[Outgoing] | Outgoing:
+    async def message_for(self, row: Row) -> Outgoing:
+        """The row's own message, or its notice's (rendered once per notice)."""
         if row.notice_id is None:
             return Outgoing.from_body(row.body or {})
-        return self._notice_message(row.notice_id)
-
-    async def _notice_message(self, notice_id: int) -> Outgoing:
-        if notice_id not in self._notices:
+        if row.notice_id not in self._notices:
             async with self._sessions() as session:
-                self._notices[notice_id] = await broadcast.notice_message(session, notice_id)
-        return self._notices[notice_id]
+                self._notices[row.notice_id] = await broadcast.notice_message(session, row.notice_id)
+        return self._notices[row.notice_id]
 
     def next_attempt_delay(self, attempts: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
@@ -703,9 +701,7 @@ class _Workers:
             await self.writer.submit(_mark_sending(row))
             if not row.claimed:
                 return
-            message = s.message_for(row)
-            if inspect.isawaitable(message):
-                message = await message
+            message = await s.message_for(row)
             while True:
                 await self.turns.take(row.priority, row.address)
                 if not s._lease_valid():
