@@ -234,6 +234,7 @@ class _Counting429:
 
     def __init__(self, channel) -> None:
         self._channel = channel
+        self.name = channel.name
 
     async def send(self, address, message):
         from bot.services.sender import RateLimited

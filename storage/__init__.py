@@ -1,4 +1,4 @@
 """Persistence: SQLAlchemy 2 async models, the session factory and schema migrations.
 
-Knows SQLAlchemy, not Telegram; field, region and status codes are plain strings here.
+Knows SQLAlchemy, not any chat channel; field, region and status codes are plain strings here.
 """

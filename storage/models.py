@@ -52,12 +52,12 @@ class Base(DeclarativeBase):
 
 
 class Person(Base):
-    """Anyone the platform knows by a chat account: farmers, enterprises, experts, leaders, staff."""
+    """Anyone the platform knows: farmers, enterprises, experts, leaders, staff. A person is
+    reached through one or more channel accounts."""
 
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     region_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,6 +70,20 @@ class Person(Base):
     @property
     def role_names(self) -> set[str]:
         return {r.role for r in self.roles}
+
+
+class ChannelAccount(Base):
+    """One way to reach a person: their account on a chat channel (the channel's own id for it)."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PersonRole(Base):
@@ -91,7 +105,6 @@ class ServiceTeam(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     fields: Mapped[list[Any]] = mapped_column(default=list)
     regions: Mapped[list[Any]] = mapped_column(default=list)
-    leader_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -110,7 +123,6 @@ class Expert(Base):
     specialties: Mapped[str] = mapped_column(Text, default="")
     regions: Mapped[list[Any]] = mapped_column(default=list)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
-    telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     phone: Mapped[str | None] = mapped_column(String(20))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -118,7 +130,7 @@ class Expert(Base):
 
 
 class Invite(Base):
-    """A one-time join code for a leader or an expert, opened as t.me/<bot>?start=<code>."""
+    """A one-time join code for a leader or an expert, opened from a link that carries it."""
 
     __tablename__ = "invites"
 
@@ -214,7 +226,7 @@ class DemandMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text, default="")
     file_id: Mapped[str | None] = mapped_column(String(300))
-    recipient_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     relayed_message_id: Mapped[int | None] = mapped_column(BigInteger)
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -296,7 +308,7 @@ class DemandEvent(Base):
 
 
 class DemandMedia(Base):
-    """A photo or voice note attached to a draft or a demand (Telegram file id)."""
+    """A photo or voice note attached to a draft or a demand (the channel's file reference)."""
 
     __tablename__ = "demand_media"
 
@@ -439,7 +451,7 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20), default="telegram", server_default="telegram")
+    channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=3, server_default="3")
@@ -491,7 +503,7 @@ class Setting(Base):
 
 
 __all__ = [
-    "Base", "Person", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
+    "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",

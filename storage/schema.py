@@ -12,9 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+import migrations
 from storage.db import create_engine
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+# The Alembic scripts: the schema's history, kept beside the packages (they name old columns).
+MIGRATIONS = Path(migrations.__file__).parent
 
 
 class SchemaState(Enum):

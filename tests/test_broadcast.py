@@ -45,6 +45,8 @@ class FakeClock:
 
 
 class FakeChannel:
+    name = "telegram"
+
     """Delivers instantly; `fail[chat]` says which exception the n-th attempt raises."""
 
     def __init__(self, fail=None) -> None:

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import CHINA_TIME
 from bot.services.notifier import Action
-from bot.services.outbox import BLOCKED, BULK, FAILED, OPEN_STATUSES, PENDING, SENT, TELEGRAM, Outgoing, buttons
+from bot.services.outbox import BLOCKED, BULK, FAILED, OPEN_STATUSES, PENDING, SENT, Outgoing, buttons
+from bot.services.people import Account, addresses_of
 from intents import regions
-from storage.models import OutboxMessage, Person, Subscription, TrainingNotice
+from storage.models import OutboxMessage, Subscription, TrainingNotice
 
 log = logging.getLogger(__name__)
 
@@ -103,36 +104,38 @@ def subscription_matches(notice_fields: Sequence[str], notice_regions: Sequence[
     return field_ok and region_ok
 
 
-async def recipients_for(session: AsyncSession, notice: TrainingNotice) -> list[tuple[int, int]]:
-    """(person id, chat id) of everyone with an active matching subscription, once each."""
+async def recipients_for(session: AsyncSession, notice: TrainingNotice) -> list[tuple[int, Account]]:
+    """(person id, account) of everyone with an active matching subscription, once each,
+    reached on the account they used last."""
     rows = await session.execute(
-        select(Subscription.person_id, Person.telegram_id, Subscription.field, Subscription.region_code)
-        .join(Person, Person.id == Subscription.person_id)
-        .where(Subscription.active.is_(True), Person.telegram_id.is_not(None))
+        select(Subscription.person_id, Subscription.field, Subscription.region_code)
+        .where(Subscription.active.is_(True))
         .order_by(Subscription.person_id)
     )
-    chosen: dict[int, int] = {}
-    for person_id, chat_id, field_code, region_code in rows:
-        if person_id not in chosen and subscription_matches(notice.fields, notice.regions, field_code, region_code):
-            chosen[person_id] = chat_id
-    return list(chosen.items())
+    chosen: list[int] = []
+    for person_id, field_code, region_code in rows:
+        if (not chosen or chosen[-1] != person_id) and subscription_matches(
+                notice.fields, notice.regions, field_code, region_code):
+            chosen.append(person_id)
+    accounts = await addresses_of(session, chosen)
+    return [(person_id, accounts[person_id]) for person_id in chosen if person_id in accounts]
 
 
 async def enqueue(session: AsyncSession, notice: TrainingNotice,
-                  recipients: Iterable[tuple[int | None, int]]) -> int:
-    """Add a pending outbox row per new recipient (a chat already queued for this notice is
+                  recipients: Iterable[tuple[int | None, Account]]) -> int:
+    """Add a pending outbox row per new recipient (an account already queued for this notice is
     skipped, so enqueueing twice is harmless) and mark the notice "sending". Returns how many
     rows were added. The caller commits."""
     await session.flush()  # the notice needs its id
-    existing = set((await session.scalars(
-        select(OutboxMessage.address).where(OutboxMessage.notice_id == notice.id))).all())
+    existing = {Account(channel, address) for channel, address in (await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.address).where(OutboxMessage.notice_id == notice.id))).all()}
     rows = []
-    for person_id, chat_id in recipients:
-        address = str(chat_id)
-        if address in existing:
+    for person_id, account in recipients:
+        if account in existing:
             continue
-        existing.add(address)
-        rows.append({"notice_id": notice.id, "person_id": person_id, "channel": TELEGRAM, "address": address,
+        existing.add(account)
+        rows.append({"notice_id": notice.id, "person_id": person_id, "channel": account.channel,
+                     "address": account.external_id,
                      "priority": BULK, "purpose": "notice", "status": PENDING, "attempts": 0, "last_error": "",
                      "created_at": datetime.now(timezone.utc)})
     if rows:

@@ -5,7 +5,7 @@ sends the day-before reminders of training sign-ups (`bot.services.signups.remin
 
 Every reminder, escalation and follow-up is a `ScheduledJob` row written in the same
 transaction as the move that caused it, so it survives restarts; whatever drives
-`run_due` (python-telegram-bot's JobQueue, a cron, a test) is only the pulse. A job is
+`run_due` (the channel's job queue, a cron, a test) is only the pulse. A job is
 claimed (pending → done, conditional UPDATE) before anything is sent: two runners never
 both send it, and a crash between the claim and the send loses that one message
 rather than repeating it."""
@@ -25,8 +25,8 @@ from bot.services.calendar import QuietHours, WorkCalendar, china_time
 from bot.services.hooks import LoopHooks
 from bot.services.notifier import Action
 from bot.services.outbox import REMINDER, Outbox, Outgoing, buttons
-from bot.services.people import leader_chat, staff_telegram_ids
-from storage.models import Demand, Person, ScheduledJob, ServiceTeam
+from bot.services.people import staff_ids
+from storage.models import Demand, ScheduledJob, ServiceTeam
 
 log = logging.getLogger(__name__)
 
@@ -235,14 +235,11 @@ class DeadlineService(LoopHooks):
         if demand is None or not _still_due(job, demand, now):
             return _Outcome()
         if job.kind == FOLLOW_UP_KIND:
-            farmer = await session.get(Person, demand.submitter_id)
-            if farmer is None or farmer.telegram_id is None:
-                return _Outcome()
             actions = ((Action(FOLLOW_UP_SOLVED, f"fu:ok:{demand.id}"),
                         Action(FOLLOW_UP_NOT_SOLVED, f"fu:no:{demand.id}")),)
-            return _Outcome(((farmer.telegram_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
+            return _Outcome(((demand.submitter_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
         team = await session.get(ServiceTeam, demand.team_id) if demand.team_id is not None else None
-        leader = await leader_chat(session, team)
+        leader = team.leader_id if team is not None else None
         if leader is None:
             log.warning("no leader to remind for demand %s (team %s)", demand.id, demand.team_id)
             return _Outcome()
@@ -275,9 +272,9 @@ class DeadlineService(LoopHooks):
             items = await _overdue(session, now)
             if items:
                 text = escalation_text(items)
-                for address in await staff_telegram_ids(session):
-                    await outbox.put(session, address, Outgoing(text), REMINDER,
-                                     purpose="escalation", request_key=f"escalation:{min(job_ids)}:{address}")
+                for staff in await staff_ids(session):
+                    await outbox.put(session, staff, Outgoing(text), REMINDER,
+                                     purpose="escalation", request_key=f"escalation:{min(job_ids)}:{staff}")
             return claimed
 
     async def overdue(self) -> list[OverdueDemand]:

@@ -1,8 +1,9 @@
 """The directory of service teams and experts: importing staff's spreadsheets, one-time
 invites, binding a leader's or an expert's chat account, and adding staff.
 
-Channel-neutral: callers pass plain values (a file path, a Telegram user id, a name) and get
-plain values back; errors are the domain errors of `bot.errors`.
+Channel-neutral: callers pass plain values (a file path, a person id, an account, a name) and
+get plain values back; errors are the domain errors of `bot.errors`. The spreadsheets carry each
+leader's and expert's chat account id in one column (`bot.channels.ID_COLUMN`).
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels import ID_COLUMN, SHEET_ACCOUNTS
 from bot.errors import Conflict, ImportFileError, JicengError, NotFound, RowError
-from bot.services.people import EXPERT, LEADER, STAFF, ensure_person, grant_role
+from bot.services.people import EXPERT, LEADER, STAFF, Account, ensure_person, grant_role, person_by_id
 from bot.services.tabular import read_table
 from intents import regions, taxonomy
-from storage.models import Expert, Invite, Person, ServiceTeam, utcnow
+from storage.models import ChannelAccount, Expert, Invite, Person, ServiceTeam, utcnow
 
 log = logging.getLogger(__name__)
 
-TEAM_HEADERS = ("服务团名称", "领域", "服务地区", "团长TelegramID")
-EXPERT_HEADERS = ("姓名", "职称", "工作单位", "领域", "擅长", "服务地区", "所属服务团", "TelegramID", "手机")
+LEADER_ID_COLUMN = f"团长{ID_COLUMN}"
+TEAM_HEADERS = ("服务团名称", "领域", "服务地区", LEADER_ID_COLUMN)
+EXPERT_HEADERS = ("姓名", "职称", "工作单位", "领域", "擅长", "服务地区", "所属服务团", ID_COLUMN, "手机")
 INVITE_KINDS = (LEADER, EXPERT)
 
 # --- What the directory says to people -------------------------------------------------
@@ -34,15 +37,15 @@ INVITE_KINDS = (LEADER, EXPERT)
 NO_DATA_ROWS = "文件里只有表头，没有数据行。"
 BLANK_REQUIRED = "{column}不能为空"
 DUPLICATE_TEAM = "服务团「{name}」与第 {row} 行重复"
-DUPLICATE_TELEGRAM_ID = "TelegramID {value} 与第 {row} 行重复"
+DUPLICATE_ACCOUNT_ID = ID_COLUMN + " {value} 与第 {row} 行重复"
 DUPLICATE_PHONE = "手机 {value} 与第 {row} 行重复"
-DUPLICATE_NAME = "「{expert}」与第 {row} 行重复（没有 TelegramID 和手机时按姓名+工作单位区分专家）"
+DUPLICATE_NAME = "「{expert}」与第 {row} 行重复（没有 " + ID_COLUMN + " 和手机时按姓名+工作单位区分专家）"
 SAME_EXPERT_TWICE = "与第 {row} 行对应同一位已导入的专家「{expert}」"
 UNKNOWN_FIELDS = "领域无法识别：{values}。可填代码（如 crop）或中文名称（如 种植栽培）"
 UNKNOWN_REGIONS = "服务地区无法识别：{values}。可填湖南的市州、县市区名称（如 长沙市、浏阳市）或“全省”"
 SEPARATOR_HINT = "；多个值请用顿号（、）、逗号或分号分隔"
 SCIENTIFIC = "{column} 被 Excel 变成了科学计数法（{value}），请把该列设为“文本”格式后重新填写"
-NOT_AN_ID = "{column}「{value}」应是正整数（Telegram 的数字 ID，不是用户名）"
+NOT_AN_ID = "{column}「{value}」应是正整数（" + SHEET_ACCOUNTS.label + " 的数字 ID，不是用户名）"
 NOT_A_MOBILE = "手机「{value}」不是有效的大陆手机号（11 位，以 1 开头）"
 PHONE_TAKEN = "手机 {phone} 已登记给另一位专家「{expert}」"
 NO_SUCH_TEAM_IN_ROW = "所属服务团「{name}」不存在，请先导入服务团名单（jiceng import teams）"
@@ -53,8 +56,8 @@ AMBIGUOUS_EXPERT = "有 {count} 位专家都叫「{name}」：{candidates}。请
 INVITE_UNKNOWN = "这个邀请链接无效，请向工作人员重新获取。"
 INVITE_USED = "这个邀请链接已经被使用过了，每个链接只能用一次；请向工作人员重新获取。"
 INVITE_TARGET_GONE = "邀请对应的服务团或专家已不存在，请向工作人员重新获取邀请。"
-ACCOUNT_BOUND_ELSEWHERE = "这个 Telegram 账号已经绑定了专家「{expert}」，不能再绑定「{other}」；如有疑问请联系工作人员。"
-PHONE_BOUND_ELSEWHERE = "这个手机号对应的专家已绑定了另一个 Telegram 账号；如需更换，请联系工作人员。"
+ACCOUNT_BOUND_ELSEWHERE = "这个账号已经绑定了专家「{expert}」，不能再绑定「{other}」；如有疑问请联系工作人员。"
+PHONE_BOUND_ELSEWHERE = "这个手机号对应的专家已绑定了另一个账号；如需更换，请联系工作人员。"
 LEADER_JOINED = "您已作为「{team}」团长加入。"
 LEADER_ALREADY = "您已经是「{team}」团长了。"
 EXPERT_JOINED = "{name}您好，您已作为专家加入{team}。"
@@ -86,7 +89,7 @@ def split_values(text: str) -> list[str]:
 
 def normalize_phone(text: str) -> str | None:
     """The 11 digits of a mainland mobile number written with spaces, hyphens or a +86/86
-    prefix (as Telegram contacts send it); None when it is not one."""
+    prefix (as chat apps send a shared contact); None when it is not one."""
     match = _MAINLAND_MOBILE.fullmatch(_PHONE_PUNCTUATION.sub("", text))
     return match.group(1) if match else None
 
@@ -118,7 +121,7 @@ def _region_codes(text: str, problems: list[str]) -> list[str]:
     return _codes(text, resolve, UNKNOWN_REGIONS, problems)
 
 
-def _telegram_id(text: str, column: str, problems: list[str]) -> int | None:
+def _account_id(text: str, column: str, problems: list[str]) -> str | None:
     if not text:
         return None
     if _SCIENTIFIC.fullmatch(text):
@@ -127,7 +130,7 @@ def _telegram_id(text: str, column: str, problems: list[str]) -> int | None:
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_BIGINT:
         problems.append(NOT_AN_ID.format(column=column, value=text))
         return None
-    return int(text)
+    return str(int(text))
 
 
 def _phone(text: str, problems: list[str]) -> str | None:
@@ -176,7 +179,7 @@ class _TeamRow:
     name: str
     fields: list[str]
     regions: list[str]
-    leader_telegram_id: int | None
+    leader_account: str | None
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class _ExpertRow:
     specialties: str
     regions: list[str]
     team_name: str
-    telegram_id: int | None
+    account: str | None
     phone: str | None
 
     @property
@@ -198,7 +201,7 @@ class _ExpertRow:
 
     @property
     def keyless(self) -> bool:
-        return self.telegram_id is None and self.phone is None
+        return self.account is None and self.phone is None
 
 
 def _raise_if(errors: list[RowError]) -> None:
@@ -208,7 +211,7 @@ def _raise_if(errors: list[RowError]) -> None:
 
 async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
     """`jiceng import teams FILE`: all rows or none. A team is matched by 服务团名称; a blank
-    团长TelegramID keeps the leader the team already has (e.g. one who joined by invite)."""
+    团长<ID_COLUMN> keeps the leader the team already has (e.g. one who joined by invite)."""
     _, rows = read_table(path, TEAM_HEADERS)
     if not rows:
         raise ImportFileError(NO_DATA_ROWS)
@@ -225,7 +228,7 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
         _required(row, "领域", problems)
         team = _TeamRow(
             number, name, _field_codes(row["领域"], problems), _region_codes(row["服务地区"], problems),
-            _telegram_id(row["团长TelegramID"], "团长TelegramID", problems),
+            _account_id(row[LEADER_ID_COLUMN], LEADER_ID_COLUMN, problems),
         )
         errors += [RowError(number, p) for p in problems]
         parsed.append(team)
@@ -243,25 +246,25 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
             else:
                 updated += 1
             team.fields, team.regions = row.fields, row.regions
-            if row.leader_telegram_id is not None:
+            if row.leader_account is not None:
                 await session.flush()
-                await _set_leader(session, team, await ensure_person(session, row.leader_telegram_id))
+                await _set_leader(session, team, await ensure_person(session, _sheet_account(row.leader_account)))
     return ImportReport("teams", created, updated)
 
 
 async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
     """`jiceng import experts FILE`: all rows or none.
 
-    An expert is matched by TelegramID; failing that by 手机, then by 姓名+工作单位, each
-    fallback only to an expert whose TelegramID/手机 do not contradict the row. Blank
-    TelegramID and 手机 keep what the expert already has (they may have joined in chat).
+    An expert is matched by account id (ID_COLUMN); failing that by 手机, then by 姓名+工作单位,
+    each fallback only to an expert whose account/手机 do not contradict the row. Blank
+    account id and 手机 keep what the expert already has (they may have joined in chat).
     """
     _, rows = read_table(path, EXPERT_HEADERS)
     if not rows:
         raise ImportFileError(NO_DATA_ROWS)
     errors: list[RowError] = []
     parsed: list[_ExpertRow] = []
-    by_telegram_id: dict[int, int] = {}
+    by_account: dict[str, int] = {}
     by_phone: dict[str, int] = {}
     by_label: dict[tuple[str, str], list[_ExpertRow]] = {}
     for number, row in rows:
@@ -271,13 +274,12 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
         expert = _ExpertRow(
             number, row["姓名"], row["职称"], row["工作单位"], _field_codes(row["领域"], problems),
             row["擅长"], _region_codes(row["服务地区"], problems), row["所属服务团"],
-            _telegram_id(row["TelegramID"], "TelegramID", problems), _phone(row["手机"], problems),
+            _account_id(row[ID_COLUMN], ID_COLUMN, problems), _phone(row["手机"], problems),
         )
-        if expert.telegram_id is not None:
-            if expert.telegram_id in by_telegram_id:
-                problems.append(DUPLICATE_TELEGRAM_ID.format(
-                    value=expert.telegram_id, row=by_telegram_id[expert.telegram_id]))
-            by_telegram_id.setdefault(expert.telegram_id, number)
+        if expert.account is not None:
+            if expert.account in by_account:
+                problems.append(DUPLICATE_ACCOUNT_ID.format(value=expert.account, row=by_account[expert.account]))
+            by_account.setdefault(expert.account, number)
         if expert.phone is not None:
             if expert.phone in by_phone:
                 problems.append(DUPLICATE_PHONE.format(value=expert.phone, row=by_phone[expert.phone]))
@@ -287,7 +289,7 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
         errors += [RowError(number, p) for p in problems]
         parsed.append(expert)
     for namesakes in by_label.values():
-        # A row with neither TelegramID nor 手机 is known only by 姓名+工作单位, so it must be
+        # A row with neither account id nor 手机 is known only by 姓名+工作单位, so it must be
         # the only row with them (an earlier keyless row or any keyed row takes precedence).
         for expert in namesakes:
             if expert.keyless:
@@ -299,7 +301,8 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
     created = updated = 0
     async with sessions.begin() as session:
         teams = {t.name: t for t in await session.scalars(select(ServiceTeam))}
-        on_file = _Directory(list(await session.scalars(select(Expert).order_by(Expert.id))))
+        on_file = _Directory(list(await session.scalars(select(Expert).order_by(Expert.id))),
+                             await _expert_accounts(session))
         matches: dict[int, Expert | None] = {}
         claimed: dict[int, int] = {}
         for row in parsed:
@@ -332,17 +335,18 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
             expert.team_id = teams[row.team_name].id if row.team_name else None
             if row.phone is not None:
                 expert.phone = row.phone
-            if row.telegram_id is not None:
+            if row.account is not None:
                 await session.flush()
-                await _bind_expert(session, expert, await ensure_person(session, row.telegram_id))
+                await _bind_expert(session, expert, await ensure_person(session, _sheet_account(row.account)))
     return ImportReport("experts", created, updated)
 
 
 class _Directory:
     """The experts already imported, indexed by each matching key."""
 
-    def __init__(self, experts: list[Expert]) -> None:
-        self._by_telegram_id = {e.telegram_id: e for e in experts if e.telegram_id is not None}
+    def __init__(self, experts: list[Expert], accounts: dict[int, str]) -> None:
+        self._account = {e.id: accounts.get(e.person_id) if e.person_id is not None else None for e in experts}
+        self._by_account = {account: e for e in experts if (account := self._account[e.id]) is not None}
         self._by_phone = {e.phone: e for e in experts if e.phone}
         self._by_label: dict[tuple[str, str], list[Expert]] = {}
         for e in experts:
@@ -350,12 +354,12 @@ class _Directory:
 
     def match(self, row: _ExpertRow) -> Expert | None:
         def fits(e: Expert) -> bool:
-            return (row.telegram_id is None or e.telegram_id in (None, row.telegram_id)) and (
+            return (row.account is None or self._account[e.id] in (None, row.account)) and (
                 row.phone is None or e.phone in (None, row.phone)
             )
 
-        if row.telegram_id is not None and row.telegram_id in self._by_telegram_id:
-            return self._by_telegram_id[row.telegram_id]
+        if row.account is not None and row.account in self._by_account:
+            return self._by_account[row.account]
         if row.phone is not None and (e := self._by_phone.get(row.phone)) is not None and fits(e):
             return e
         return next((e for e in self._by_label.get((row.name, row.employer), ()) if fits(e)), None)
@@ -370,7 +374,7 @@ class _Directory:
 async def _set_leader(session: AsyncSession, team: ServiceTeam, person: Person) -> None:
     previous = team.leader_id
     grant_role(person, LEADER)
-    team.leader_id, team.leader_telegram_id = person.id, person.telegram_id
+    team.leader_id = person.id
     if previous is not None and previous != person.id:
         still_leads = await session.scalar(
             select(ServiceTeam.id).where(ServiceTeam.leader_id == previous, ServiceTeam.id != team.id).limit(1)
@@ -380,13 +384,13 @@ async def _set_leader(session: AsyncSession, team: ServiceTeam, person: Person) 
 
 
 async def _bind_expert(session: AsyncSession, expert: Expert, person: Person) -> None:
-    """Bind an expert to a chat account; a person is at most one expert (experts.person_id is unique)."""
+    """Bind an expert to a person; a person is at most one expert (experts.person_id is unique)."""
     other = await session.scalar(select(Expert).where(Expert.person_id == person.id, Expert.id != expert.id))
     if other is not None:
         raise Conflict(ACCOUNT_BOUND_ELSEWHERE.format(expert=other.name, other=expert.name))
     previous = expert.person_id
     grant_role(person, EXPERT)
-    expert.person_id, expert.telegram_id = person.id, person.telegram_id
+    expert.person_id = person.id
     if previous is not None and previous != person.id:
         await _drop_role(session, previous, EXPERT)
 
@@ -439,7 +443,7 @@ async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, t
     (target: 姓名, 姓名@工作单位 or #编号)."""
     if kind not in INVITE_KINDS:
         raise ValueError(f"invite kind must be one of {INVITE_KINDS}, not {kind!r}")
-    # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a Telegram /start payload.
+    # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a link's start parameter.
     invite = Invite(code=secrets.token_urlsafe(16), kind=kind)
     async with sessions.begin() as session:
         if kind == LEADER:
@@ -453,27 +457,20 @@ async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, t
     return invite.code
 
 
-def invite_link(bot_username: str, code: str) -> str:
-    if not _INVITE_CODE.fullmatch(code):
-        raise ValueError(f"not a deep-link payload: {code!r}")
-    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
-
-
 async def redeem_invite(
     sessions: async_sessionmaker[AsyncSession],
     code: str,
-    telegram_id: int,
-    display_name: str,
+    person_id: int,
     *,
     now: datetime | None = None,
 ) -> JoinResult:
-    """Bind the Telegram account that opened an invite. Each code works once: of any number
+    """Bind the person who opened an invite. Each code works once: of any number
     of concurrent redeemers exactly one wins (the claim is a conditional UPDATE); the same
-    account opening its own used link again is told it has already joined."""
-    if not _INVITE_CODE.fullmatch(code):
+    person opening their own used link again is told they have already joined."""
+    if not valid_invite_code(code):
         raise NotFound(INVITE_UNKNOWN)
     async with sessions.begin() as session:
-        person = await ensure_person(session, telegram_id, display_name)
+        person = await person_by_id(session, person_id)
         claim = await session.execute(
             update(Invite)
             .where(Invite.code == code, Invite.used_at.is_(None))
@@ -515,12 +512,12 @@ async def _expert_joined(session: AsyncSession, expert: Expert, person: Person, 
 
 
 async def bind_by_phone(
-    sessions: async_sessionmaker[AsyncSession], telegram_id: int, display_name: str, phone: str
+    sessions: async_sessionmaker[AsyncSession], person_id: int, phone: str
 ) -> JoinResult | None:
     """Join as the imported expert whose 手机 is this number; None if no expert has it.
 
-    The channel must pass only a contact the person shared of themselves (Telegram:
-    contact.user_id equals the sender's id), since the number is the proof of identity.
+    The channel must pass only a number the person proved is theirs (a contact they shared of
+    themselves, a code sent to it), since the number is the proof of identity.
     """
     number = normalize_phone(phone)
     if number is None:
@@ -532,7 +529,7 @@ async def bind_by_phone(
                 log.warning("phone shared by experts %s", [e.id for e in experts])
             return None
         expert = experts[0]
-        person = await ensure_person(session, telegram_id, display_name)
+        person = await person_by_id(session, person_id)
         if expert.person_id == person.id:
             return await _expert_joined(session, expert, person, already=True)
         if expert.person_id is not None:
@@ -541,9 +538,26 @@ async def bind_by_phone(
         return await _expert_joined(session, expert, person, already=False)
 
 
-async def add_staff(sessions: async_sessionmaker[AsyncSession], telegram_id: int, name: str | None = None) -> Person:
-    """`jiceng add-staff`: give a Telegram account the staff role (and a name, if given)."""
+async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account, name: str | None = None) -> Person:
+    """`jiceng add-staff`: give a chat account's person the staff role (and a name, if given)."""
     async with sessions.begin() as session:
-        person = await ensure_person(session, telegram_id, name or "")
+        person = await ensure_person(session, account, name or "")
         grant_role(person, STAFF)
     return person
+
+
+def valid_invite_code(code: str) -> bool:
+    return bool(_INVITE_CODE.fullmatch(code))
+
+
+def _sheet_account(external_id: str) -> Account:
+    return Account(SHEET_ACCOUNTS.name, external_id)
+
+
+async def _expert_accounts(session: AsyncSession) -> dict[int, str]:
+    """person id → account id on the sheets' channel, for every bound expert."""
+    rows = await session.execute(
+        select(ChannelAccount.person_id, ChannelAccount.external_id)
+        .join(Expert, Expert.person_id == ChannelAccount.person_id)
+        .where(ChannelAccount.channel == SHEET_ACCOUNTS.name).order_by(ChannelAccount.id))
+    return {person_id: external_id for person_id, external_id in rows}

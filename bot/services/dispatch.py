@@ -17,7 +17,7 @@ from bot.services.hooks import LoopHooks
 from bot.services.hours import SERVICE_MODES
 from bot.services.matching import Candidate, rank
 from bot.services.outbox import ACTION, Outbox, Outgoing
-from bot.services.people import EXPERT, expert_chat, find_person, grant_role, leader_chat, leads, staff_telegram_ids
+from bot.services.people import EXPERT, addresses_of, grant_role, leads, person_by_id, staff_ids
 from bot.services.routing import choose_team
 from intents import taxonomy
 from storage.models import (
@@ -43,8 +43,8 @@ class TooManyReroutes(Conflict):
 class Rerouted:
     demand: Demand
     team: ServiceTeam | None           # the new team, None when it went to staff triage
-    leader_telegram_id: int | None
-    staff_telegram_ids: list[int]
+    leader_id: int | None
+    staff_ids: list[int]
     reason: str
 
 
@@ -52,9 +52,9 @@ class Rerouted:
 class Assigned:
     demand: Demand
     experts: list[Expert]
-    expert_telegram_ids: list[int]
+    expert_person_ids: list[int]
     media: list[DemandMedia] = field(default_factory=list)
-    submitter_telegram_id: int | None = None
+    submitter_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class DemandBrief:
     demand: Demand
     team_name: str
     farmer_name: str
-    farmer_telegram_id: int | None
+    farmer_id: int
 
 
 async def brief(sessions: async_sessionmaker[AsyncSession], demand_id: int) -> DemandBrief | None:
@@ -75,7 +75,7 @@ async def brief(sessions: async_sessionmaker[AsyncSession], demand_id: int) -> D
         team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
         farmer = await session.get(Person, demand.submitter_id)
         return DemandBrief(demand, team.name if team else "", (farmer.display_name if farmer else "") or "农户",
-                           farmer.telegram_id if farmer else None)
+                           demand.submitter_id)
 
 
 class DispatchService:
@@ -85,19 +85,19 @@ class DispatchService:
         self._clock = clock
         self._hooks = hooks or LoopHooks()
 
-    async def check_leader(self, demand_id: int, telegram_id: int) -> Demand:
+    async def check_leader(self, demand_id: int, person_id: int) -> Demand:
         """The demand, if this person leads its team (else NotTeamLeader)."""
         async with self._sessions() as session:
-            demand, _, _ = await _led_demand(session, demand_id, telegram_id)
+            demand, _, _ = await _led_demand(session, demand_id, person_id)
             return demand
 
-    async def other_teams(self, demand_id: int, telegram_id: int) -> list[ServiceTeam]:
+    async def other_teams(self, demand_id: int, person_id: int) -> list[ServiceTeam]:
         async with self._sessions() as session:
-            demand, _, _ = await _led_demand(session, demand_id, telegram_id)
+            demand, _, _ = await _led_demand(session, demand_id, person_id)
             rows = await session.scalars(select(ServiceTeam).where(ServiceTeam.id != demand.team_id).order_by(ServiceTeam.id))
             return list(rows)
 
-    async def transfer(self, demand_id: int, telegram_id: int, reason: str, *, to_team_id: int | None = None,
+    async def transfer(self, demand_id: int, person_id: int, reason: str, *, to_team_id: int | None = None,
                        to_field: str | None = None, request_key: str | None = None) -> Rerouted:
         """转派 to another team, or to another field (routed like a new demand). The
         corrected field is kept for the classifier. The third reroute goes to staff."""
@@ -105,7 +105,7 @@ class DispatchService:
         async with self._sessions.begin() as session:
             if await lifecycle.replayed(session, demand_id, request_key) is not None:
                 return await _rerouted_again(session, demand_id, reason)
-            demand, leader, _ = await _led_demand(session, demand_id, telegram_id)
+            demand, leader, _ = await _led_demand(session, demand_id, person_id)
             if demand.status not in (lifecycle.WAITING, lifecycle.ACCEPTED):
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能转派。")
             if demand.reroutes >= MAX_REROUTES:
@@ -138,14 +138,14 @@ class DispatchService:
                 await self._hooks.routed(session, demand)
             return await _rerouted(session, demand, target, reason)
 
-    async def return_to_staff(self, demand_id: int, telegram_id: int, reason: str,
+    async def return_to_staff(self, demand_id: int, person_id: int, reason: str,
                               request_key: str | None = None) -> Rerouted:
         """退回: the demand goes to staff triage with the leader's reason."""
         now = self._clock()
         async with self._sessions.begin() as session:
             if await lifecycle.replayed(session, demand_id, request_key) is not None:
                 return await _rerouted_again(session, demand_id, reason)
-            demand, leader, _ = await _led_demand(session, demand_id, telegram_id)
+            demand, leader, _ = await _led_demand(session, demand_id, person_id)
             if demand.status not in (lifecycle.WAITING, lifecycle.ACCEPTED):
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能退回。")
             await lifecycle.move(
@@ -157,20 +157,20 @@ class DispatchService:
             await self._hooks.left_team(session, demand)
             return await _rerouted(session, demand, None, reason)
 
-    async def set_mode(self, demand_id: int, telegram_id: int, mode: str, visit_date: date | None = None) -> Demand:
+    async def set_mode(self, demand_id: int, person_id: int, mode: str, visit_date: date | None = None) -> Demand:
         if mode not in MODES:
             raise NotFound("没有这种服务方式。")
         async with self._sessions.begin() as session:
-            demand, _, _ = await _led_demand(session, demand_id, telegram_id)
+            demand, _, _ = await _led_demand(session, demand_id, person_id)
             if demand.status not in lifecycle.OPEN - {lifecycle.WAITING, lifecycle.TRIAGE}:
                 raise Conflict("请先接单，再选择服务方式。")
             demand.service_mode, demand.visit_date = mode, visit_date
             return demand
 
-    async def candidates(self, demand_id: int, telegram_id: int) -> list[Candidate]:
+    async def candidates(self, demand_id: int, person_id: int) -> list[Candidate]:
         """The team's experts, best match first; the leader is among them (may assign themself)."""
         async with self._sessions.begin() as session:
-            demand, leader, team = await _led_demand(session, demand_id, telegram_id)
+            demand, leader, team = await _led_demand(session, demand_id, person_id)
             await _leader_as_expert(session, leader, team)
             experts = (await session.scalars(select(Expert).where(Expert.team_id == team.id).order_by(Expert.id))).all()
             load = dict((await session.execute(
@@ -181,13 +181,13 @@ class DispatchService:
             )).all())
             return rank(list(experts), demand, load)
 
-    async def assign(self, demand_id: int, telegram_id: int, expert_ids: list[int],
+    async def assign(self, demand_id: int, person_id: int, expert_ids: list[int],
                      request_key: str | None = None) -> Assigned:
         """Assign experts of the team; the demand goes into service. Assigning the same
         expert again changes nothing."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            demand, leader, team = await _led_demand(session, demand_id, telegram_id)
+            demand, leader, team = await _led_demand(session, demand_id, person_id)
             if (event := await lifecycle.replayed(session, demand_id, request_key)) is not None:
                 return await _assigned_again(session, demand, event)
             if demand.status not in (lifecycle.ACCEPTED, *lifecycle.SERVING):
@@ -200,8 +200,8 @@ class DispatchService:
             existing = set(await session.scalars(
                 select(DemandAssignment.expert_id).where(DemandAssignment.demand_id == demand.id)))
             new = [e for e in experts if e.id not in existing]
-            chats = [await expert_chat(session, e) for e in new]
-            unreachable = [e.name for e, chat in zip(new, chats) if chat is None]
+            reachable = await addresses_of(session, (e.person_id for e in new if e.person_id is not None))
+            unreachable = [e.name for e in new if e.person_id not in reachable]
             if unreachable:
                 # Told now, not discovered later: nobody would ever answer the farmer.
                 raise Conflict(EXPERT_UNREACHABLE.format(names="、".join(unreachable)))
@@ -217,13 +217,13 @@ class DispatchService:
             return await _assigned(session, demand, list(new))
 
 
-async def _led_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person, ServiceTeam]:
+async def _led_demand(session: AsyncSession, demand_id: int, person_id: int) -> tuple[Demand, Person, ServiceTeam]:
     demand = await session.get(Demand, demand_id)
     if demand is None:
         raise NotFound("没有找到这条需求。")
-    person = await find_person(session, telegram_id)
+    person = await person_by_id(session, person_id)
     team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-    if person is None or team is None or not leads(person, team):
+    if team is None or not leads(person, team):
         raise NotTeamLeader("只有这条需求所属服务团的团长才能这样做。")
     return demand, person, team
 
@@ -233,8 +233,7 @@ async def _leader_as_expert(session: AsyncSession, leader: Person, team: Service
     expert = await session.scalar(select(Expert).where(Expert.person_id == leader.id))
     if expert is None:
         session.add(Expert(name=leader.display_name or "团长", title="团长", fields=list(team.fields or []),
-                           regions=list(team.regions or []), team_id=team.id, telegram_id=leader.telegram_id,
-                           person_id=leader.id))
+                           regions=list(team.regions or []), team_id=team.id, person_id=leader.id))
         grant_role(leader, EXPERT)
         await session.flush()
 
@@ -256,15 +255,14 @@ async def _assigned_again(session: AsyncSession, demand: Demand, event) -> Assig
 
 
 async def _assigned(session: AsyncSession, demand: Demand, experts: list[Expert]) -> Assigned:
-    chats = [await expert_chat(session, e) for e in experts]
     media = (await session.scalars(select(DemandMedia).where(DemandMedia.demand_id == demand.id)
                                    .order_by(DemandMedia.id))).all()
-    submitter = await session.get(Person, demand.submitter_id)
-    return Assigned(demand, experts, [c for c in chats if c is not None], list(media), submitter.telegram_id)
+    return Assigned(demand, experts, [e.person_id for e in experts if e.person_id is not None], list(media),
+                    demand.submitter_id)
 
 
 async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | None, reason: str) -> Rerouted:
-    return Rerouted(demand, team, await leader_chat(session, team), await staff_telegram_ids(session), reason)
+    return Rerouted(demand, team, team.leader_id if team else None, await staff_ids(session), reason)
 
 
 ASSIGNMENT_PURPOSE = "assignment"  # the outbox row briefing an expert on demand <id>
@@ -277,14 +275,13 @@ async def expert_unreachable(outbox: Outbox, session: AsyncSession, row, message
     if demand is None or demand.team_id is None:
         return
     team = await session.get(ServiceTeam, demand.team_id)
-    leader = await leader_chat(session, team)
-    chat = int(row.address)
-    expert = await session.scalar(select(Expert).join(Person, Person.id == Expert.person_id, isouter=True).where(
-        (Person.telegram_id == chat) | (Expert.telegram_id == chat)))
+    leader = team.leader_id if team is not None else None
+    expert = None if row.person_id is None else await session.scalar(
+        select(Expert).where(Expert.person_id == row.person_id))
     status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
     text = EXPERT_CARD_UNREACHABLE.format(name=expert.name if expert else "专家", no=demand.tracking_no,
                                           reason=UNREACHABLE_REASONS.get(status, status))
-    recipients = [leader] if leader is not None else await staff_telegram_ids(session)
-    for chat_id in recipients:
-        await outbox.put(session, chat_id, Outgoing(text), ACTION, purpose=f"expert_unreachable:{demand.id}",
-                         request_key=f"expert_unreachable:{row.id}:{chat_id}")
+    recipients = [leader] if leader is not None else await staff_ids(session)
+    for person_id in recipients:
+        await outbox.put(session, person_id, Outgoing(text), ACTION, purpose=f"expert_unreachable:{demand.id}",
+                         request_key=f"expert_unreachable:{row.id}:{person_id}")

@@ -15,7 +15,7 @@ from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.dispatch import MODES
 from bot.services.hooks import LoopHooks
-from bot.services.people import expert_chat, find_person
+from bot.services.people import person_by_id
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
 
 TO_FARMER, TO_EXPERT = "to_farmer", "to_expert"
@@ -30,7 +30,7 @@ class NotAssigned(NotAllowed):
 class Relay:
     message_id: int                 # our DemandMessage id, to record where the copy landed
     demand: Demand
-    recipients: list[int]           # chat ids that should get the copy
+    recipients: list[int]           # the people who should get the copy
     sender_name: str
     first_answer: bool = False
     direction: str = TO_FARMER
@@ -40,7 +40,7 @@ class Relay:
 class Closing:
     demand: Demand
     record: ServiceRecord
-    farmer_telegram_id: int | None
+    farmer_id: int
     expert_name: str
 
 
@@ -51,10 +51,10 @@ class ExpertService:
         self._clock = clock
         self._hooks = hooks or LoopHooks()
 
-    async def my_demands(self, telegram_id: int) -> list[Demand]:
+    async def my_demands(self, person_id: int) -> list[Demand]:
         """Demands this expert serves that are still open."""
         async with self._sessions() as session:
-            expert = await _expert_of(session, telegram_id)
+            expert = await _expert_of(session, person_id)
             if expert is None:
                 return []
             rows = await session.scalars(
@@ -64,7 +64,7 @@ class ExpertService:
             )
             return list(rows)
 
-    async def to_farmer(self, demand_id: int, telegram_id: int, kind: str, text: str = "",
+    async def to_farmer(self, demand_id: int, person_id: int, kind: str, text: str = "",
                         file_id: str | None = None, request_key: str | None = None) -> Relay:
         """An expert's answer or question goes to the farmer; the first answer moves the
         demand to 专家已答复 and stops the first-answer deadline."""
@@ -72,7 +72,7 @@ class ExpertService:
         async with self._sessions.begin() as session:
             if request_key and (seen := await _message_by_key(session, request_key)):
                 return await _relay_of(session, seen)
-            demand, expert, person = await _assigned(session, demand_id, telegram_id)
+            demand, expert, person = await _assigned(session, demand_id, person_id)
             if demand.status not in lifecycle.SERVING:
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能再答复。")
             message = DemandMessage(demand_id=demand.id, sender_id=person.id, direction=TO_FARMER, kind=kind,
@@ -88,7 +88,7 @@ class ExpertService:
             await session.flush()
             return await _relay_of(session, message, first_answer=first)
 
-    async def to_expert(self, telegram_id: int, kind: str, text: str = "", file_id: str | None = None, *,
+    async def to_expert(self, person_id: int, kind: str, text: str = "", file_id: str | None = None, *,
                         reply_to_message_id: int | None = None, request_key: str | None = None) -> Relay | None:
         """A farmer's message for the experts: a reply to a relayed copy, or any message
         while exactly one of their demands is in service. None when it belongs to no conversation."""
@@ -96,13 +96,11 @@ class ExpertService:
         async with self._sessions.begin() as session:
             if request_key and (seen := await _message_by_key(session, request_key)):
                 return await _relay_of(session, seen)
-            farmer = await find_person(session, telegram_id)
-            if farmer is None:
-                return None
+            farmer = await person_by_id(session, person_id)
             demand = None
             if reply_to_message_id is not None:
                 copy = await session.scalar(select(DemandMessage).where(
-                    DemandMessage.recipient_chat_id == telegram_id, DemandMessage.relayed_message_id == reply_to_message_id))
+                    DemandMessage.recipient_id == person_id, DemandMessage.relayed_message_id == reply_to_message_id))
                 demand = await session.get(Demand, copy.demand_id) if copy else None
             if demand is None:
                 serving = (await session.scalars(select(Demand).where(
@@ -117,12 +115,12 @@ class ExpertService:
             await session.flush()
             return await _relay_of(session, message)
 
-    async def delivered(self, message_id: int, chat_id: int, relayed_message_id: int) -> None:
+    async def delivered(self, message_id: int, recipient_id: int, relayed_message_id: int) -> None:
         """Remember where a relayed copy landed, so a reply to it finds its way back."""
         async with self._sessions.begin() as session:
-            await remember_relay(session, message_id, chat_id, relayed_message_id)
+            await remember_relay(session, message_id, recipient_id, relayed_message_id)
 
-    async def close(self, demand_id: int, telegram_id: int, mode: str, hours: float, summary: str,
+    async def close(self, demand_id: int, person_id: int, mode: str, hours: float, summary: str,
                     visit_date: date | None = None, request_key: str | None = None) -> Closing:
         """办结: the expert's service record closes the demand; the farmer is asked for feedback."""
         if mode not in MODES:
@@ -131,11 +129,10 @@ class ExpertService:
             raise Conflict(f"服务时长要在 0 到 {MAX_HOURS} 小时之间。")
         now = self._clock()
         async with self._sessions.begin() as session:
-            demand, expert, person = await _assigned(session, demand_id, telegram_id)
+            demand, expert, person = await _assigned(session, demand_id, person_id)
             if request_key and (record := await session.scalar(
                     select(ServiceRecord).where(ServiceRecord.request_key == request_key))) is not None:
-                farmer = await session.get(Person, demand.submitter_id)  # handled again: answer as before
-                return Closing(demand, record, farmer.telegram_id if farmer else None, expert.name)
+                return Closing(demand, record, demand.submitter_id, expert.name)  # handled again: as before
             if demand.status not in lifecycle.SERVING:
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能办结。")
             record = ServiceRecord(demand_id=demand.id, expert_id=expert.id, mode=mode, hours=hours,
@@ -145,24 +142,20 @@ class ExpertService:
                                  note=f"{expert.name}办结：{summary}", request_key=request_key, closed_at=now)
             await session.refresh(demand)
             await self._hooks.closed(session, demand)
-            farmer = await session.get(Person, demand.submitter_id)
-            return Closing(demand, record, farmer.telegram_id if farmer else None, expert.name)
+            return Closing(demand, record, demand.submitter_id, expert.name)
 
 
-async def _expert_of(session: AsyncSession, telegram_id: int) -> Expert | None:
-    person = await find_person(session, telegram_id)
-    if person is None:
-        return None
-    return await session.scalar(select(Expert).where(Expert.person_id == person.id))
+async def _expert_of(session: AsyncSession, person_id: int) -> Expert | None:
+    return await session.scalar(select(Expert).where(Expert.person_id == person_id))
 
 
-async def _assigned(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Expert, Person]:
+async def _assigned(session: AsyncSession, demand_id: int, person_id: int) -> tuple[Demand, Expert, Person]:
     demand = await session.get(Demand, demand_id)
     if demand is None:
         raise NotFound("没有找到这条需求。")
-    person = await find_person(session, telegram_id)
-    expert = await _expert_of(session, telegram_id)
-    if person is None or expert is None or await session.scalar(select(DemandAssignment.id).where(
+    person = await person_by_id(session, person_id)
+    expert = await _expert_of(session, person_id)
+    if expert is None or await session.scalar(select(DemandAssignment.id).where(
             DemandAssignment.demand_id == demand.id, DemandAssignment.expert_id == expert.id)) is None:
         raise NotAssigned()
     return demand, expert, person
@@ -176,14 +169,13 @@ async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer:
     demand = await session.get(Demand, message.demand_id)
     sender = await session.get(Person, message.sender_id)
     if message.direction == TO_FARMER:
-        farmer = await session.get(Person, demand.submitter_id)
-        recipients = [farmer.telegram_id] if farmer and farmer.telegram_id else []
+        recipients = [demand.submitter_id]
         expert = await session.scalar(select(Expert).where(Expert.person_id == sender.id))
         name = expert.name if expert else sender.display_name
     else:
         experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
                                          .where(DemandAssignment.demand_id == demand.id))).all()
-        recipients = [chat for expert in experts if (chat := await expert_chat(session, expert)) is not None]
+        recipients = [expert.person_id for expert in experts if expert.person_id is not None]
         name = sender.display_name or "农户"
     return Relay(message.id, demand, recipients, name, first_answer, message.direction)
 
@@ -191,12 +183,13 @@ async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer:
 RELAY_PURPOSE = "relay"  # an outbox row carrying a relayed copy of DemandMessage <id>
 
 
-async def remember_relay(session: AsyncSession, message_id: int, chat_id: int, relayed_message_id: int) -> None:
+async def remember_relay(session: AsyncSession, message_id: int, recipient_id: int | None,
+                         relayed_message_id: int) -> None:
     await session.execute(update(DemandMessage).where(DemandMessage.id == message_id).values(
-        recipient_chat_id=chat_id, relayed_message_id=relayed_message_id))
+        recipient_id=recipient_id, relayed_message_id=relayed_message_id))
 
 
 async def relay_sent(session: AsyncSession, row, message_id: int | None) -> None:
     """After-send effect of a relayed copy (see bot.services.sender.Effects)."""
     if message_id is not None and row.argument.isdigit():
-        await remember_relay(session, int(row.argument), int(row.address), message_id)
+        await remember_relay(session, int(row.argument), row.person_id, message_id)

@@ -2,7 +2,7 @@
 
 Transient: the database is locked or busy past its timeout, a connection was lost or the
 server is restarting, the pool had no free connection, the network or the chat server
-timed out. (Each channel adds its own: Telegram's 429 and network errors.) Anything else — a bug, bad data — is not: retrying it
+timed out. (Each channel adds its own: a chat platform's 429 and network errors.) Anything else — a bug, bad data — is not: retrying it
 a few times is harmless, retrying it forever would block a person's chat.
 """
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import expert_chat, find_person, leader_chat
+from bot.services.people import person_by_id
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, KnowledgeEntry, Person, ServiceTeam
 
 
@@ -30,12 +30,12 @@ class FeedbackService:
         self._clock = clock
         self._hooks = hooks or LoopHooks()
 
-    async def solved(self, demand_id: int, telegram_id: int, solved: bool, *, follow_up: bool = False,
+    async def solved(self, demand_id: int, person_id: int, solved: bool, *, follow_up: bool = False,
                      request_key: str | None = None) -> Reopened | None:
         """已解决 keeps the demand closed; 未解决 (or 没有 at the 回访) reopens it to the same team."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            demand, farmer = await _own_demand(session, demand_id, telegram_id)
+            demand, farmer = await _own_demand(session, demand_id, person_id)
             if solved:
                 demand.solved = True
                 await _remember_answer(session, demand, now)
@@ -52,21 +52,21 @@ class FeedbackService:
             await self._hooks.accepted(session, demand)  # a new first-answer deadline
             return Reopened(demand, await _team_people(session, demand))
 
-    async def rate(self, demand_id: int, telegram_id: int, stars: int) -> Demand:
+    async def rate(self, demand_id: int, person_id: int, stars: int) -> Demand:
         if not 1 <= stars <= 5:
             raise NotFound("评分只能是 1 到 5 星。")
         async with self._sessions.begin() as session:
-            demand, _ = await _own_demand(session, demand_id, telegram_id)
+            demand, _ = await _own_demand(session, demand_id, person_id)
             if demand.status not in (lifecycle.CLOSED, lifecycle.REOPENED):
                 raise Conflict("需求办结后才能评分。")
             demand.rating = stars
             return demand
 
-    async def cancel(self, demand_id: int, telegram_id: int, request_key: str | None = None) -> Demand:
+    async def cancel(self, demand_id: int, person_id: int, request_key: str | None = None) -> Demand:
         """The farmer withdraws a demand nobody has accepted yet."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            demand, farmer = await _own_demand(session, demand_id, telegram_id)
+            demand, farmer = await _own_demand(session, demand_id, person_id)
             if demand.status == lifecycle.CANCELLED:
                 return demand
             if demand.status not in (lifecycle.WAITING, lifecycle.TRIAGE):
@@ -77,13 +77,10 @@ class FeedbackService:
             await self._hooks.left_team(session, demand)
             return demand
 
-    async def cancellable(self, telegram_id: int) -> list[Demand]:
+    async def cancellable(self, person_id: int) -> list[Demand]:
         async with self._sessions() as session:
-            farmer = await find_person(session, telegram_id)
-            if farmer is None:
-                return []
             rows = await session.scalars(select(Demand).where(
-                Demand.submitter_id == farmer.id, Demand.status.in_((lifecycle.WAITING, lifecycle.TRIAGE))
+                Demand.submitter_id == person_id, Demand.status.in_((lifecycle.WAITING, lifecycle.TRIAGE))
             ).order_by(Demand.id))
             return list(rows)
 
@@ -105,18 +102,17 @@ async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime)
                                field=demand.field, source="demand", demand_id=demand.id, created_at=now, updated_at=now))
 
 
-async def _own_demand(session: AsyncSession, demand_id: int, telegram_id: int) -> tuple[Demand, Person]:
+async def _own_demand(session: AsyncSession, demand_id: int, person_id: int) -> tuple[Demand, Person]:
     demand = await session.get(Demand, demand_id)
-    farmer = await find_person(session, telegram_id)
-    if demand is None or farmer is None or demand.submitter_id != farmer.id:
+    if demand is None or demand.submitter_id != person_id:
         raise NotFound("没有找到您的这条需求。")
-    return demand, farmer
+    return demand, await person_by_id(session, person_id)
 
 
 async def _team_people(session: AsyncSession, demand: Demand) -> list[int]:
     team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-    chats = [await leader_chat(session, team)]
+    people = [team.leader_id if team else None]
     experts = (await session.scalars(select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
                                      .where(DemandAssignment.demand_id == demand.id))).all()
-    chats += [await expert_chat(session, expert) for expert in experts]
-    return list(dict.fromkeys(chat for chat in chats if chat))
+    people += [expert.person_id for expert in experts]
+    return list(dict.fromkeys(person for person in people if person is not None))

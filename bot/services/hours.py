@@ -36,9 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import CHINA_TIME
 from bot.errors import JicengError
-from bot.services.people import EXPERT, find_person
+from bot.services.people import EXPERT
 from bot.services.tabular import write_table
-from storage.models import Expert, ServiceRecord, ServiceTeam
+from storage.models import Expert, Person, ServiceRecord, ServiceTeam
 
 ONLINE = "online"
 SHORT_VISIT = "short_visit"
@@ -249,12 +249,12 @@ async def ledger(sessions: async_sessionmaker[AsyncSession], year: int,
         return await _rows(session, year, rule or ConversionRule())
 
 
-async def expert_hours(sessions: async_sessionmaker[AsyncSession], telegram_id: int, year: int,
+async def expert_hours(sessions: async_sessionmaker[AsyncSession], person_id: int, year: int,
                        rule: ConversionRule | None = None) -> LedgerRow | None:
-    """The year of the expert behind a chat account (a row of zeros when they have no
-    records yet); None when the account is not a bound expert."""
+    """The year of the expert this person is (a row of zeros when they have no records yet);
+    None when the person is not a bound expert."""
     async with sessions() as session:
-        person = await find_person(session, telegram_id)
+        person = await session.get(Person, person_id)
         if person is None or EXPERT not in person.role_names:
             return None
         expert = await session.scalar(select(Expert).where(Expert.person_id == person.id))

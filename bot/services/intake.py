@@ -19,7 +19,7 @@ from bot.services.hooks import LoopHooks
 from bot.services.knowledge import KnowledgeBase
 from bot.services.learning import record_draft_correction
 from bot.services.outbox import ACTION, Outbox, Outgoing
-from bot.services.people import ENTERPRISE, FARMER, ensure_person, grant_role, leader_chat, staff_telegram_ids
+from bot.services.people import ENTERPRISE, FARMER, grant_role, person_by_id, staff_ids
 from bot.services.routing import choose_team
 from intents import regions, taxonomy
 from intents.similar import SimilarHit
@@ -50,8 +50,8 @@ class DraftView:
 class Submission:
     demand: Demand
     team: ServiceTeam | None
-    leader_telegram_id: int | None
-    staff_telegram_ids: list[int]
+    leader_id: int | None
+    staff_ids: list[int]
     media: list[DemandMedia]
     submitter: Person
 
@@ -81,8 +81,7 @@ class IntakeService:
 
     async def new_question(
         self,
-        telegram_id: int,
-        display_name: str,
+        person_id: int,
         text: str,
         request_key: str | None = None,
         *,
@@ -100,7 +99,7 @@ class IntakeService:
         async with self._sessions.begin() as session:
             if request_key and (seen := await _by_key(session, Draft, request_key)):
                 return self._view(seen)
-            person = await ensure_person(session, telegram_id, display_name)
+            person = await person_by_id(session, person_id)
             if not person.role_names & {FARMER, ENTERPRISE}:
                 grant_role(person, FARMER)
             entities = {**understanding.entities.as_dict(), "corrections": [list(c) for c in understanding.corrections]}
@@ -136,45 +135,45 @@ class IntakeService:
             )
         return self._view(draft)
 
-    async def choose_field(self, draft_id: int, telegram_id: int, field: str) -> DraftView:
+    async def choose_field(self, draft_id: int, person_id: int, field: str) -> DraftView:
         if not taxonomy.is_field(field):
             raise NotFound("没有这个领域，请重新选择。")
         async with self._sessions.begin() as session:
-            draft = await self._open_draft(session, draft_id, telegram_id)
+            draft = await self._open_draft(session, draft_id, person_id)
             predicted = draft.top_fields[0][0] if draft.top_fields else draft.field
             await record_draft_correction(session, draft, predicted, field, draft.person_id)
             draft.field = field
             draft.confidence = 1.0
         return self._view(draft)
 
-    async def choose_region(self, draft_id: int, telegram_id: int, region_code: str) -> DraftView:
+    async def choose_region(self, draft_id: int, person_id: int, region_code: str) -> DraftView:
         if regions.get(region_code) is None:
             raise NotFound("没有这个地区，请重新选择。")
         async with self._sessions.begin() as session:
-            draft = await self._open_draft(session, draft_id, telegram_id)
+            draft = await self._open_draft(session, draft_id, person_id)
             draft.region_code = region_code
             person = await session.get(Person, draft.person_id)
             if person.region_code is None:
                 person.region_code = region_code
         return self._view(draft)
 
-    async def get_draft(self, draft_id: int, telegram_id: int) -> DraftView:
+    async def get_draft(self, draft_id: int, person_id: int) -> DraftView:
         async with self._sessions() as session:
-            draft = await self._open_draft(session, draft_id, telegram_id)
+            draft = await self._open_draft(session, draft_id, person_id)
         return self._view(draft)
 
-    async def cancel_draft(self, draft_id: int, telegram_id: int) -> None:
+    async def cancel_draft(self, draft_id: int, person_id: int) -> None:
         async with self._sessions.begin() as session:
-            draft = await self._owned_draft(session, draft_id, telegram_id)
+            draft = await self._owned_draft(session, draft_id, person_id)
             if draft.status != DRAFT_CANCELLED:
                 await self._close_draft(session, draft, DRAFT_CANCELLED)
 
-    async def submit(self, draft_id: int, telegram_id: int, request_key: str | None = None) -> Submission:
+    async def submit(self, draft_id: int, person_id: int, request_key: str | None = None) -> Submission:
         """提交. The same request replayed (after a crash) gets the same submission back,
         so its notifications can be sent again; any other second tap is refused."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            draft = await self._owned_draft(session, draft_id, telegram_id)
+            draft = await self._owned_draft(session, draft_id, person_id)
             if request_key and (seen := await _by_key(session, Demand, request_key)):
                 return await _submission(session, seen)
             await self._close_draft(session, draft, DRAFT_SUBMITTED)
@@ -219,7 +218,7 @@ class IntakeService:
             return await _submission(session, demand)
 
     async def attach_media(
-        self, telegram_id: int, display_name: str, kind: str, file_id: str, request_key: str | None = None
+        self, person_id: int, kind: str, file_id: str, request_key: str | None = None
     ) -> Attachment:
         """A photo or voice note without caption joins the question being composed, else
         the sender's latest demand from the last 30 minutes, else waits for the next question."""
@@ -227,7 +226,7 @@ class IntakeService:
         async with self._sessions.begin() as session:
             if request_key and (seen := await _by_key(session, DemandMedia, request_key)):
                 return await _attachment(session, seen)
-            person = await ensure_person(session, telegram_id, display_name)
+            person = await person_by_id(session, person_id)
             media = DemandMedia(person_id=person.id, kind=kind, file_id=file_id, created_at=now, request_key=request_key)
             draft = await session.scalar(
                 select(Draft)
@@ -252,10 +251,9 @@ class IntakeService:
             session.add(media)
             return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
 
-    async def my_demands(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
+    async def my_demands(self, person_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
         async with self._sessions() as session:
-            person = await ensure_person(session, telegram_id)
-            where = Demand.submitter_id == person.id
+            where = Demand.submitter_id == person_id
             total = await session.scalar(select(func.count()).select_from(Demand).where(where))
             rows = await session.scalars(
                 select(Demand).where(where).order_by(Demand.id.desc()).offset(offset).limit(limit)
@@ -266,15 +264,14 @@ class IntakeService:
         similar = self._knowledge.search(draft.text, k=3, field=draft.field)
         return DraftView(draft, _unsure(draft), draft.region_code is not None, tuple(similar))
 
-    async def _owned_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
+    async def _owned_draft(self, session: AsyncSession, draft_id: int, person_id: int) -> Draft:
         draft = await session.get(Draft, draft_id)
-        person = await session.get(Person, draft.person_id) if draft else None
-        if draft is None or person is None or person.telegram_id != telegram_id:
+        if draft is None or draft.person_id != person_id:
             raise NotFound("这个问题已经失效了，请重新发送您的问题。")
         return draft
 
-    async def _open_draft(self, session: AsyncSession, draft_id: int, telegram_id: int) -> Draft:
-        draft = await self._owned_draft(session, draft_id, telegram_id)
+    async def _open_draft(self, session: AsyncSession, draft_id: int, person_id: int) -> Draft:
+        draft = await self._owned_draft(session, draft_id, person_id)
         if draft.status != DRAFT_OPEN:
             raise AlreadySubmitted(await _tracking_no(session, draft))
         return draft
@@ -335,7 +332,7 @@ async def _submission(session: AsyncSession, demand: Demand) -> Submission:
         select(DemandMedia).where(DemandMedia.demand_id == demand.id).order_by(DemandMedia.id)
     )
     return Submission(
-        demand, team, await leader_chat(session, team), await staff_telegram_ids(session),
+        demand, team, team.leader_id if team else None, await staff_ids(session),
         list(media), await session.get(Person, demand.submitter_id),
     )
 
@@ -352,14 +349,12 @@ async def _attachment(session: AsyncSession, media: DemandMedia) -> Attachment:
 async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
     """Who works on a demand now: the accepting leader, else the team's leader, else staff."""
     if demand.accepted_by_id is not None:
-        person = await session.get(Person, demand.accepted_by_id)
-        if person is not None and person.telegram_id is not None:
-            return [person.telegram_id]
+        return [demand.accepted_by_id]
     if demand.team_id is not None:
-        leader = await leader_chat(session, await session.get(ServiceTeam, demand.team_id))
-        if leader is not None:
-            return [leader]
-    return await staff_telegram_ids(session)
+        team = await session.get(ServiceTeam, demand.team_id)
+        if team is not None and team.leader_id is not None:
+            return [team.leader_id]
+    return await staff_ids(session)
 
 
 NEW_DEMAND_PURPOSE = "new_demand"  # the outbox row telling a leader of a new demand <id>
@@ -374,6 +369,6 @@ async def leader_unreachable(outbox: Outbox, session: AsyncSession, row, message
     status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
     text = messages.LEADER_UNREACHABLE.format(
         no=demand.tracking_no, reason=messages.UNREACHABLE_REASONS.get(status, status), text=demand.text)
-    for staff_id in await staff_telegram_ids(session):
+    for staff_id in await staff_ids(session):
         await outbox.put(session, staff_id, Outgoing(text), ACTION, purpose=f"leader_unreachable:{demand.id}",
                          request_key=f"leader_unreachable:{row.id}:{staff_id}")

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import AlreadyAccepted, NotAllowed, NotFound, NotTeamLeader
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import find_person, leads
+from bot.services.people import leads, person_by_id
 from storage.models import Demand, DemandEvent, Person, ServiceTeam
 
 
@@ -21,7 +21,7 @@ class Acceptance:
     demand: Demand
     leader: Person
     team: ServiceTeam
-    submitter_telegram_id: int | None
+    submitter_id: int
 
 
 class LeaderService:
@@ -31,7 +31,7 @@ class LeaderService:
         self._clock = clock
         self._hooks = hooks or LoopHooks()
 
-    async def accept(self, demand_id: int, telegram_id: int, request_key: str | None = None) -> Acceptance:
+    async def accept(self, demand_id: int, person_id: int, request_key: str | None = None) -> Acceptance:
         """接单. Exactly one of any number of concurrent presses wins; the rest are told
         who accepted it. Only the leader of the demand's own team may accept. The winning
         request replayed (after a crash) gets the same acceptance back."""
@@ -40,13 +40,12 @@ class LeaderService:
             demand = await session.get(Demand, demand_id)
             if demand is None:
                 raise NotFound("没有找到这条需求。")
-            person = await find_person(session, telegram_id)
+            person = await person_by_id(session, person_id)
             team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
-            if person is None or team is None or not leads(person, team):
+            if team is None or not leads(person, team):
                 raise NotTeamLeader()
             if request_key and await _accepted_by_request(session, demand.id, request_key):
-                submitter = await session.get(Person, demand.submitter_id)
-                return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
+                return Acceptance(demand, person, team, demand.submitter_id)
             if demand.status != lifecycle.WAITING:
                 raise await _already(session, demand)
             try:
@@ -60,8 +59,7 @@ class LeaderService:
                 raise await _already(session, demand) from None
             await session.refresh(demand)
             await self._hooks.accepted(session, demand)
-            submitter = await session.get(Person, demand.submitter_id)
-        return Acceptance(demand, person, team, submitter.telegram_id if submitter else None)
+        return Acceptance(demand, person, team, demand.submitter_id)
 
     async def team_names(self, person_id: int) -> list[str]:
         async with self._sessions() as session:
@@ -70,17 +68,10 @@ class LeaderService:
             )
             return list(rows)
 
-    async def queue(self, telegram_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
+    async def queue(self, person_id: int, offset: int, limit: int) -> tuple[list[Demand], int]:
         """The waiting demands of every team this person leads, oldest first."""
         async with self._sessions() as session:
-            person = await find_person(session, telegram_id)
-            if person is None:
-                raise NotAllowed("只有服务团团长可以查看待接单队列。")
-            team_ids = (await session.scalars(
-                select(ServiceTeam.id).where(
-                    or_(ServiceTeam.leader_id == person.id, ServiceTeam.leader_telegram_id == telegram_id)
-                )
-            )).all()
+            team_ids = (await session.scalars(select(ServiceTeam.id).where(ServiceTeam.leader_id == person_id))).all()
             if not team_ids:
                 raise NotAllowed("只有服务团团长可以查看待接单队列。")
             where = (Demand.team_id.in_(team_ids), Demand.status == lifecycle.WAITING)

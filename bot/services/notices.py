@@ -22,9 +22,9 @@ from bot.clock import CHINA_TIME
 from bot.errors import Conflict, JicengError, NotAllowed, NotFound
 from bot.services import broadcast, states
 from bot.services.outbox import OPEN_STATUSES, WAITING_STATUSES
-from bot.services.people import STAFF, ensure_person, find_person
+from bot.services.people import STAFF
 from intents import regions, taxonomy
-from storage.models import ChatState, Demand, OutboxMessage, Subscription, TrainingNotice
+from storage.models import ChatState, Demand, OutboxMessage, Person, Subscription, TrainingNotice
 
 ALL_FIELDS = "*"
 NOTICE_CANCELLED = "cancelled"  # as bot.services.signups reads it: sign-up closes
@@ -75,30 +75,25 @@ class SubscriptionService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def subscribe(self, telegram_id: int, field_code: str, region_code: str,
-                        display_name: str = "") -> SubscriptionView:
+    async def subscribe(self, person_id: int, field_code: str, region_code: str) -> SubscriptionView:
         """Subscribe (again): the same field and region twice is one subscription, switched back on."""
         if not valid_subscription(field_code, region_code):
             raise NotFound(messages.STALE_BUTTON)
         async with self._sessions.begin() as session:
-            person = await ensure_person(session, telegram_id, display_name)
             row = await session.scalar(select(Subscription).where(
-                Subscription.person_id == person.id, Subscription.field == field_code,
+                Subscription.person_id == person_id, Subscription.field == field_code,
                 Subscription.region_code == region_code))
             if row is None:
-                row = Subscription(person_id=person.id, field=field_code, region_code=region_code, active=True)
+                row = Subscription(person_id=person_id, field=field_code, region_code=region_code, active=True)
                 session.add(row)
                 await session.flush()
             row.active = True
             return SubscriptionView(row.id, row.field, row.region_code)
 
-    async def unsubscribe(self, telegram_id: int, subscription_id: int | None = None) -> list[SubscriptionView]:
+    async def unsubscribe(self, person_id: int, subscription_id: int | None = None) -> list[SubscriptionView]:
         """Switch off one subscription of the person's, or all (None); returns what was switched off."""
         async with self._sessions.begin() as session:
-            person = await find_person(session, telegram_id)
-            if person is None:
-                return []
-            query = select(Subscription).where(Subscription.person_id == person.id, Subscription.active.is_(True))
+            query = select(Subscription).where(Subscription.person_id == person_id, Subscription.active.is_(True))
             if subscription_id is not None:
                 query = query.where(Subscription.id == subscription_id)
             rows = (await session.scalars(query)).all()
@@ -106,26 +101,20 @@ class SubscriptionService:
                 row.active = False
             return [SubscriptionView(r.id, r.field, r.region_code) for r in rows]
 
-    async def list(self, telegram_id: int) -> list[SubscriptionView]:
+    async def list(self, person_id: int) -> list[SubscriptionView]:
         async with self._sessions() as session:
-            person = await find_person(session, telegram_id)
-            if person is None:
-                return []
             rows = await session.scalars(select(Subscription).where(
-                Subscription.person_id == person.id, Subscription.active.is_(True)).order_by(Subscription.id))
+                Subscription.person_id == person_id, Subscription.active.is_(True)).order_by(Subscription.id))
             return [SubscriptionView(r.id, r.field, r.region_code) for r in rows]
 
-    async def should_offer(self, telegram_id: int) -> bool:
+    async def should_offer(self, person_id: int) -> bool:
         """After a first demand, offer a subscription — unless they ever had one (a person who
         unsubscribed said no already) or this is not their first demand."""
         async with self._sessions() as session:
-            person = await find_person(session, telegram_id)
-            if person is None:
-                return False
             had = await session.scalar(select(func.count()).select_from(Subscription)
-                                       .where(Subscription.person_id == person.id))
+                                       .where(Subscription.person_id == person_id))
             demands = await session.scalar(select(func.count()).select_from(Demand)
-                                           .where(Demand.submitter_id == person.id))
+                                           .where(Demand.submitter_id == person_id))
             return not had and demands == 1
 
     async def count_recipients(self, draft: NoticeDraft) -> int:
@@ -311,17 +300,17 @@ class NoticeService:
         self._sessions = sessions
         self._clock = clock
 
-    async def ensure_staff(self, telegram_id: int) -> None:
+    async def ensure_staff(self, person_id: int) -> None:
         async with self._sessions() as session:
-            person = await find_person(session, telegram_id)
+            person = await session.get(Person, person_id)
             if person is None or STAFF not in person.role_names:
                 raise NotAllowed(messages.NOTICE_STAFF_ONLY)
 
-    async def create(self, telegram_id: int) -> Created:
+    async def create(self, person_id: int) -> Created:
         """发送: the person's finished draft becomes a notice with an outbox row per recipient, and
         the draft is gone — in one transaction, so a second press finds nothing to send."""
         async with self._sessions.begin() as session:
-            person = await find_person(session, telegram_id)
+            person = await session.get(Person, person_id)
             if person is None or STAFF not in person.role_names:
                 raise NotAllowed(messages.NOTICE_STAFF_ONLY)
             state = await session.get(ChatState, person.id)
@@ -353,10 +342,10 @@ class NoticeService:
             await session.execute(update(TrainingNotice).where(TrainingNotice.id == notice_id)
                                   .values(progress_chat_id=chat_id, progress_message_id=message_id))
 
-    async def cancel(self, telegram_id: int, notice_id: int) -> TrainingNotice:
+    async def cancel(self, person_id: int, notice_id: int) -> TrainingNotice:
         """Withdraw a notice: sign-up closes and whatever is still waiting in the outbox stays unsent."""
         async with self._sessions.begin() as session:
-            person = await find_person(session, telegram_id)
+            person = await session.get(Person, person_id)
             if person is None or STAFF not in person.role_names:
                 raise NotAllowed(messages.NOTICE_STAFF_ONLY)
             notice = await session.get(TrainingNotice, notice_id)

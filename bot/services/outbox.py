@@ -1,7 +1,8 @@
 """Every message the bot sends is first a row in the outbox.
 
 A service or a handler *puts* a message (text, buttons, a photo or voice note by the channel's
-file reference) for an address on a channel, with a priority, inside the transaction that
+file reference) for a person (reached on the account they used last) or for an account, with a
+priority, inside the transaction that
 causes it; the sender (`bot.services.sender`) delivers rows, paced, highest priority first.
 Nothing is sent from a handler directly, so a 429, a crash or a restart loses nothing: a row
 stays until it is sent, refused for good (recorded with its reason), or given up after retries.
@@ -25,8 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels import CHANNELS
 from bot.services.faults import is_transient
 from bot.services.notifier import Action
+from bot.services.people import Account, address_of
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,7 @@ REMINDER = 2   # reminders, follow-ups, escalations from scheduled jobs
 BULK = 3       # training notices to subscribers
 PRIORITY_NAMES = {REPLY: "回复", ACTION: "待办通知", REMINDER: "提醒", BULK: "群发"}
 
-TELEGRAM = "telegram"
-MAX_TEXT = 4096  # the longest text one message carries (Telegram's limit); longer texts become several rows
+MAX_TEXT = 4096  # the longest text a channel takes in one message, unless it says otherwise
 PUT_PATIENCE = 600.0  # seconds `send` keeps trying to write a message while the database is away
 
 # Row statuses: pending → sending → sent | blocked | failed; sending → retry → sending.
@@ -101,24 +103,35 @@ class Outbox:
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
 
-    async def put(self, session: AsyncSession, address: int | str, message: Outgoing, priority: int, *,
-                  channel: str = TELEGRAM, person_id: int | None = None, purpose: str = "",
-                  request_key: str | None = None) -> None:
-        """Add the row in the caller's transaction (the caller commits, then calls `wake`). A text
-        longer than one message may be becomes several rows, split at line breaks; the buttons go
-        with the last, and the purpose too (what a delivery sets off follows the whole message)."""
-        pieces = split_text(message.text) if not message.media else [message.text]
+    async def put(self, session: AsyncSession, to: int | Account, message: Outgoing, priority: int, *,
+                  purpose: str = "", request_key: str | None = None) -> bool:
+        """Add the row in the caller's transaction (the caller commits, then calls `wake`) for a
+        person (by id: the account they used last) or an account. A text longer than one message
+        may be becomes several rows, split at line breaks; the buttons go with the last, and the
+        purpose too (what a delivery sets off follows the whole message). False when the person
+        has no account to reach them on."""
+        if isinstance(to, Account):
+            account, person_id = to, None
+        else:
+            person_id, account = to, await address_of(session, to)
+            if account is None:
+                log.info("person %s has no account to reach them on; message not queued", to)
+                return False
+        channel = CHANNELS.get(account.channel)
+        limit = channel.max_text if channel is not None else MAX_TEXT
+        pieces = split_text(message.text, limit) if not message.media else [message.text]
         for n, piece in enumerate(pieces):
             last = n == len(pieces) - 1
             part = replace(message, text=piece, actions=message.actions if last else ())
             key = request_key if request_key is None or len(pieces) == 1 else f"{request_key}.{n}"
-            await self._put_one(session, address, part, priority, channel, person_id,
-                                purpose if last else "", key)
+            await self._put_one(session, account, part, priority, person_id, purpose if last else "", key)
+        return True
 
-    async def _put_one(self, session: AsyncSession, address: int | str, message: Outgoing, priority: int,
-                       channel: str, person_id: int | None, purpose: str, request_key: str | None) -> None:
+    async def _put_one(self, session: AsyncSession, account: Account, message: Outgoing, priority: int,
+                       person_id: int | None, purpose: str, request_key: str | None) -> None:
         values = {
-            "channel": channel, "address": str(address), "person_id": person_id, "priority": priority,
+            "channel": account.channel, "address": account.external_id, "person_id": person_id,
+            "priority": priority,
             "body": message.body(), "purpose": purpose, "request_key": request_key, "status": PENDING,
             "attempts": 0, "last_error": "", "created_at": self._clock(),
         }
@@ -131,7 +144,8 @@ class Outbox:
                 select(OutboxMessage.id).where(OutboxMessage.request_key == request_key)):
             await session.execute(OutboxMessage.__table__.insert().values(**values))
 
-    async def send(self, address: int | str, message: Outgoing, priority: int, **row: object) -> None:
+    async def send(self, to: int | Account, message: Outgoing, priority: int, *, purpose: str = "",
+                   request_key: str | None = None) -> None:
         """Put one message in a transaction of its own, and wake the sender.
 
         A handler puts its messages after the change they report was committed: if the
@@ -142,7 +156,7 @@ class Outbox:
         while True:
             try:
                 async with self._sessions.begin() as session:
-                    await self.put(session, address, message, priority, **row)
+                    await self.put(session, to, message, priority, purpose=purpose, request_key=request_key)
                 break
             except Exception as error:
                 if not is_transient(error) or waited >= PUT_PATIENCE:

@@ -53,11 +53,10 @@ from bot.services.outbox import (
     RETRY,
     SENDING,
     SENT,
-    TELEGRAM,
     WAITING_STATUSES,
     Outgoing,
 )
-from storage.models import OutboxMessage, Person, SenderLease, Subscription
+from storage.models import OutboxMessage, SenderLease, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +99,8 @@ class LeaseLost(JicengError):
 
 
 class Channel(Protocol):
+    name: str  # the channel's name (bot.channels): which outbox rows are its to deliver
+
     async def send(self, address: str, message: Outgoing) -> int:
         """Deliver one message; returns its message id. Raises the errors above."""
 
@@ -122,7 +123,7 @@ class RealClock:
 
 
 class Pace:
-    """Telegram's limits as slots: at most `rate` messages in any second, spaced 1/rate apart,
+    """A chat platform's limits as slots: at most `rate` messages in any second, spaced 1/rate apart,
     and one per `per_chat_interval` to an address. Everything one bot token sends takes a slot
     here first (the outbox sender and the bot's direct edits alike); a 429 pauses them all."""
 
@@ -130,7 +131,7 @@ class Pace:
     WINDOW_MARGIN = 0.03
     PER_CHAT_MARGIN = 0.05
     FORGET_AFTER = 60.0
-    GROUP_INTERVAL = 3.0  # Telegram: about 20 messages a minute in a group (negative chat ids)
+    GROUP_INTERVAL = 3.0  # about 20 messages a minute in a group chat (a negative address)
 
     def __init__(self, rate: float = 30.0, per_chat_interval: float = 1.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -264,7 +265,6 @@ class Sender:
         max_attempts: int = 5,
         backoff: float = 2.0,
         max_backoff: float = 300.0,
-        channel_name: str = TELEGRAM,
         holder: str | None = None,
         lease_ttl: float = 15.0,
         effects: Effects | None = None,
@@ -278,8 +278,8 @@ class Sender:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.channel_name = channel_name
-        self.lease_name = f"outbox:{channel_name}"
+        self.channel_name = channel.name
+        self.lease_name = f"outbox:{channel.name}"
         self.lease_ttl = lease_ttl
         self.holder = holder or default_holder()
         self.effects = effects or Effects()
@@ -793,13 +793,10 @@ def _record_blocked(row: Row, error: str, effects: list[Effect]):
     async def op(session: AsyncSession) -> None:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=BLOCKED, last_error=error[:500]))
-        if row.notice_id is not None:  # a subscriber who blocked the bot gets no more notices
-            person_id = row.person_id
-            if person_id is None:
-                person_id = await session.scalar(select(Person.id).where(Person.telegram_id == int(row.address)))
-            if person_id is not None:
-                await session.execute(
-                    update(Subscription).where(Subscription.person_id == person_id).values(active=False))
+        if row.notice_id is not None and row.person_id is not None:
+            # a subscriber who blocked the bot gets no more notices
+            await session.execute(
+                update(Subscription).where(Subscription.person_id == row.person_id).values(active=False))
         await _run_effects(session, row, None, effects)
     return op
 

@@ -25,10 +25,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages
+from bot.channels import ID_COLUMN
 from bot.errors import Conflict, ImportFileError, JicengError, NotAllowed, NotFound, RowError
 from bot.services.calendar import QuietHours
 from bot.services.notifier import Action
-from bot.services.people import STAFF, ensure_person, find_person
+from bot.services.people import STAFF, person_by_id, sheet_accounts
 from bot.services.tabular import read_table, write_table
 from intents import taxonomy
 from storage.models import NoticeSignup, Person, ScheduledJob, TrainingNotice, utcnow
@@ -41,8 +42,8 @@ PENDING, JOB_CANCELLED = "pending", "cancelled"  # ScheduledJob statuses (as in 
 
 CANCEL_CALLBACK = "sgx:{notice_id}"
 
-SIGNUP_HEADERS = ("序号", "姓名", "TelegramID", "状态", "出勤")
-TRAINEE_HEADERS = ("姓名", "TelegramID", "报名次数", "出勤次数", "累计学时", "培训主题")
+SIGNUP_HEADERS = ("序号", "姓名", ID_COLUMN, "状态", "出勤")
+TRAINEE_HEADERS = ("姓名", ID_COLUMN, "报名次数", "出勤次数", "累计学时", "培训主题")
 REPORT_SUFFIXES = (".xlsx", ".csv")
 _SIGNUP_WIDTHS = (8, 16, 16, 10, 8)
 _TRAINEE_WIDTHS = (16, 16, 10, 10, 10, 40)
@@ -82,7 +83,6 @@ class SignupResult:
 
 @dataclass(frozen=True)
 class Promotion:
-    telegram_id: int
     person_id: int
 
 
@@ -97,7 +97,7 @@ class CancelResult:
 class SignupLine:
     person_id: int
     name: str
-    telegram_id: int | None
+    account_id: str | None  # the person's id on the channel the sheets carry (ID_COLUMN)
     status: str
     attended: bool | None
     position: int | None = None  # for WAITING
@@ -139,7 +139,7 @@ class LearningRecord:
 @dataclass(frozen=True)
 class TraineeRow:
     name: str
-    telegram_id: int | None
+    account_id: str | None
     signed_up: int
     attended: int
     hours: float
@@ -182,13 +182,13 @@ class SignupService:
 
     # ---- 报名 and 取消报名 ----
 
-    async def sign_up(self, notice_id: int, telegram_id: int, display_name: str = "") -> SignupResult:
+    async def sign_up(self, notice_id: int, person_id: int) -> SignupResult:
         """A seat if one is free and nobody is waiting, else the end of the waiting list.
         Pressing again changes nothing and says where the person stands."""
         now = self._clock()
         async with self._sessions.begin() as session:
             notice = await _locked_notice(session, notice_id)
-            person = await ensure_person(session, telegram_id, display_name)
+            person = await person_by_id(session, person_id)
             existing = await _signup(session, notice.id, person.id)
             if existing is not None and existing.status != CANCELLED:
                 position = await _position(session, existing) if existing.status == WAITING else None
@@ -208,13 +208,13 @@ class SignupService:
                 return SignupResult(NoticeInfo.of(notice), CONFIRMED, None)
             return SignupResult(NoticeInfo.of(notice), WAITING, await _position(session, signup))
 
-    async def cancel(self, notice_id: int, telegram_id: int) -> CancelResult:
+    async def cancel(self, notice_id: int, person_id: int) -> CancelResult:
         """Give up a seat (or a place on the waiting list); freed seats go to the first waiting."""
         now = self._clock()
         async with self._sessions.begin() as session:
             notice = await _locked_notice(session, notice_id)
-            person = await find_person(session, telegram_id)
-            signup = await _signup(session, notice.id, person.id) if person is not None else None
+            person = await person_by_id(session, person_id)
+            signup = await _signup(session, notice.id, person.id)
             if signup is None or signup.status == CANCELLED:
                 raise NotFound(messages.NOT_SIGNED_UP.format(title=notice.title))
             _check_open(notice, now, deadline=False)
@@ -229,17 +229,16 @@ class SignupService:
                           ) -> tuple[Promotion, ...]:
         confirmed = await _count(session, notice.id, CONFIRMED)
         free = None if notice.capacity is None else notice.capacity - confirmed
-        query = (select(NoticeSignup, Person.telegram_id).join(Person, Person.id == NoticeSignup.person_id)
+        query = (select(NoticeSignup)
                  .where(NoticeSignup.notice_id == notice.id, NoticeSignup.status == WAITING)
                  .order_by(NoticeSignup.id))
         if free is not None:
             query = query.limit(max(free, 0))
         promoted = []
-        for signup, telegram_id in (await session.execute(query)).all():
+        for signup in (await session.scalars(query)).all():
             signup.status = CONFIRMED
             await self._schedule_reminder(session, notice, signup.person_id, now)
-            if telegram_id is not None:
-                promoted.append(Promotion(telegram_id, signup.person_id))
+            promoted.append(Promotion(signup.person_id))
         await session.flush()
         return tuple(promoted)
 
@@ -281,47 +280,48 @@ class SignupService:
 
     # ---- 出勤 ----
 
-    async def recent_notices(self, staff_telegram_id: int, limit: int = 10) -> list[NoticeInfo]:
+    async def recent_notices(self, staff_id: int, limit: int = 10) -> list[NoticeInfo]:
         """Notices with sign-ups, the latest start first, for staff to pick one in /attend."""
         async with self._sessions() as session:
-            await _require_staff(session, staff_telegram_id)
+            await _require_staff(session, staff_id)
             with_signups = select(NoticeSignup.notice_id).distinct()
             notices = await session.scalars(
                 select(TrainingNotice).where(TrainingNotice.id.in_(with_signups))
                 .order_by(TrainingNotice.starts_at.desc(), TrainingNotice.id.desc()).limit(limit))
             return [NoticeInfo.of(n) for n in notices]
 
-    async def attendance_sheet(self, notice_id: int, staff_telegram_id: int) -> tuple[NoticeInfo, list[SignupLine]]:
+    async def attendance_sheet(self, notice_id: int, staff_id: int) -> tuple[NoticeInfo, list[SignupLine]]:
         """The notice and everyone holding a seat or waiting, for marking attendance."""
         async with self._sessions() as session:
-            await _require_staff(session, staff_telegram_id)
+            await _require_staff(session, staff_id)
             notice = await _notice(session, notice_id)
             lines = [line for line in await _lines(session, notice_id) if line.status != CANCELLED]
             return NoticeInfo.of(notice), lines
 
     async def record_attendance(self, notice_id: int, person_id: int, attended: bool,
-                                staff_telegram_id: int) -> SignupLine:
+                                staff_id: int) -> SignupLine:
         """Staff mark one person present or absent; setting a value (not toggling) keeps a
         replayed press harmless."""
         async with self._sessions.begin() as session:
-            await _require_staff(session, staff_telegram_id)
+            await _require_staff(session, staff_id)
             await _notice(session, notice_id)
             signup = await _signup(session, notice_id, person_id)
             if signup is None:
                 raise NotFound(messages.ATTEND_NO_SIGNUP)
             signup.attended = attended
-            person = await session.get(Person, person_id)
-            return SignupLine(person_id, person.display_name, person.telegram_id, signup.status, attended)
+            person = await person_by_id(session, person_id)
+            account = (await sheet_accounts(session, (person_id,))).get(person_id)
+            return SignupLine(person_id, person.display_name, account, signup.status, attended)
 
     # ---- the sign-up list out, attendance back in ----
 
     async def export_signups(self, notice_id: int, path: str | Path) -> tuple[NoticeInfo, int]:
-        """序号, 姓名, TelegramID, 状态, 出勤 (what is recorded, else blank for staff to fill)."""
+        """序号, 姓名, the account id (ID_COLUMN), 状态, 出勤 (what is recorded, else blank for staff to fill)."""
         path = check_report_path(path)
         async with self._sessions() as session:
             notice = NoticeInfo.of(await _notice(session, notice_id))
             lines = await _lines(session, notice_id)
-        cells = [[n, line.name, "" if line.telegram_id is None else str(line.telegram_id),
+        cells = [[n, line.name, line.account_id or "",
                   messages.SIGNUP_STATUS_NAMES[line.status], _attendance_cell(line.attended)]
                  for n, line in enumerate(lines, start=1)]
         _write(path, SIGNUP_HEADERS, cells, messages.SIGNUPS_SHEET, _SIGNUP_WIDTHS)
@@ -329,31 +329,30 @@ class SignupService:
 
     async def import_attendance(self, notice_id: int, path: str | Path) -> AttendanceReport:
         """The 出勤 column of the exported list, all rows or none; rows are matched by
-        TelegramID, a blank 出勤 leaves what is recorded."""
-        _, rows = read_table(path, ("TelegramID", "出勤"))
+        account id (ID_COLUMN), a blank 出勤 leaves what is recorded."""
+        _, rows = read_table(path, (ID_COLUMN, "出勤"))
         async with self._sessions.begin() as session:
             notice = await _notice(session, notice_id)
-            found = (await session.execute(
-                select(NoticeSignup, Person.telegram_id).join(Person, Person.id == NoticeSignup.person_id)
-                .where(NoticeSignup.notice_id == notice.id))).all()
-            by_telegram_id = {telegram_id: signup for signup, telegram_id in found if telegram_id is not None}
+            found = (await session.scalars(select(NoticeSignup).where(NoticeSignup.notice_id == notice.id))).all()
+            accounts = await sheet_accounts(session, (signup.person_id for signup in found))
+            by_account = {accounts[s.person_id]: s for s in found if s.person_id in accounts}
             errors: list[RowError] = []
-            seen: dict[int, int] = {}
+            seen: dict[str, int] = {}
             marks: list[tuple[NoticeSignup, bool]] = []
             unchanged = 0
             for number, row in rows:
-                telegram_id = _row_telegram_id(row["TelegramID"], number, errors)
+                account = _row_account_id(row[ID_COLUMN], number, errors)
                 value = _attendance_value(row["出勤"], number, errors)
-                if telegram_id is None:
+                if account is None:
                     continue
-                if telegram_id in seen:
+                if account in seen:
                     errors.append(RowError(number, messages.ATTENDANCE_DUPLICATE.format(
-                        value=telegram_id, row=seen[telegram_id])))
+                        value=account, row=seen[account])))
                     continue
-                seen[telegram_id] = number
-                signup = by_telegram_id.get(telegram_id)
+                seen[account] = number
+                signup = by_account.get(account)
                 if signup is None:
-                    errors.append(RowError(number, messages.ATTENDANCE_UNKNOWN_ID.format(value=telegram_id)))
+                    errors.append(RowError(number, messages.ATTENDANCE_UNKNOWN_ID.format(value=account)))
                 elif value is None:
                     unchanged += 1
                 else:
@@ -367,10 +366,10 @@ class SignupService:
 
     # ---- 学员学习档案 ----
 
-    async def records(self, telegram_id: int) -> LearningRecord:
+    async def records(self, person_id: int) -> LearningRecord:
         """The person's trainings (not cancelled), the latest first."""
         async with self._sessions() as session:
-            person = await find_person(session, telegram_id)
+            person = await session.get(Person, person_id)
             if person is None:
                 return LearningRecord("", ())
             found = (await session.execute(
@@ -390,23 +389,24 @@ class SignupService:
                 .join(Person, Person.id == NoticeSignup.person_id)
                 .where(NoticeSignup.status != CANCELLED)
                 .order_by(TrainingNotice.starts_at, TrainingNotice.id))).all()
-        by_person: dict[int, tuple[Person, list[RecordEntry]]] = {}
-        for signup, notice, person in found:
-            by_person.setdefault(person.id, (person, []))[1].append(_entry(signup, notice))
+            by_person: dict[int, tuple[Person, list[RecordEntry]]] = {}
+            for signup, notice, person in found:
+                by_person.setdefault(person.id, (person, []))[1].append(_entry(signup, notice))
+            accounts = await sheet_accounts(session, by_person)
         rows = []
         for person, entries in by_person.values():
             record = LearningRecord(person.display_name, tuple(entries))
-            rows.append(TraineeRow(person.display_name, person.telegram_id, record.signed_up, record.attended,
+            rows.append(TraineeRow(person.display_name, accounts.get(person.id), record.signed_up, record.attended,
                                    record.hours, record.topics))
         from pypinyin import lazy_pinyin
 
-        rows.sort(key=lambda r: (lazy_pinyin(r.name), r.telegram_id or 0))
+        rows.sort(key=lambda r: (lazy_pinyin(r.name), r.account_id or ""))
         return rows
 
     async def export_trainees(self, path: str | Path) -> int:
         path = check_report_path(path)
         rows = await self.trainees()
-        cells = [[r.name, "" if r.telegram_id is None else str(r.telegram_id), r.signed_up, r.attended,
+        cells = [[r.name, r.account_id or "", r.signed_up, r.attended,
                   float(r.hours), "、".join(r.topics)] for r in rows]
         _write(path, TRAINEE_HEADERS, cells, messages.TRAINEES_SHEET, _TRAINEE_WIDTHS)
         return len(rows)
@@ -417,12 +417,12 @@ class SignupService:
 
 async def reminder_for(session: AsyncSession, job: ScheduledJob, now: datetime,
                        ) -> tuple[int, str, tuple[tuple[Action, ...], ...]] | None:
-    """(chat, text, buttons) of a due training reminder, or None when it no longer applies
+    """(person, text, buttons) of a due training reminder, or None when it no longer applies
     (seat given up, notice cancelled or moved, training already begun)."""
     payload = job.payload or {}
     notice = await session.get(TrainingNotice, payload.get("notice_id"))
     person = await session.get(Person, payload.get("person_id"))
-    if notice is None or person is None or person.telegram_id is None:
+    if notice is None or person is None:
         return None
     signup = await _signup(session, notice.id, person.id)
     if (signup is None or signup.status != CONFIRMED or notice.status == NOTICE_CANCELLED
@@ -432,7 +432,7 @@ async def reminder_for(session: AsyncSession, job: ScheduledJob, now: datetime,
     place = messages.TRAINING_PLACE.format(place=notice.place) if notice.place else ""
     text = messages.TRAINING_REMINDER.format(title=notice.title, when=when(notice.starts_at), place=place)
     actions = ((Action(messages.BTN_SIGNUP_CANCEL, CANCEL_CALLBACK.format(notice_id=notice.id)),),)
-    return person.telegram_id, text, actions
+    return person.id, text, actions
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -485,6 +485,7 @@ async def _lines(session: AsyncSession, notice_id: int) -> list[SignupLine]:
     found = (await session.execute(
         select(NoticeSignup, Person).join(Person, Person.id == NoticeSignup.person_id)
         .where(NoticeSignup.notice_id == notice_id).order_by(NoticeSignup.id))).all()
+    accounts = await sheet_accounts(session, (person.id for _, person in found))
     order = {CONFIRMED: 0, WAITING: 1, CANCELLED: 2}
     found.sort(key=lambda pair: (order.get(pair[0].status, 3), pair[0].id))
     lines, waiting = [], 0
@@ -493,7 +494,7 @@ async def _lines(session: AsyncSession, notice_id: int) -> list[SignupLine]:
         if signup.status == WAITING:
             waiting += 1
             position = waiting
-        lines.append(SignupLine(person.id, person.display_name, person.telegram_id, signup.status,
+        lines.append(SignupLine(person.id, person.display_name, accounts.get(person.id), signup.status,
                                 signup.attended, position))
     return lines
 
@@ -505,8 +506,8 @@ async def _reminder_jobs(session: AsyncSession, due: datetime, notice_id: int, p
             if (job.payload or {}).get("notice_id") == notice_id and (job.payload or {}).get("person_id") == person_id]
 
 
-async def _require_staff(session: AsyncSession, telegram_id: int) -> Person:
-    person = await find_person(session, telegram_id)
+async def _require_staff(session: AsyncSession, staff_id: int) -> Person:
+    person = await session.get(Person, staff_id)
     if person is None or STAFF not in person.role_names:
         raise NotAllowed(messages.ATTEND_STAFF_ONLY)
     return person
@@ -535,14 +536,14 @@ def _attendance_value(text: str, row: int, errors: list[RowError]) -> bool | Non
     return None
 
 
-def _row_telegram_id(text: str, row: int, errors: list[RowError]) -> int | None:
+def _row_account_id(text: str, row: int, errors: list[RowError]) -> str | None:
     if not text:
         errors.append(RowError(row, messages.ATTENDANCE_NO_ID))
         return None
     if not text.isascii() or not text.isdigit():
         errors.append(RowError(row, messages.ATTENDANCE_BAD_ID.format(value=text)))
         return None
-    return int(text)
+    return str(int(text))
 
 
 def check_report_path(path: str | Path) -> Path:

@@ -37,7 +37,7 @@ class Situations:
         self._sessions = sessions
         self._clock = clock
 
-    async def of(self, telegram_id: int) -> Situation:
+    async def of(self, person_id: int) -> Situation:
         since = self._clock() - DRAFT_OPEN_WINDOW
         composing = exists().where(Draft.person_id == Person.id, Draft.status == DRAFT_OPEN,
                                    Draft.created_at >= since)
@@ -48,7 +48,7 @@ class Situations:
         query = (
             select(ChatState.state, ChatState.data, composing, answered, serving)
             .select_from(Person).outerjoin(ChatState, ChatState.person_id == Person.id)
-            .where(Person.telegram_id == telegram_id)
+            .where(Person.id == person_id)
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).first()

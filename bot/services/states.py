@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.people import ensure_person
-from storage.models import ChatState, Person
+from storage.models import ChatState
 
 TRANSFER_REASON = "transfer_reason"  # leader: why the demand goes to another team or field
 RETURN_REASON = "return_reason"      # leader: why it goes back to staff
@@ -30,20 +29,15 @@ class ChatStates:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def set(self, telegram_id: int, state: str, data: dict) -> None:
+    async def set(self, person_id: int, state: str, data: dict) -> None:
         async with self._sessions.begin() as session:
-            person = await ensure_person(session, telegram_id)
-            await session.merge(ChatState(person_id=person.id, state=state, data=data))
+            await session.merge(ChatState(person_id=person_id, state=state, data=data))
 
-    async def get(self, telegram_id: int) -> Waiting | None:
+    async def get(self, person_id: int) -> Waiting | None:
         async with self._sessions() as session:
-            row = await session.scalar(
-                select(ChatState).join(Person, Person.id == ChatState.person_id).where(Person.telegram_id == telegram_id)
-            )
+            row = await session.get(ChatState, person_id)
         return Waiting(row.state, dict(row.data or {})) if row else None
 
-    async def clear(self, telegram_id: int) -> None:
+    async def clear(self, person_id: int) -> None:
         async with self._sessions.begin() as session:
-            person_id = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
-            if person_id is not None:
-                await session.execute(delete(ChatState).where(ChatState.person_id == person_id))
+            await session.execute(delete(ChatState).where(ChatState.person_id == person_id))

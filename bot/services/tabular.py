@@ -37,7 +37,7 @@ def read_table(path: str | Path, required: Sequence[str] = ()) -> tuple[list[str
     """Headers and the non-empty rows of the first sheet of a .xlsx or .csv file.
 
     Each row is (spreadsheet row number, {header: cell text}). Headers in `required` are
-    matched ignoring spaces and letter case ("Telegram ID" is "TelegramID") and come back
+    matched ignoring spaces and letter case ("Team Name" is "TeamName") and come back
     spelled as in `required`; a missing one raises ImportFileError naming it.
     """
     path = Path(path)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
-from bot.services.people import STAFF, find_person, leader_chat
+from bot.services.people import STAFF
 from storage.models import Demand, Person, ServiceTeam
 
 
@@ -20,8 +20,8 @@ from storage.models import Demand, Person, ServiceTeam
 class Routed:
     demand: Demand
     team: ServiceTeam
-    leader_telegram_id: int | None
-    submitter_telegram_id: int | None
+    leader_id: int | None
+    submitter_id: int
 
 
 class TriageService:
@@ -31,45 +31,42 @@ class TriageService:
         self._clock = clock
         self._hooks = hooks or LoopHooks()
 
-    async def queue(self, telegram_id: int) -> list[Demand]:
+    async def queue(self, person_id: int) -> list[Demand]:
         async with self._sessions() as session:
-            await _staff(session, telegram_id)
+            await _staff(session, person_id)
             rows = await session.scalars(select(Demand).where(Demand.status == lifecycle.TRIAGE)
                                          .order_by(Demand.created_at, Demand.id))
             return list(rows)
 
-    async def teams_for(self, demand_id: int, telegram_id: int) -> list[ServiceTeam]:
+    async def teams_for(self, demand_id: int, person_id: int) -> list[ServiceTeam]:
         """Teams serving the demand's field first, then the rest."""
         async with self._sessions() as session:
-            await _staff(session, telegram_id)
+            await _staff(session, person_id)
             demand = await session.get(Demand, demand_id)
             if demand is None:
                 raise NotFound("没有找到这条需求。")
             teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
             return sorted(teams, key=lambda t: (demand.field not in (t.fields or []), t.id))
 
-    async def route(self, demand_id: int, team_id: int, telegram_id: int, request_key: str | None = None) -> Routed:
+    async def route(self, demand_id: int, team_id: int, person_id: int, request_key: str | None = None) -> Routed:
         now = self._clock()
         async with self._sessions.begin() as session:
-            staff = await _staff(session, telegram_id)
+            staff = await _staff(session, person_id)
             demand = await session.get(Demand, demand_id)
             team = await session.get(ServiceTeam, team_id)
             if demand is None or team is None:
                 raise NotFound("没有找到这条需求或服务团。")
             if await lifecycle.replayed(session, demand.id, request_key) is not None:  # handled again
-                submitter = await session.get(Person, demand.submitter_id)
-                return Routed(demand, team, await leader_chat(session, team),
-                              submitter.telegram_id if submitter else None)
+                return Routed(demand, team, team.leader_id, demand.submitter_id)
             await lifecycle.move(session, demand.id, lifecycle.TRIAGE, lifecycle.WAITING, actor_id=staff.id, at=now,
                                  note=f"工作人员分派给{team.name}", request_key=request_key, team_id=team.id)
             await session.refresh(demand)
             await self._hooks.routed(session, demand)
-            submitter = await session.get(Person, demand.submitter_id)
-            return Routed(demand, team, await leader_chat(session, team), submitter.telegram_id if submitter else None)
+            return Routed(demand, team, team.leader_id, demand.submitter_id)
 
 
-async def _staff(session: AsyncSession, telegram_id: int) -> Person:
-    person = await find_person(session, telegram_id)
+async def _staff(session: AsyncSession, person_id: int) -> Person:
+    person = await session.get(Person, person_id)
     if person is None or STAFF not in person.role_names:
         raise NotAllowed("只有工作人员可以分派需求。")
     return person

@@ -15,6 +15,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.channels import TELEGRAM
 from bot.services.outbox import Outgoing
 from bot.services.sender import Blocked, PermanentError, RateLimited, TransientError
 from bot.telegram.pacing import read_retry_after_as_timedelta, retry_seconds
@@ -28,6 +29,8 @@ CAPTION_LIMIT = 1024
 class TelegramChannel:
     """Delivers an outbox row in Telegram: one text message with its buttons, or a photo / voice
     note by file id with its caption."""
+
+    name = TELEGRAM.name
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
