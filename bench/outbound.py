@@ -78,7 +78,8 @@ async def seed(db_url: str, subscribers: int) -> None:
     from bot.services.people import LEADER, ensure_person, grant_role
     from bot.services.people import STAFF as STAFF_ROLE
     from storage.db import create_engine, session_factory
-    from storage.models import Person, ServiceTeam, Subscription
+    from bot.telegram.common import account_of
+    from storage.models import ServiceTeam, Subscription
     from storage.schema import upgrade_async
 
     await upgrade_async(db_url)
@@ -86,15 +87,14 @@ async def seed(db_url: str, subscribers: int) -> None:
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         for leader_id, fields in LEADERS.items():
-            leader = await ensure_person(session, leader_id, f"团长{leader_id}")
+            leader = await ensure_person(session, account_of(leader_id), f"团长{leader_id}")
             grant_role(leader, LEADER)
             await session.flush()
             session.add(ServiceTeam(name=f"服务团{leader_id}", fields=fields, regions=["430000"],
-                                    leader_telegram_id=leader_id, leader_id=leader.id))
-        grant_role(await ensure_person(session, STAFF, "工作人员"), STAFF_ROLE)
-        people = [Person(telegram_id=SUBSCRIBER_BASE + i, display_name=f"订阅者{i}") for i in range(subscribers)]
-        session.add_all(people)
-        await session.flush()
+                                    leader_id=leader.id))
+        grant_role(await ensure_person(session, account_of(STAFF), "工作人员"), STAFF_ROLE)
+        people = [await ensure_person(session, account_of(SUBSCRIBER_BASE + i), f"订阅者{i}")
+                  for i in range(subscribers)]
         session.add_all(Subscription(person_id=p.id, field="*", region_code="430000", active=True) for p in people)
     await engine.dispose()
 

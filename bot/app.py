@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.channels import TELEGRAM
 from bot.config import Settings
 from bot.health import Health, HealthServer
 from bot.services.calendar import WorkCalendar
@@ -117,9 +118,9 @@ def build_application(
     the classifier) is built here, before polling starts, never on the first message."""
     understander = understander or Understander()
     services = Services.build(settings, understander, clock)
-    privileged: set[int] = set()
+    privileged: set[str] = set()  # Telegram user ids, as their accounts carry them
     lanes = ChatLanes(
-        services.update_log, clock, flood=settings.flood_guard(privileged.__contains__),
+        services.update_log, clock, flood=settings.flood_guard(lambda user_id: str(user_id) in privileged),
         concurrency=settings.concurrency, max_pending=settings.max_pending,
         poison_attempts=settings.poison_attempts,
     )
@@ -130,7 +131,7 @@ def build_application(
 
     async def refresh_privileged() -> None:
         privileged.clear()
-        privileged.update(await services.people.privileged())
+        privileged.update(await services.people.privileged(TELEGRAM.name))
 
     async def post_init(application: Application) -> None:
         from bot.telegram.startup import announce

@@ -242,7 +242,9 @@ def _invite(args, settings: Settings) -> int:
         print(NO_USERNAME, file=sys.stderr)
         print(f"邀请码 / invite code: {code}")
         return 1
-    print(directory.invite_link(username, code))
+    from bot.telegram.links import invite_link
+
+    print(invite_link(username, code))
     return 0
 
 
@@ -320,7 +322,10 @@ def _staff_add(args, settings: Settings) -> int:
 
     if not _schema_ready(settings):
         return 2
-    person = _with_sessions(settings, lambda sessions: directory.add_staff(sessions, args.telegram_id, args.name))
+    from bot.telegram.common import account_of
+
+    person = _with_sessions(settings, lambda sessions: directory.add_staff(
+        sessions, account_of(args.telegram_id), args.name))
     print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
     return 0
 

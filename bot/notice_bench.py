@@ -100,15 +100,18 @@ def _prepare(db_url: str, recipients: int) -> None:
 async def _populate(db_url: str, recipients: int) -> None:
     from bot.services import broadcast
     from storage.db import create_engine, session_factory
-    from storage.models import Person, Subscription, TrainingNotice, utcnow
+    from storage.models import ChannelAccount, Person, Subscription, TrainingNotice, utcnow
 
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session, session.begin():
             now = utcnow()
             await session.execute(Person.__table__.insert(), [
-                {"id": i + 1, "telegram_id": FIRST_CHAT_ID + i, "display_name": f"订阅者{i}", "created_at": now,
+                {"id": i + 1, "display_name": f"订阅者{i}", "created_at": now,
                  "updated_at": now} for i in range(recipients)])
+            await session.execute(ChannelAccount.__table__.insert(), [
+                {"person_id": i + 1, "channel": "telegram", "external_id": str(FIRST_CHAT_ID + i), "created_at": now,
+                 "last_seen_at": now} for i in range(recipients)])
             await session.execute(Subscription.__table__.insert(), [
                 {"person_id": i + 1, "field": "*", "region_code": "430000", "active": True, "created_at": now}
                 for i in range(recipients)])

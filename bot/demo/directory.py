@@ -9,9 +9,11 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels import TELEGRAM
 from bot.services import directory
 from bot.services.people import PeopleService
-from storage.models import Demand, ServiceTeam
+from bot.telegram.common import account_of
+from storage.models import ChannelAccount, Demand, ServiceTeam
 
 FARMER, LEADER, STAFF, EXPERT, VISITOR = "farmer", "leader", "staff", "expert", "visitor"
 
@@ -60,13 +62,13 @@ async def load_directory(sessions: async_sessionmaker[AsyncSession]) -> Loaded:
     with resources.as_file(files / "experts.csv") as experts_csv:
         experts = await directory.import_experts(sessions, experts_csv)
     staff = next(p for p in PERSONAS if p.role == STAFF)
-    await directory.add_staff(sessions, staff.telegram_id, staff.name)
+    await directory.add_staff(sessions, account_of(staff.telegram_id), staff.name)
     # Imported leaders and experts have no name until they write to the bot; the demo's
     # people have used it before, so cards read "已由 李团长 接单" rather than "团长".
     people = PeopleService(sessions)
     for persona in PERSONAS:
         if persona.role in (LEADER, EXPERT):
-            await people.greet(persona.telegram_id, persona.name)
+            await people.greet(account_of(persona.telegram_id), persona.name)
     return Loaded(teams.summary(), experts.summary())
 
 
@@ -79,10 +81,12 @@ async def _loaded_before(sessions: async_sessionmaker[AsyncSession]) -> bool:
 async def leader_of_latest_demand(sessions: async_sessionmaker[AsyncSession]) -> int | None:
     """The Telegram id of the leader whose team's queue most recently got a demand."""
     async with sessions() as session:
-        return await session.scalar(
-            select(ServiceTeam.leader_telegram_id)
+        found = await session.scalar(
+            select(ChannelAccount.external_id)
+            .join(ServiceTeam, ServiceTeam.leader_id == ChannelAccount.person_id)
             .join(Demand, Demand.team_id == ServiceTeam.id)
-            .where(ServiceTeam.leader_telegram_id.is_not(None))
+            .where(ChannelAccount.channel == TELEGRAM.name)
             .order_by(Demand.id.desc())
             .limit(1)
         )
+        return int(found) if found is not None else None

@@ -15,9 +15,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot import messages
+from bot.channels import TELEGRAM
 from bot.errors import JicengError
 from bot.services.notifier import Action
 from bot.services.outbox import ACTION, REMINDER, REPLY, Outgoing
+from bot.services.people import Account
 from bot.telegram.broadcast_channel import fit  # noqa: F401 - the telegram layer's text helper
 from bot.telegram.context import JicengContext
 
@@ -34,11 +36,27 @@ def display_name(user: User | None) -> str:
     return " ".join(p for p in (user.first_name, user.last_name) if p).strip() or (user.username or "")
 
 
+def account_of(user: User | int) -> Account:
+    """The core's name for a Telegram user's (or private chat's) account."""
+    return Account(TELEGRAM.name, str(user if isinstance(user, int) else user.id))
+
+
+async def me(update: Update, context: JicengContext) -> int:
+    """The id of the person writing (created on first contact; the name kept fresh)."""
+    user = update.effective_user
+    person_id = await context.services.people.person_id(account_of(user), display_name(user))
+    scope = _serving.get()
+    if scope is not None:
+        scope.person_id = person_id
+    return person_id
+
+
 @dataclass
 class _Serving:
     chat_id: int | None
     key: str | None
     sent: itertools.count
+    person_id: int | None = None
 
 
 _serving: ContextVar[_Serving | None] = ContextVar("serving", default=None)
@@ -76,35 +94,44 @@ def actions_of(markup: InlineKeyboardMarkup | None) -> tuple[tuple[Action, ...],
     return tuple(tuple(Action(b.text, b.callback_data) for b in row) for row in markup.inline_keyboard)
 
 
-async def put(context: JicengContext, chat_id: int, message: Outgoing, *, purpose: str = "",
-              priority: int | None = None) -> None:
-    """Put a message in the outbox (see `bot.services.outbox`): the sender delivers it, paced,
-    and nothing is lost to a 429 or a crash."""
+async def put(context: JicengContext, chat_id: int, message: Outgoing, *, purpose: str = "") -> None:
+    """Put a message for a Telegram chat in the outbox (see `bot.services.outbox`): the sender
+    delivers it, paced, and nothing is lost to a 429 or a crash."""
+    await _put(context, account_of(chat_id), message, purpose)
+
+
+async def _put(context: JicengContext, to: Account | int, message: Outgoing, purpose: str) -> None:
+    """`to`: an account, or a person (by id, reached on the account they used last)."""
     scope = _serving.get()
-    if priority is None:
-        priority = REMINDER if scope is None else REPLY if scope.chat_id == chat_id else ACTION
+    if scope is None:
+        priority = REMINDER
+    elif to == account_of(scope.chat_id or 0) or to == scope.person_id:
+        priority = REPLY
+    else:
+        priority = ACTION
     key = f"{scope.key}#{next(scope.sent)}" if scope is not None and scope.key else None
-    await context.services.outbox.send(chat_id, message, priority, request_key=key, purpose=purpose)
+    await context.services.outbox.send(to, message, priority, request_key=key, purpose=purpose)
 
 
 async def send(context: JicengContext, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
                *, purpose: str = "") -> None:
-    """A text of any length (split where Telegram needs it); the keyboard goes with the last piece."""
+    """A text of any length to a Telegram chat (split where Telegram needs it); the keyboard goes
+    with the last piece."""
     await put(context, chat_id, Outgoing(text, actions_of(markup)), purpose=purpose)
 
 
-async def notify(context: JicengContext, chat_id: int | None, text: str,
+async def notify(context: JicengContext, person_id: int | None, text: str,
                  markup: InlineKeyboardMarkup | None = None, *, purpose: str = "") -> None:
-    """A message for someone other than the current user; nobody to reach is no error here (a
-    row that cannot be delivered is recorded, and its purpose may tell staff)."""
-    if chat_id is not None:
-        await send(context, chat_id, text, markup, purpose=purpose)
+    """A message for a person (by id), on whatever channel they used last; nobody to reach is
+    no error here (a row that cannot be delivered is recorded, and its purpose may tell staff)."""
+    if person_id is not None:
+        await _put(context, person_id, Outgoing(text, actions_of(markup)), purpose)
 
 
-async def forward_media(context: JicengContext, chat_id: int, kind: str, file_id: str, caption: str,
+async def forward_media(context: JicengContext, person_id: int, kind: str, file_id: str, caption: str,
                         *, purpose: str = "") -> None:
-    """Pass a farmer's photo or voice note on by file id, with a caption."""
-    await put(context, chat_id, Outgoing(caption, media=kind, file_ref=file_id), purpose=purpose)
+    """Pass a farmer's photo or voice note on to a person by file id, with a caption."""
+    await _put(context, person_id, Outgoing(caption, media=kind, file_ref=file_id), purpose)
 
 
 async def edit(query_message: Message | None, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -134,11 +161,11 @@ Page = Callable[[JicengContext, int, int], Awaitable[tuple[str, InlineKeyboardMa
 
 def paged_list(render: Page) -> tuple[Handler, Handler]:
     """A command that shows the first page of a list, and the handler of its page buttons
-    (callback data "prefix:name:<offset>"), both drawn by `render(context, telegram_id, offset)`."""
+    (callback data "prefix:name:<offset>"), both drawn by `render(context, person_id, offset)`."""
 
     @guarded
     async def first_page(update: Update, context: JicengContext) -> None:
-        text, markup = await render(context, update.effective_user.id, 0)
+        text, markup = await render(context, await me(update, context), 0)
         await send(context, update.effective_chat.id, text, markup)
 
     @guarded
@@ -148,7 +175,7 @@ def paged_list(render: Page) -> tuple[Handler, Handler]:
         if offset is None or offset < 0:
             await tell(update, context, messages.STALE_BUTTON)
             return
-        text, markup = await render(context, update.effective_user.id, offset)
+        text, markup = await render(context, await me(update, context), offset)
         await update.callback_query.answer()
         await edit(update.callback_query.message, text, markup)
 

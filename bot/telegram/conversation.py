@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot import messages
 from bot.services import states
 from bot.telegram import dispatch, expert, intake, notices, services_list
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, request_key, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, request_key, send, tell
 from bot.telegram.context import JicengContext
 
 ROLE_CHOICE = "role_choice"
@@ -22,8 +22,9 @@ MAX_REASON = 500
 @guarded
 async def on_message(update: Update, context: JicengContext) -> None:
     message, user = update.effective_message, update.effective_user
+    person = await me(update, context)
     services = context.services
-    situation = await services.situations.of(user.id)
+    situation = await services.situations.of(person)
     waiting = situation.waiting
     kind, text, file_id = expert.content_of(message)
     if waiting is not None:
@@ -44,15 +45,15 @@ async def on_message(update: Update, context: JicengContext) -> None:
             return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if reply_to is not None or (situation.answered and not situation.composing):
-        relay = await services.experts.to_expert(user.id, kind, text, file_id, reply_to_message_id=reply_to,
+        relay = await services.experts.to_expert(person, kind, text, file_id, reply_to_message_id=reply_to,
                                                  request_key=request_key(update))
         if relay is not None:
             await expert.deliver(context, relay, kind, text, file_id)
             await send(context, user.id, messages.RELAYED_TO_EXPERT)
             return
-    serving = await services.experts.my_demands(user.id) if situation.serving else []
+    serving = await services.experts.my_demands(person) if situation.serving else []
     if serving and kind == "text":
-        await services.states.set(user.id, ROLE_CHOICE, {"text": text})
+        await services.states.set(person, ROLE_CHOICE, {"text": text})
         buttons = [[Button(messages.BTN_AS_QUESTION, callback_data="rc:q:-")]]
         buttons += [[Button(messages.BTN_AS_REPLY.format(no=d.tracking_no), callback_data=f"rc:d:{d.id}")]
                     for d in serving[:3]]
@@ -66,21 +67,22 @@ async def on_message(update: Update, context: JicengContext) -> None:
 
 @guarded
 async def role_chosen(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
+    person = await me(update, context)
     parts = callback_parts(update, 3)
-    waiting = await context.services.states.get(user.id)
+    waiting = await context.services.states.get(person)
     if parts is None or waiting is None or waiting.state != ROLE_CHOICE:
         await tell(update, context, messages.STALE_BUTTON)
         return
     text = waiting.data.get("text", "")
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     await query.answer()
     if parts[1] == "q":
-        view = await context.services.intake.new_question(user.id, user.full_name, text, request_key(update))
+        view = await context.services.intake.new_question(person, text, request_key(update))
         await edit(query.message, intake.confirm_text(view) if not view.needs_field else text)
         await intake.show_draft(update, context, view, replace=True)
     elif (demand_id := int_or_none(parts[2])) is not None:
-        relay = await context.services.experts.to_farmer(demand_id, user.id, "text", text, None, request_key(update))
+        relay = await context.services.experts.to_farmer(demand_id, person, "text", text, None, request_key(update))
         await expert.deliver(context, relay, "text", text, None)
         await edit(query.message, messages.RELAYED)
 

@@ -20,6 +20,7 @@ from bot.telegram.common import (
     forward_media,
     guarded,
     int_or_none,
+    me,
     notify,
     pressed,
     request_key,
@@ -47,6 +48,7 @@ def expert_keyboard(demand_id: int) -> InlineKeyboardMarkup:
 @guarded
 async def leader_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
+    person = await me(update, context)
     if (button := await pressed(update, 4, id_at=2)) is None:
         return
     parts, demand_id = button
@@ -54,7 +56,7 @@ async def leader_button(update: Update, context: JicengContext) -> None:
     dispatch = context.services.dispatch
     no = await _tracking_no(context, demand_id)
     if action == "mode":
-        await dispatch.check_leader(demand_id, user.id)
+        await dispatch.check_leader(demand_id, person)
         buttons = [Button(name, callback_data=f"ld:m:{demand_id}:{code}") for code, name in MODES.items()]
         await query.answer()
         await send(context, user.id, messages.ASK_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
@@ -67,16 +69,16 @@ async def leader_button(update: Update, context: JicengContext) -> None:
             await query.answer()
             await edit(query.message, messages.ASK_VISIT_DATE, InlineKeyboardMarkup(rows(buttons, 4)))
             return
-        await dispatch.set_mode(demand_id, user.id, arg)
+        await dispatch.set_mode(demand_id, person, arg)
         await query.answer()
         await edit(query.message, messages.MODE_SET.format(no=no, mode=MODES[arg], date=""))
     elif action == "v" and len(arg) == 8 and arg.isdigit():
         visit = date(int(arg[:4]), int(arg[4:6]), int(arg[6:]))
-        await dispatch.set_mode(demand_id, user.id, "short_visit", visit)
+        await dispatch.set_mode(demand_id, person, "short_visit", visit)
         await query.answer()
         await edit(query.message, messages.MODE_SET.format(no=no, mode=MODES["short_visit"], date=f"，{visit.month}月{visit.day}日上门"))
     elif action == "ex":
-        candidates = await dispatch.candidates(demand_id, user.id)
+        candidates = await dispatch.candidates(demand_id, person)
         lines = "\n".join(messages.EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家", reason=c.reason)
                           for n, c in enumerate(candidates, 1))
         buttons = [Button(f"{n}. {c.expert.name}", callback_data=f"ld:a:{demand_id}:{c.expert.id}")
@@ -84,11 +86,11 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         await query.answer()
         await send(context, user.id, messages.ASK_EXPERTS.format(no=no, lines=lines), InlineKeyboardMarkup(rows(buttons, 2)))
     elif action == "a" and (expert_id := int_or_none(arg)) is not None:
-        assigned = await dispatch.assign(demand_id, user.id, [expert_id], request_key(update))
+        assigned = await dispatch.assign(demand_id, person, [expert_id], request_key(update))
         await query.answer(messages.ASSIGNED_LEADER.format(names="、".join(e.name for e in assigned.experts), no=no)[:190])
         await _brief_experts(context, assigned)
     elif action == "tr":
-        teams = await dispatch.other_teams(demand_id, user.id)
+        teams = await dispatch.other_teams(demand_id, person)
         buttons = [Button(t.name, callback_data=f"ld:tt:{demand_id}:{t.id}") for t in teams]
         buttons.append(Button(messages.BTN_BY_FIELD, callback_data=f"ld:tf:{demand_id}:-"))
         await query.answer()
@@ -99,13 +101,13 @@ async def leader_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, messages.ASK_TRANSFER_FIELD.format(no=no), InlineKeyboardMarkup(rows(buttons, 2)))
     elif action in ("tt", "tfs"):
         target = {"team_id": int_or_none(arg)} if action == "tt" else {"field": arg}
-        await dispatch.check_leader(demand_id, user.id)
-        await context.services.states.set(user.id, states.TRANSFER_REASON, {"demand_id": demand_id, **target})
+        await dispatch.check_leader(demand_id, person)
+        await context.services.states.set(person, states.TRANSFER_REASON, {"demand_id": demand_id, **target})
         await query.answer()
         await edit(query.message, messages.ASK_REASON)
     elif action == "rt":
-        await dispatch.check_leader(demand_id, user.id)
-        await context.services.states.set(user.id, states.RETURN_REASON, {"demand_id": demand_id})
+        await dispatch.check_leader(demand_id, person)
+        await context.services.states.set(person, states.RETURN_REASON, {"demand_id": demand_id})
         await query.answer()
         await send(context, user.id, messages.ASK_RETURN_REASON)
     else:
@@ -115,21 +117,22 @@ async def leader_button(update: Update, context: JicengContext) -> None:
 async def reason_given(update: Update, context: JicengContext, waiting: states.Waiting, reason: str) -> None:
     """The leader's next text after 转派/退回 is the reason."""
     user = update.effective_user
+    person = await me(update, context)
     data = waiting.data
     dispatch = context.services.dispatch
     try:
         if waiting.state == states.TRANSFER_REASON:
-            rerouted = await dispatch.transfer(data["demand_id"], user.id, reason, to_team_id=data.get("team_id"),
+            rerouted = await dispatch.transfer(data["demand_id"], person, reason, to_team_id=data.get("team_id"),
                                                to_field=data.get("field"), request_key=request_key(update))
         else:
-            rerouted = await dispatch.return_to_staff(data["demand_id"], user.id, reason,
+            rerouted = await dispatch.return_to_staff(data["demand_id"], person, reason,
                                                       request_key=request_key(update))
     except JicengError:  # refused for good: stop waiting for a reason
-        await context.services.states.clear(user.id)
+        await context.services.states.clear(person)
         raise
     # Cleared only after the change is written: an update handled again (a locked database)
     # still finds the step waiting and goes the same way.
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     await announce_reroute(context, rerouted, user.id)
 
 
@@ -142,21 +145,21 @@ async def announce_reroute(context: JicengContext, rerouted: Rerouted, leader_ch
     if rerouted.team is not None:
         await send(context, leader_chat, messages.TRANSFERRED_LEADER.format(no=no, team=rerouted.team.name))
         card = messages.TRANSFER_IN.format(from_team="原服务团", reason=rerouted.reason) + demand_card(demand, about.farmer_name)
-        if rerouted.leader_telegram_id is not None:
-            await notify(context, rerouted.leader_telegram_id, card, accept_keyboard(demand.id),
+        if rerouted.leader_id is not None:
+            await notify(context, rerouted.leader_id, card, accept_keyboard(demand.id),
                          purpose=f"{NEW_DEMAND_PURPOSE}:{demand.id}")
         else:  # nobody leads that team yet: staff must know
-            for staff in rerouted.staff_telegram_ids:
+            for staff in rerouted.staff_ids:
                 await notify(context, staff, messages.NO_LEADER_NOTICE.format(
                     no=no, team=rerouted.team.name, text=messages.short(demand.text, 200)))
         where = f"「{rerouted.team.name}」"
     else:
         await send(context, leader_chat, messages.TRANSFERRED_TO_STAFF.format(no=no))
-        for staff in rerouted.staff_telegram_ids:
+        for staff in rerouted.staff_ids:
             await notify(context, staff, messages.RETURNED_STAFF.format(
                 no=no, team="服务团", reason=rerouted.reason, text=messages.short(demand.text, 200)))
         where = "工作人员"
-    await notify(context, about.farmer_telegram_id, messages.REROUTED_FARMER.format(no=no, where=where))
+    await notify(context, about.farmer_id, messages.REROUTED_FARMER.format(no=no, where=where))
 
 
 async def _brief_experts(context: JicengContext, assigned) -> None:
@@ -166,7 +169,7 @@ async def _brief_experts(context: JicengContext, assigned) -> None:
         no=demand.tracking_no, team=about.team_name, field=messages.field_label(demand.field),
         region=messages.region_label(demand.region_code), mode=MODES.get(demand.service_mode or "", messages.NO_MODE),
         name=about.farmer_name, text=demand.text)
-    for chat in assigned.expert_telegram_ids:
+    for chat in assigned.expert_person_ids:
         await notify(context, chat, card, expert_keyboard(demand.id), purpose=f"{ASSIGNMENT_PURPOSE}:{demand.id}")
         for item in assigned.media:
             what = messages.PHOTO if item.kind == "photo" else messages.VOICE
@@ -174,7 +177,7 @@ async def _brief_experts(context: JicengContext, assigned) -> None:
                                 messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
     names = "、".join(e.name for e in assigned.experts)
     if names:
-        await notify(context, assigned.submitter_telegram_id,
+        await notify(context, assigned.submitter_id,
                      messages.ASSIGNED_FARMER.format(no=demand.tracking_no, names=names))
 
 

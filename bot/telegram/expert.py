@@ -14,7 +14,7 @@ from bot.errors import JicengError
 from bot.services import states
 from bot.services.dispatch import MODES, brief
 from bot.services.expert import RELAY_PURPOSE, TO_FARMER, Relay
-from bot.telegram.common import forward_media, guarded, pressed, request_key, send, tell
+from bot.telegram.common import forward_media, guarded, me, notify, pressed, request_key, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.feedback import solved_keyboard
 
@@ -24,6 +24,7 @@ _RECORD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:小时|个小时|h|H)?\s*[，,�
 @guarded
 async def expert_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
+    person = await me(update, context)
     if (button := await pressed(update, 4, id_at=2)) is None:
         return
     parts, demand_id = button
@@ -33,9 +34,9 @@ async def expert_button(update: Update, context: JicengContext) -> None:
         await tell(update, context, messages.STALE_BUTTON)
         return
     no = about.demand.tracking_no
-    await _check_assigned(context, demand_id, user.id)
+    await _check_assigned(context, demand_id, person)
     if action == "ans":
-        await context.services.states.set(user.id, states.ANSWER, {"demand_id": demand_id})
+        await context.services.states.set(person, states.ANSWER, {"demand_id": demand_id})
         await query.answer()
         await send(context, user.id, messages.ASK_ANSWER.format(no=no))
     elif action == "close":
@@ -43,33 +44,34 @@ async def expert_button(update: Update, context: JicengContext) -> None:
         await query.answer()
         await send(context, user.id, messages.ASK_CLOSE_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
     elif action == "cm" and arg in MODES:
-        await context.services.states.set(user.id, states.SERVICE_RECORD, {"demand_id": demand_id, "mode": arg})
+        await context.services.states.set(person, states.SERVICE_RECORD, {"demand_id": demand_id, "mode": arg})
         await query.answer()
         await send(context, user.id, messages.ASK_RECORD)
     else:
         await tell(update, context, messages.STALE_BUTTON)
 
 
-async def _check_assigned(context: JicengContext, demand_id: int, telegram_id: int) -> None:
+async def _check_assigned(context: JicengContext, demand_id: int, person_id: int) -> None:
     from bot.services.expert import NotAssigned
 
-    if demand_id not in {d.id for d in await context.services.experts.my_demands(telegram_id)}:
+    if demand_id not in {d.id for d in await context.services.experts.my_demands(person_id)}:
         raise NotAssigned()
 
 
 async def answer_given(update: Update, context: JicengContext, waiting: states.Waiting) -> None:
     """The expert's message after 💬 回复农户: relayed to the farmer."""
     message, user = update.effective_message, update.effective_user
+    person = await me(update, context)
     kind, text, file_id = content_of(message)
     try:
-        relay = await context.services.experts.to_farmer(waiting.data["demand_id"], user.id, kind, text, file_id,
+        relay = await context.services.experts.to_farmer(waiting.data["demand_id"], person, kind, text, file_id,
                                                          request_key(update))
     except JicengError:  # refused for good (the demand closed meanwhile): stop waiting for an answer
-        await context.services.states.clear(user.id)
+        await context.services.states.clear(person)
         raise
     # Cleared only after the relay is written: an update handled again (a locked database)
     # still finds the step waiting and goes the same way.
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     await deliver(context, relay, kind, text, file_id)
     await send(context, user.id, messages.RELAYED)
 
@@ -77,6 +79,7 @@ async def answer_given(update: Update, context: JicengContext, waiting: states.W
 async def record_given(update: Update, context: JicengContext, waiting: states.Waiting, text: str) -> None:
     """The expert's service record: "时长 摘要" closes the demand."""
     user = update.effective_user
+    person = await me(update, context)
     match = _RECORD.match(text)
     if match is None:
         await send(context, user.id, messages.BAD_RECORD)
@@ -85,14 +88,13 @@ async def record_given(update: Update, context: JicengContext, waiting: states.W
     data = waiting.data
     about = await brief(context.services.sessions, data["demand_id"])
     visit = about.demand.visit_date if about and data["mode"] == "short_visit" else None
-    closing = await context.services.experts.close(data["demand_id"], user.id, data["mode"], hours, summary,
+    closing = await context.services.experts.close(data["demand_id"], person, data["mode"], hours, summary,
                                                    visit, request_key(update))
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     no = closing.demand.tracking_no
     await send(context, user.id, messages.CLOSED_EXPERT.format(no=no, mode=MODES[data["mode"]], hours=f"{hours:g}"))
-    if closing.farmer_telegram_id:
-        await send(context, closing.farmer_telegram_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
-                   solved_keyboard(closing.demand.id))
+    await notify(context, closing.farmer_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
+                 solved_keyboard(closing.demand.id))
 
 
 def content_of(message: Message) -> tuple[str, str, str | None]:
@@ -109,17 +111,17 @@ async def deliver(context: JicengContext, relay: Relay, kind: str, text: str, fi
     no = relay.demand.tracking_no
     what = messages.PHOTO if kind == "photo" else messages.VOICE
     purpose = f"{RELAY_PURPOSE}:{relay.message_id}"
-    for chat in relay.recipients:
+    for person in relay.recipients:
         if kind == "text":
-            template = messages.ANSWER_TO_FARMER if _is_to_farmer(relay, chat) else messages.FARMER_TO_EXPERT
-            await send(context, chat, template.format(name=relay.sender_name, no=no, text=text), purpose=purpose)
+            template = messages.ANSWER_TO_FARMER if _is_to_farmer(relay) else messages.FARMER_TO_EXPERT
+            await notify(context, person, template.format(name=relay.sender_name, no=no, text=text), purpose=purpose)
         else:
-            template = messages.ANSWER_MEDIA_CAPTION if _is_to_farmer(relay, chat) else messages.FARMER_MEDIA_CAPTION
+            template = messages.ANSWER_MEDIA_CAPTION if _is_to_farmer(relay) else messages.FARMER_MEDIA_CAPTION
             caption = template.format(name=relay.sender_name, what=what, no=no) + (f"：{text}" if text else "")
-            await forward_media(context, chat, kind, file_id, caption, purpose=purpose)
+            await forward_media(context, person, kind, file_id, caption, purpose=purpose)
 
 
-def _is_to_farmer(relay: Relay, chat: int) -> bool:
+def _is_to_farmer(relay: Relay) -> bool:
     return relay.direction == TO_FARMER
 
 

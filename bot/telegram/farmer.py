@@ -11,8 +11,8 @@ from bot.telegram.common import PAGE_SIZE, paged_list, pager
 from bot.telegram.context import JicengContext
 
 
-async def _my_page(context: JicengContext, telegram_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    demands, total = await context.services.intake.my_demands(telegram_id, offset, PAGE_SIZE)
+async def _my_page(context: JicengContext, person_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    demands, total = await context.services.intake.my_demands(person_id, offset, PAGE_SIZE)
     if total == 0:
         return messages.MY_EMPTY, None
     lines = [messages.MY_HEADER.format(total=total, first=offset + 1, last=offset + len(demands))]

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
 from bot.services.feedback import Reopened
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, pressed, request_key, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, notify, pressed, request_key, tell
 from bot.telegram.context import JicengContext
 
 
@@ -24,7 +24,8 @@ def stars_keyboard(demand_id: int) -> InlineKeyboardMarkup:
 
 @guarded
 async def feedback_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
+    person = await me(update, context)
     parts = callback_parts(update, 4) or callback_parts(update, 3)  # 回访 buttons carry no argument
     parts = parts + ["-"] if parts and len(parts) == 3 else parts
     demand_id = int_or_none(parts[2]) if parts else None
@@ -35,7 +36,7 @@ async def feedback_button(update: Update, context: JicengContext) -> None:
     feedback = context.services.feedback
     follow_up = kind == "fu"
     if action in ("ok", "no"):
-        reopened = await feedback.solved(demand_id, user.id, action == "ok", follow_up=follow_up,
+        reopened = await feedback.solved(demand_id, person, action == "ok", follow_up=follow_up,
                                          request_key=request_key(update))
         await query.answer()
         if action == "ok" and follow_up:
@@ -45,7 +46,7 @@ async def feedback_button(update: Update, context: JicengContext) -> None:
         else:
             await _announce_reopen(context, reopened, query)
     elif action == "s" and (stars := int_or_none(arg)) is not None:
-        await feedback.rate(demand_id, user.id, stars)
+        await feedback.rate(demand_id, person, stars)
         await query.answer()
         await edit(query.message, messages.THANKS_RATING.format(stars=stars))
     else:
@@ -67,7 +68,7 @@ async def withdraw_button(update: Update, context: JicengContext) -> None:
     if (button := await pressed(update, 2, id_at=1)) is None:
         return
     _, demand_id = button
-    demand = await context.services.feedback.cancel(demand_id, update.effective_user.id, request_key(update))
+    demand = await context.services.feedback.cancel(demand_id, await me(update, context), request_key(update))
     await tell(update, context, messages.WITHDRAWN.format(no=demand.tracking_no))
 
 

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.services.hours import SERVICE_MODES, ConversionRule, LedgerRow, china_year, expert_hours, format_hours
-from bot.telegram.common import guarded, send
+from bot.telegram.common import guarded, me, send
 from bot.telegram.context import JicengContext
 
 # What /hours says (kept together so a reviewer reads every sentence in one place).
@@ -39,7 +39,7 @@ async def hours_command(update: Update, context: JicengContext) -> None:
     # A rule file configured for the deployment, when the services carry one; else the defaults.
     rule = getattr(services, "hours_rule", None) or ConversionRule()
     year = china_year(services.clock())
-    row = await expert_hours(services.sessions, update.effective_user.id, year, rule)
+    row = await expert_hours(services.sessions, await me(update, context), year, rule)
     text = HOURS_NOT_EXPERT if row is None else hours_text(row, year, rule)
     await send(context, update.effective_chat.id, text)
 

@@ -10,11 +10,11 @@ from bot import messages
 from bot.services.intake import MAX_QUESTION_CHARS, NEW_DEMAND_PURPOSE, DraftView, Submission
 from bot.telegram.common import (
     callback_parts,
-    display_name,
     edit,
     forward_media,
     guarded,
     int_or_none,
+    me,
     notify,
     request_key,
     rows,
@@ -117,7 +117,8 @@ async def show_draft(update: Update, context: JicengContext, view: DraftView, *,
 
 @guarded
 async def question(update: Update, context: JicengContext) -> None:
-    message, user = update.effective_message, update.effective_user
+    message = update.effective_message
+    person = await me(update, context)
     text = (message.text or message.caption or "").strip()
     if not text:
         await send(context, message.chat_id, messages.EMPTY_TEXT)
@@ -125,7 +126,7 @@ async def question(update: Update, context: JicengContext) -> None:
     if len(text) > MAX_QUESTION_CHARS:
         await send(context, message.chat_id, messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
         return
-    view = await context.services.intake.new_question(user.id, display_name(user), text, request_key(update))
+    view = await context.services.intake.new_question(person, text, request_key(update))
     if message.photo or message.voice:
         await _attach(update, context, quiet=True)
     await show_draft(update, context, view, replace=False)
@@ -141,10 +142,11 @@ async def media(update: Update, context: JicengContext) -> None:
 
 
 async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> None:
-    message, user = update.effective_message, update.effective_user
+    message = update.effective_message
+    person = await me(update, context)
     kind, file_id = ("photo", message.photo[-1].file_id) if message.photo else ("voice", message.voice.file_id)
     what = messages.PHOTO if kind == "photo" else messages.VOICE
-    attached = await context.services.intake.attach_media(user.id, display_name(user), kind, file_id, request_key(update))
+    attached = await context.services.intake.attach_media(person, kind, file_id, request_key(update))
     if quiet:
         return
     if attached.kind == "draft":
@@ -160,7 +162,8 @@ async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> Non
 
 @guarded
 async def draft_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
+    person = await me(update, context)
     parts = callback_parts(update, 4)
     draft_id = int_or_none(parts[2]) if parts else None
     if draft_id is None:
@@ -169,34 +172,34 @@ async def draft_button(update: Update, context: JicengContext) -> None:
     action, arg = parts[1], parts[3]
     intake = context.services.intake
     if action == "sub":
-        submission = await intake.submit(draft_id, user.id, request_key(update))
+        submission = await intake.submit(draft_id, person, request_key(update))
         await query.answer(messages.SUBMITTED_SHORT)
         await edit(query.message, _submitted_text(submission))
         await _dispatch(context, submission)
     elif action == "cxl":
-        await intake.cancel_draft(draft_id, user.id)
+        await intake.cancel_draft(draft_id, person)
         await query.answer()
         await edit(query.message, messages.DRAFT_CANCELLED)
     elif action == "fld":
-        view = await intake.get_draft(draft_id, user.id)
+        view = await intake.get_draft(draft_id, person)
         await query.answer()
         await edit(query.message, messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300)), field_keyboard(view))
     elif action == "set" and taxonomy.is_field(arg):
-        view = await intake.choose_field(draft_id, user.id, arg)
+        view = await intake.choose_field(draft_id, person, arg)
         await query.answer()
         await show_draft(update, context, view, replace=True)
     elif action == "reg":
-        await intake.get_draft(draft_id, user.id)
+        await intake.get_draft(draft_id, person)
         await query.answer()
         await edit(query.message, messages.ASK_DRAFT_CITY, city_keyboard(_data("city", draft_id, "{code}")))
     elif action == "city" and is_city(arg):
-        await intake.get_draft(draft_id, user.id)
+        await intake.get_draft(draft_id, person)
         await query.answer()
         city = regions.get(arg)
         await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
                    county_keyboard(arg, _data("rset", draft_id, "{code}"), _data("reg", draft_id)))
     elif action == "rset" and regions.get(arg) is not None:
-        view = await intake.choose_region(draft_id, user.id, arg)
+        view = await intake.choose_region(draft_id, person, arg)
         await query.answer()
         await show_draft(update, context, view, replace=True)
     else:
@@ -216,12 +219,12 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
     demand = submission.demand
     card = demand_card(demand, submission.submitter.display_name)
     recipients: list[int] = []
-    if submission.team is not None and submission.leader_telegram_id is not None:
-        await notify(context, submission.leader_telegram_id, card, accept_keyboard(demand.id),
+    if submission.team is not None and submission.leader_id is not None:
+        await notify(context, submission.leader_id, card, accept_keyboard(demand.id),
                      purpose=f"{NEW_DEMAND_PURPOSE}:{demand.id}")
-        recipients.append(submission.leader_telegram_id)
+        recipients.append(submission.leader_id)
     elif submission.team is not None:
-        for staff_id in submission.staff_telegram_ids:
+        for staff_id in submission.staff_ids:
             await notify(context, staff_id, messages.NO_LEADER_NOTICE.format(
                 no=demand.tracking_no, team=submission.team.name, text=demand.text))
     else:
@@ -230,7 +233,7 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
             region=messages.region_label(demand.region_code),
             name=submission.submitter.display_name or "农户", text=demand.text,
         )
-        for staff_id in submission.staff_telegram_ids:
+        for staff_id in submission.staff_ids:
             await notify(context, staff_id, triage)
             recipients.append(staff_id)
     for item in submission.media:

@@ -9,7 +9,7 @@ from bot import messages
 from bot.services import directory
 from bot.services.notifier import Action
 from bot.services.outbox import Outgoing
-from bot.telegram.common import display_name, guarded, put
+from bot.telegram.common import guarded, me, put
 from bot.telegram.context import JicengContext
 
 
@@ -26,7 +26,7 @@ async def contact_shared(update: Update, context: JicengContext) -> None:
     if contact.user_id != user.id:
         await put(context, chat_id, Outgoing(messages.JOIN_NOT_OWN, request="done"))
         return
-    joined = await directory.bind_by_phone(context.services.sessions, user.id, display_name(user), contact.phone_number)
+    joined = await directory.bind_by_phone(context.services.sessions, await me(update, context), contact.phone_number)
     text = joined.message if joined else messages.JOIN_NOT_FOUND
     await put(context, chat_id, Outgoing(text, request="done"))
 

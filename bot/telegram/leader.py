@@ -12,6 +12,7 @@ from bot.telegram.common import (
     edit,
     guarded,
     int_or_none,
+    me,
     notify,
     paged_list,
     pager,
@@ -47,19 +48,19 @@ async def accept_button(update: Update, context: JicengContext) -> None:
     if demand_id is None:
         await tell(update, context, messages.STALE_BUTTON)
         return
-    accepted = await context.services.leader.accept(demand_id, update.effective_user.id, request_key(update))
+    accepted = await context.services.leader.accept(demand_id, await me(update, context), request_key(update))
     demand = accepted.demand
     await query.answer(messages.ACCEPTED_OK)
     leader_name = accepted.leader.display_name or "团长"
     if query.message is not None and query.message.text:
         stamp = messages.ACCEPTED_LINE.format(name=leader_name, time=messages.china_time(demand.accepted_at))
         await edit(query.message, query.message.text + stamp + "\n" + messages.LEADER_NEXT, leader_keyboard(demand.id))
-    await notify(context, accepted.submitter_telegram_id, messages.DEMAND_ACCEPTED_FARMER.format(
+    await notify(context, accepted.submitter_id, messages.DEMAND_ACCEPTED_FARMER.format(
         no=demand.tracking_no, team=accepted.team.name, name=leader_name))
 
 
-async def _queue_page(context: JicengContext, telegram_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    demands, total = await context.services.leader.queue(telegram_id, offset, PAGE_SIZE)
+async def _queue_page(context: JicengContext, person_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    demands, total = await context.services.leader.queue(person_id, offset, PAGE_SIZE)
     if total == 0:
         return messages.QUEUE_EMPTY, None
     now = context.services.clock()

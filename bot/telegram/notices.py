@@ -19,7 +19,7 @@ from bot.services import broadcast, states
 from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
 from bot.services.outbox import SENT
 from bot.services.states import Waiting
-from bot.telegram.common import callback_parts, edit, guarded, rows, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, me, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import is_city
 from intents import regions, taxonomy
@@ -94,28 +94,28 @@ async def prompt(context: JicengContext, draft: NoticeDraft) -> tuple[str, Inlin
     return asks[draft.step], cancel
 
 
-async def _save(context: JicengContext, telegram_id: int, draft: NoticeDraft) -> None:
-    await context.services.states.set(telegram_id, states.NOTICE_DRAFT, draft.to_dict())
+async def _save(context: JicengContext, person_id: int, draft: NoticeDraft) -> None:
+    await context.services.states.set(person_id, states.NOTICE_DRAFT, draft.to_dict())
 
 
 @guarded
 async def notice_command(update: Update, context: JicengContext) -> None:
-    user = update.effective_user
-    await context.services.notices.ensure_staff(user.id)
+    person = await me(update, context)
+    await context.services.notices.ensure_staff(person)
     draft = NoticeDraft()
-    await _save(context, user.id, draft)
+    await _save(context, person, draft)
     text, markup = await prompt(context, draft)
     await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
 async def cancel_command(update: Update, context: JicengContext) -> None:
-    user = update.effective_user
-    waiting = await context.services.states.get(user.id)
+    person = await me(update, context)
+    waiting = await context.services.states.get(person)
     if waiting is None:
         await send(context, update.effective_chat.id, messages.CANCEL_NOTHING)
         return
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     composing = waiting.state == states.NOTICE_DRAFT
     await send(context, update.effective_chat.id,
                messages.NOTICE_CANCELLED_COMPOSE if composing else messages.CANCEL_DONE)
@@ -123,7 +123,8 @@ async def cancel_command(update: Update, context: JicengContext) -> None:
 
 async def text_given(update: Update, context: JicengContext, waiting: Waiting) -> None:
     """The staff member's message answers the current step; a bad one is asked again."""
-    message, user = update.effective_message, update.effective_user
+    message = update.effective_message
+    person = await me(update, context)
     draft = NoticeDraft.from_dict(waiting.data)
     try:
         draft.answer(message.text or "", context.services.clock())
@@ -131,23 +132,24 @@ async def text_given(update: Update, context: JicengContext, waiting: Waiting) -
         markup = InlineKeyboardMarkup([CANCEL_ROW]) if draft.step not in (FIELDS, REGIONS, PREVIEW) else None
         await send(context, message.chat_id, bad.user_message, markup)
         return
-    await _save(context, user.id, draft)
+    await _save(context, person, draft)
     text, markup = await prompt(context, draft)
     await send(context, message.chat_id, text, markup)
 
 
 @guarded
 async def notice_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
+    person = await me(update, context)
     parts = callback_parts(update, 3)
-    waiting = await context.services.states.get(user.id)
+    waiting = await context.services.states.get(person)
     if parts is None or waiting is None or waiting.state != states.NOTICE_DRAFT:
         await tell(update, context, messages.STALE_BUTTON)
         return
     action, arg = parts[1], parts[2]
     draft = NoticeDraft.from_dict(waiting.data)
     if action == "x":
-        await context.services.states.clear(user.id)
+        await context.services.states.clear(person)
         await query.answer()
         await edit(query.message, messages.NOTICE_CANCELLED_COMPOSE)
         return
@@ -163,7 +165,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
             await tell(update, context, messages.STALE_BUTTON)
             return
         draft.toggle(draft.step, arg)
-        await _save(context, user.id, draft)
+        await _save(context, person, draft)
         await query.answer()
         text, markup = await prompt(context, draft)
         await edit(query.message, text, markup)
@@ -183,7 +185,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
             DEADLINE: messages.NOTICE_STEP_ANSWERED.format(ask=messages.NOTICE_ASK_DEADLINE,
                                                            answer=messages.BTN_NO_DEADLINE)}[draft.step]
     draft.advance()
-    await _save(context, user.id, draft)
+    await _save(context, person, draft)
     await query.answer()
     await edit(query.message, done)  # the answered step keeps its text, loses its buttons
     text, markup = await prompt(context, draft)
@@ -192,7 +194,7 @@ async def notice_button(update: Update, context: JicengContext) -> None:
 
 async def _send(update: Update, context: JicengContext) -> None:
     query, chat_id = update.callback_query, update.effective_chat.id
-    created = await context.services.notices.create(update.effective_user.id)
+    created = await context.services.notices.create(await me(update, context))
     await query.answer()
     await edit(query.message, query.message.text or "")  # the preview stays, its buttons go
     if not created.queued:

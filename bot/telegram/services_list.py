@@ -13,10 +13,10 @@ from bot.services.states import Waiting
 from bot.telegram import intake
 from bot.telegram.common import (
     PAGE_SIZE,
-    display_name,
     edit,
     guarded,
     int_or_none,
+    me,
     pager,
     request_key,
     rows,
@@ -75,7 +75,8 @@ async def services_command(update: Update, context: JicengContext) -> None:
 
 @guarded
 async def service_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
+    person = await me(update, context)
     parts = (query.data or "").split(":")
     if parts == HOME.split(":"):
         text, markup = await _fields(context)
@@ -88,17 +89,17 @@ async def service_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, text, markup)
     elif parts[:2] == ITEM.split(":") and len(parts) == 3 and (item_id := int_or_none(parts[2])) is not None \
             and (item := await _item(context, item_id)) is not None:
-        await context.services.states.set(user.id, states.SERVICE_ITEM, {"item_id": item.id})
+        await context.services.states.set(person, states.SERVICE_ITEM, {"item_id": item.id})
         await query.answer()
         await send(context, update.effective_chat.id,
                    messages.ASK_SERVICE_SITUATION.format(team=item.team_name, title=item.title),
                    InlineKeyboardMarkup([[InlineKeyboardButton(messages.BTN_CANCEL, callback_data=CANCEL)]]))
     elif parts == CANCEL.split(":"):
-        waiting = await context.services.states.get(user.id)
+        waiting = await context.services.states.get(person)
         if waiting is None or waiting.state != states.SERVICE_ITEM:
             await tell(update, context, messages.STALE_BUTTON)
             return
-        await context.services.states.clear(user.id)
+        await context.services.states.clear(person)
         await query.answer()
         await edit(query.message, messages.SERVICE_ASK_CANCELLED)
     else:
@@ -107,7 +108,8 @@ async def service_button(update: Update, context: JicengContext) -> None:
 
 async def situation_given(update: Update, context: JicengContext, waiting: Waiting) -> None:
     """The farmer's message after 就这个问: a question whose field and team are the item's."""
-    message, user = update.effective_message, update.effective_user
+    message = update.effective_message
+    person = await me(update, context)
     text = (message.text or "").strip()
     if not text:
         await send(context, message.chat_id, messages.EMPTY_TEXT)
@@ -118,16 +120,16 @@ async def situation_given(update: Update, context: JicengContext, waiting: Waiti
     item_id = waiting.data.get("item_id")
     item = await _item(context, item_id) if isinstance(item_id, int) else None
     if item is None:  # the item went away meanwhile: an ordinary question
-        await context.services.states.clear(user.id)
+        await context.services.states.clear(person)
         await intake.question(update, context)
         return
     view = await context.services.intake.new_question(
-        user.id, display_name(user), text, request_key(update),
+        person, text, request_key(update),
         preset_field=item.field, preset_team_id=item.team_id,
         service_item={"item_id": item.id, "title": item.title, "team": item.team_name},
     )
     # Cleared only once the draft exists, so a replay after a crash takes this path again.
-    await context.services.states.clear(user.id)
+    await context.services.states.clear(person)
     await intake.show_draft(update, context, view, replace=False)
 
 

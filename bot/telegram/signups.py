@@ -25,6 +25,7 @@ from bot.telegram.common import (
     edit,
     guarded,
     int_or_none,
+    me,
     notify,
     pressed,
     rows,
@@ -51,7 +52,8 @@ async def signup_button(update: Update, context: JicengContext) -> None:
         return
     _, notice_id = button
     user = update.effective_user
-    result = await _service(context).sign_up(notice_id, user.id, display_name(user))
+    person = await me(update, context)
+    result = await _service(context).sign_up(notice_id, person, display_name(user))
     notice = result.notice
     if result.status == CONFIRMED:
         text = (messages.ALREADY_SIGNED_UP.format(title=notice.title) if result.already
@@ -71,12 +73,12 @@ async def cancel_button(update: Update, context: JicengContext) -> None:
         await tell(update, context, messages.STALE_BUTTON)
         return
     query = update.callback_query
-    result = await _service(context).cancel(notice_id, update.effective_user.id)
+    result = await _service(context).cancel(notice_id, await me(update, context))
     template = messages.SIGNUP_CANCELLED if result.was == CONFIRMED else messages.WAITING_CANCELLED
     await query.answer()
     await edit(query.message, template.format(title=result.notice.title))
     for promoted in result.promoted:
-        await notify(context, promoted.telegram_id,
+        await notify(context, promoted.person_id,
                      messages.PROMOTED.format(title=result.notice.title, when=when(result.notice.starts_at)),
                      cancel_keyboard(notice_id))
 
@@ -106,13 +108,13 @@ def records_text(record: LearningRecord) -> str:
 
 @guarded
 async def records_command(update: Update, context: JicengContext) -> None:
-    record = await _service(context).records(update.effective_user.id)
+    record = await _service(context).records(await me(update, context))
     await send(context, update.effective_chat.id, records_text(record))
 
 
 @guarded
 async def attend_command(update: Update, context: JicengContext) -> None:
-    notices = await _service(context).recent_notices(update.effective_user.id)
+    notices = await _service(context).recent_notices(await me(update, context))
     if not notices:
         await send(context, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
         return
@@ -130,7 +132,7 @@ def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, 
                                         total=len(lines))
     buttons = []
     for line in lines[:MAX_SHEET_BUTTONS]:
-        name = (line.name or str(line.telegram_id)) + (messages.BTN_WAITING_MARK if line.status == WAITING else "")
+        name = (line.name or str(line.person_id)) + (messages.BTN_WAITING_MARK if line.status == WAITING else "")
         label = (messages.BTN_ATTENDED if line.attended else messages.BTN_NOT_ATTENDED).format(name=name)
         # The press sets the opposite of what the button shows, so a replayed press changes nothing twice.
         buttons.append(Button(label, callback_data=f"at:{notice.id}:{line.person_id}:{0 if line.attended else 1}"))
@@ -139,7 +141,7 @@ def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, 
 
 @guarded
 async def attend_button(update: Update, context: JicengContext) -> None:
-    query, staff = update.callback_query, update.effective_user.id
+    query, staff = update.callback_query, await me(update, context)
     parts = callback_parts(update, 2) or callback_parts(update, 4)
     numbers = [int_or_none(p) for p in parts[1:]] if parts else [None]
     if None in numbers or (len(numbers) == 3 and numbers[2] not in (0, 1)):

@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.services.dispatch import brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, notify, request_key, rows, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, notify, request_key, rows, send, tell
 from bot.telegram.context import JicengContext
 
 MAX_LISTED = 20
@@ -17,7 +17,7 @@ MAX_LISTED = 20
 
 @guarded
 async def triage_command(update: Update, context: JicengContext) -> None:
-    demands = await context.services.triage.queue(update.effective_user.id)
+    demands = await context.services.triage.queue(await me(update, context))
     if not demands:
         await send(context, update.effective_chat.id, messages.TRIAGE_EMPTY)
         return
@@ -33,6 +33,7 @@ async def triage_command(update: Update, context: JicengContext) -> None:
 @guarded
 async def triage_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
+    person = await me(update, context)
     parts = callback_parts(update, 3)
     demand_id = int_or_none(parts[1]) if parts else None
     if demand_id is None:
@@ -40,7 +41,7 @@ async def triage_button(update: Update, context: JicengContext) -> None:
         return
     triage = context.services.triage
     if parts[2] == "-":
-        teams = await triage.teams_for(demand_id, user.id)
+        teams = await triage.teams_for(demand_id, person)
         about = await brief(context.services.sessions, demand_id)
         buttons = [Button(t.name, callback_data=f"tg:{demand_id}:{t.id}") for t in teams]
         await query.answer()
@@ -52,25 +53,25 @@ async def triage_button(update: Update, context: JicengContext) -> None:
     if team_id is None:
         await tell(update, context, messages.STALE_BUTTON)
         return
-    routed = await triage.route(demand_id, team_id, user.id, request_key(update))
+    routed = await triage.route(demand_id, team_id, person, request_key(update))
     from bot.telegram.leader import accept_keyboard, demand_card
 
     about = await brief(context.services.sessions, demand_id)
     await query.answer()
     await edit(query.message, messages.ROUTED_STAFF.format(no=routed.demand.tracking_no, team=routed.team.name))
-    if routed.leader_telegram_id is not None:
-        await notify(context, routed.leader_telegram_id, demand_card(routed.demand, about.farmer_name),
+    if routed.leader_id is not None:
+        await notify(context, routed.leader_id, demand_card(routed.demand, about.farmer_name),
                      accept_keyboard(demand_id), purpose=f"{NEW_DEMAND_PURPOSE}:{demand_id}")
     else:  # nobody leads that team yet: the staff member who routed it must know
         await send(context, user.id, messages.NO_LEADER_NOTICE.format(
             no=routed.demand.tracking_no, team=routed.team.name, text=messages.short(routed.demand.text, 200)))
-    await notify(context, routed.submitter_telegram_id,
+    await notify(context, routed.submitter_id,
                  messages.REROUTED_FARMER.format(no=routed.demand.tracking_no, where=f"「{routed.team.name}」"))
 
 
 @guarded
 async def overdue_command(update: Update, context: JicengContext) -> None:
-    await context.services.triage.queue(update.effective_user.id)  # raises NotAllowed for non-staff
+    await context.services.triage.queue(await me(update, context))  # raises NotAllowed for non-staff
     overdue = await context.services.deadlines.overdue() if context.services.deadlines else []
     if not overdue:
         await send(context, update.effective_chat.id, messages.OVERDUE_EMPTY)

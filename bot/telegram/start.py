@@ -9,7 +9,7 @@ from bot import messages
 from bot.errors import Conflict, NotFound
 from bot.services import directory
 from bot.services.people import EXPERT, LEADER, STAFF
-from bot.telegram.common import callback_parts, display_name, edit, guarded, send, tell
+from bot.telegram.common import callback_parts, display_name, edit, guarded, me, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions
@@ -23,14 +23,15 @@ PROFILE_BACK = "rg:back:-"
 async def start(update: Update, context: JicengContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     services = context.services
+    person_id = await me(update, context)
     if context.args:
         try:
-            joined = await directory.redeem_invite(services.sessions, context.args[0], user.id, display_name(user))
+            joined = await directory.redeem_invite(services.sessions, context.args[0], person_id)
         except (NotFound, Conflict):
             await send(context, chat.id, messages.INVITE_BAD)
         else:
             await send(context, chat.id, joined.message)
-    person = await services.people.greet(user.id, display_name(user))
+    person = await services.people.get(person_id)
     lines = [messages.WELCOME.format(name=display_name(user) or "朋友")]
     roles = person.role_names
     if LEADER in roles:
@@ -76,8 +77,7 @@ async def region_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
                    county_keyboard(code, PROFILE_SET, PROFILE_BACK))
     elif action == "set" and regions.get(code) is not None:
-        user = update.effective_user
-        await context.services.people.set_region(user.id, display_name(user), code)
+        await context.services.people.set_region(await me(update, context), code)
         await query.answer()
         await edit(query.message, messages.REGION_SAVED.format(region=regions.full_name(code)))
     else:

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.services.intake import Submission
 from bot.services.notices import ALL_FIELDS, valid_subscription
-from bot.telegram.common import callback_parts, display_name, edit, guarded, int_or_none, notify, rows, send, tell
+from bot.telegram.common import callback_parts, display_name, edit, guarded, int_or_none, me, notify, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions, taxonomy
@@ -38,8 +38,8 @@ async def subscribe_command(update: Update, context: JicengContext) -> None:
     await send(context, update.effective_chat.id, messages.SUBSCRIBE_FIELD, field_keyboard())
 
 
-async def _unsubscribe_view(context: JicengContext, telegram_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    listed = await context.services.subscriptions.list(telegram_id)
+async def _unsubscribe_view(context: JicengContext, person_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    listed = await context.services.subscriptions.list(person_id)
     if not listed:
         return messages.UNSUBSCRIBE_NONE, None
     lines = "\n".join(f"• {s.label}" for s in listed)
@@ -51,13 +51,14 @@ async def _unsubscribe_view(context: JicengContext, telegram_id: int) -> tuple[s
 
 @guarded
 async def unsubscribe_command(update: Update, context: JicengContext) -> None:
-    text, markup = await _unsubscribe_view(context, update.effective_user.id)
+    text, markup = await _unsubscribe_view(context, await me(update, context))
     await send(context, update.effective_chat.id, text, markup)
 
 
 @guarded
 async def subscription_button(update: Update, context: JicengContext) -> None:
     query, user = update.callback_query, update.effective_user
+    person = await me(update, context)
     parts = callback_parts(update, 4)
     if parts is None:
         await tell(update, context, messages.STALE_BUTTON)
@@ -78,19 +79,19 @@ async def subscription_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, messages.SUBSCRIBE_COUNTY.format(city=regions.get(b).name),
                    county_keyboard(b, _data("s", a, "{code}"), _data("f", a)))
     elif action in ("s", "o") and valid_subscription(a, b):
-        view = await subscriptions.subscribe(user.id, a, b, display_name(user))
+        view = await subscriptions.subscribe(person, a, b, display_name(user))
         await query.answer()
         await edit(query.message, messages.SUBSCRIBED.format(label=view.label))
     elif action == "n":
         await query.answer()
         await edit(query.message, messages.SUBSCRIBE_DECLINED)
     elif action == "u" and (a == "all" or int_or_none(a) is not None):
-        gone = await subscriptions.unsubscribe(user.id, None if a == "all" else int(a))
+        gone = await subscriptions.unsubscribe(person, None if a == "all" else int(a))
         await query.answer()
         if a == "all":
             await edit(query.message, messages.UNSUBSCRIBED_ALL)
             return
-        text, markup = await _unsubscribe_view(context, user.id)
+        text, markup = await _unsubscribe_view(context, person)
         done = messages.UNSUBSCRIBED_ONE.format(label=gone[0].label) if gone else messages.STALE_BUTTON
         await edit(query.message, done + ("\n\n" + text if markup else ""), markup)
     else:
@@ -100,7 +101,7 @@ async def subscription_button(update: Update, context: JicengContext) -> None:
 async def offer_after_first_demand(context: JicengContext, submission: Submission) -> None:
     """订阅 / 不用了 for the field and region of a farmer's first demand, if they have no subscription."""
     farmer = submission.submitter
-    if farmer.telegram_id is None or not await context.services.subscriptions.should_offer(farmer.telegram_id):
+    if not await context.services.subscriptions.should_offer(farmer.id):
         return
     demand = submission.demand
     field_code = demand.field if taxonomy.is_field(demand.field) else ALL_FIELDS
@@ -111,7 +112,7 @@ async def offer_after_first_demand(context: JicengContext, submission: Submissio
                                            region=regions.full_name(region))
     markup = InlineKeyboardMarkup([[Button(messages.BTN_SUBSCRIBE, callback_data=_data("o", field_code, region)),
                                     Button(messages.BTN_NO_THANKS, callback_data=_data("n"))]])
-    await notify(context, farmer.telegram_id, text, markup)
+    await notify(context, farmer.id, text, markup)
 
 
 def register(application: Application) -> None:

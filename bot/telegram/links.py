@@ -1,0 +1,11 @@
+"""Telegram deep links: an invite opens the bot with its code as the /start parameter."""
+
+from __future__ import annotations
+
+from bot.services.directory import valid_invite_code
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    if not valid_invite_code(code):
+        raise ValueError(f"not a deep-link payload: {code!r}")
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
