@@ -77,8 +77,8 @@ class Farmer:
 async def seed(db_url: str, subscribers: int) -> None:
     from bot.services.people import LEADER, ensure_person, grant_role
     from bot.services.people import STAFF as STAFF_ROLE
-    from storage.db import create_engine, session_factory
     from bot.telegram.common import account_of
+    from storage.db import create_engine, session_factory
     from storage.models import ServiceTeam, Subscription
     from storage.schema import upgrade_async
 

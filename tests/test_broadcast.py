@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from bot.errors import ImportFileError
 from bot.services import broadcast
+from bot.services.people import ensure_person
+from bot.telegram.common import account_of
 from bot.services.notice_files import read_notice_file
 from bot.services.outbox import Outgoing
 from bot.services.sender import Blocked, LeaseHeld, PermanentError, Sender, TransientError
@@ -45,9 +47,9 @@ class FakeClock:
 
 
 class FakeChannel:
-    name = "telegram"
-
     """Delivers instantly; `fail[chat]` says which exception the n-th attempt raises."""
+
+    name = "telegram"
 
     def __init__(self, fail=None) -> None:
         self.fail = fail or {}
@@ -68,11 +70,7 @@ class FakeChannel:
 
 
 async def add_subscriber(session, chat_id: int, field: str = "*", region: str = "430000", active=True) -> Person:
-    person = (await session.scalars(select(Person).where(Person.telegram_id == chat_id))).first()
-    if person is None:
-        person = Person(telegram_id=chat_id, display_name=f"农户{chat_id}")
-        session.add(person)
-        await session.flush()
+    person = await ensure_person(session, account_of(chat_id), f"农户{chat_id}")
     session.add(Subscription(person_id=person.id, field=field, region_code=region, active=active))
     await session.flush()
     return person
@@ -255,14 +253,14 @@ async def test_recipients_match_field_and_region_both_ways_once_each(sessions):
         await add_subscriber(session, 5, "crop", "430100", active=False)
         notice = TrainingNotice(title="培训", fields=["crop"], regions=["430100"])
         session.add(notice)
-        chats = sorted(chat for _, chat in await broadcast.recipients_for(session, notice))
+        chats = sorted(int(account.external_id) for _, account in await broadcast.recipients_for(session, notice))
         assert chats == [1, 2]
         assert await broadcast.enqueue(session, notice, await broadcast.recipients_for(session, notice)) == 2
         assert await broadcast.enqueue(session, notice, await broadcast.recipients_for(session, notice)) == 0
         assert notice.status == "sending"
         everyone = TrainingNotice(title="全省培训")
         session.add(everyone)
-        assert sorted(chat for _, chat in await broadcast.recipients_for(session, everyone)) == [1, 2, 3, 4]
+        assert sorted(int(a.external_id) for _, a in await broadcast.recipients_for(session, everyone)) == [1, 2, 3, 4]
 
 
 # --- notice files ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.errors import Conflict, ImportFileError, NotFound
 from bot.services import directory, tabular
+from bot.telegram.links import invite_link
 from bot.services.directory import (
     EXPERT_HEADERS,
     TEAM_HEADERS,
@@ -21,7 +22,6 @@ from bot.services.directory import (
     create_invite,
     import_experts,
     import_teams,
-    invite_link,
     normalize_phone,
     redeem_invite,
 )

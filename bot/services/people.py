@@ -148,6 +148,10 @@ class PeopleService:
         async with self._sessions() as session:
             return await session.get(Person, person_id)
 
+    async def by_account(self, account: Account) -> Person | None:
+        async with self._sessions() as session:
+            return await find_person(session, account)
+
     async def address(self, person_id: int) -> Account | None:
         async with self._sessions() as session:
             return await address_of(session, person_id)
