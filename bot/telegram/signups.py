@@ -21,7 +21,6 @@ from bot.services.signups import (
 )
 from bot.telegram.common import (
     callback_parts,
-    display_name,
     edit,
     guarded,
     int_or_none,
@@ -53,7 +52,7 @@ async def signup_button(update: Update, context: JicengContext) -> None:
     _, notice_id = button
     user = update.effective_user
     person = await me(update, context)
-    result = await _service(context).sign_up(notice_id, person, display_name(user))
+    result = await _service(context).sign_up(notice_id, person)
     notice = result.notice
     if result.status == CONFIRMED:
         text = (messages.ALREADY_SIGNED_UP.format(title=notice.title) if result.already

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import messages
 from bot.services.intake import Submission
 from bot.services.notices import ALL_FIELDS, valid_subscription
-from bot.telegram.common import callback_parts, display_name, edit, guarded, int_or_none, me, notify, rows, send, tell
+from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, notify, rows, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions, taxonomy
@@ -57,7 +57,7 @@ async def unsubscribe_command(update: Update, context: JicengContext) -> None:
 
 @guarded
 async def subscription_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+    query = update.callback_query
     person = await me(update, context)
     parts = callback_parts(update, 4)
     if parts is None:
@@ -79,7 +79,7 @@ async def subscription_button(update: Update, context: JicengContext) -> None:
         await edit(query.message, messages.SUBSCRIBE_COUNTY.format(city=regions.get(b).name),
                    county_keyboard(b, _data("s", a, "{code}"), _data("f", a)))
     elif action in ("s", "o") and valid_subscription(a, b):
-        view = await subscriptions.subscribe(person, a, b, display_name(user))
+        view = await subscriptions.subscribe(person, a, b)
         await query.answer()
         await edit(query.message, messages.SUBSCRIBED.format(label=view.label))
     elif action == "n":
