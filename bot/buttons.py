@@ -32,7 +32,11 @@ class Button:
     TAG: ClassVar[str] = ""
 
     def encode(self) -> str:
-        values = [_text(getattr(self, f.name)) for f in dataclasses.fields(self)]
+        fields = list(dataclasses.fields(self))
+        while fields and fields[-1].default is not dataclasses.MISSING \
+                and getattr(self, fields[-1].name) == fields[-1].default:
+            fields.pop()  # trailing defaults are left out, and filled in again by `decode`
+        values = [_text(getattr(self, f.name)) for f in fields]
         data = ":".join([self.TAG, *values])
         if len(data.encode()) > MAX_BYTES:
             raise ValueError(f"button data longer than {MAX_BYTES} bytes: {data!r}")
@@ -354,3 +358,69 @@ class Attendance(Button):
     notice_id: int
     person_id: int = 0     # 0: show the notice's sheet
     attended: bool = False
+
+
+# Subscriptions to training notices (/subscribe, /unsubscribe, the offer after a first demand).
+
+
+@button("sb")
+@dataclass(frozen=True)
+class SubscriptionStep(Button):
+    """f: a field chosen, home: back to the fields, c: a city chosen (a: field, b: city),
+    s: subscribe (a: field, b: region), o: the offer accepted (same), n: the offer declined,
+    u: unsubscribe one (a: its id) or all (a: "all")."""
+
+    action: Literal["f", "home", "c", "s", "o", "n", "u"]
+    a: str = ""
+    b: str = ""
+
+
+# The staff's notice composer (/notice): one step at a time.
+
+
+@button("nt")
+@dataclass(frozen=True)
+class NoticeStep(Button):
+    """f / r: toggle a field / a city; fa / ra: every field / the whole province; fd / rd: done
+    choosing; cap / dl: no limit / no deadline; send; x: cancel."""
+
+    action: Literal["f", "r", "fa", "ra", "fd", "rd", "cap", "dl", "send", "x"]
+    arg: str = ""
+
+
+# The home region (/start, /region).
+
+
+@button("rg")
+@dataclass(frozen=True)
+class ProfileRegion(Button):
+    action: Literal["city", "set", "back"]
+    code: str = ""
+
+
+# The service list (/services, 技术服务清单).
+
+
+@button("sv:home")
+@dataclass(frozen=True)
+class ServicesHome(Button):
+    pass
+
+
+@button("sv:f")
+@dataclass(frozen=True)
+class ServicesInField(Button):
+    field: str
+    offset: int = 0
+
+
+@button("sv:i")
+@dataclass(frozen=True)
+class AskAboutService(Button):
+    item_id: int
+
+
+@button("sv:x")
+@dataclass(frozen=True)
+class CancelServiceQuestion(Button):
+    pass

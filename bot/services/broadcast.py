@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import SignUp
 from bot.clock import CHINA_TIME
 from bot.services.notifier import Action
 from bot.services.outbox import BLOCKED, BULK, FAILED, OPEN_STATUSES, PENDING, SENT, Outgoing, buttons
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 # Notice statuses this module sets.
 NOTICE_SENDING, NOTICE_SENT = "sending", "sent"
 
-SIGNUP_CALLBACK = "sg:{notice_id}"
 
 # --- What the broadcast says ---------------------------------------------------------------
 
@@ -76,7 +76,7 @@ def render_notice(notice: TrainingNotice) -> str:
 
 
 def notice_buttons(notice: TrainingNotice) -> list[list[Action]]:
-    return [[Action(SIGNUP_BUTTON, SIGNUP_CALLBACK.format(notice_id=notice.id))]]
+    return [[Action(SIGNUP_BUTTON, SignUp(notice.id).encode())]]
 
 
 def duration_text(seconds: float) -> str:

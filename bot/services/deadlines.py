@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.buttons import FollowUpNotSolved, FollowUpSolved
 from bot.services import lifecycle, signups
 from bot.services.calendar import QuietHours, WorkCalendar, china_time
 from bot.services.hooks import LoopHooks
@@ -235,8 +236,8 @@ class DeadlineService(LoopHooks):
         if demand is None or not _still_due(job, demand, now):
             return _Outcome()
         if job.kind == FOLLOW_UP_KIND:
-            actions = ((Action(FOLLOW_UP_SOLVED, f"fu:ok:{demand.id}"),
-                        Action(FOLLOW_UP_NOT_SOLVED, f"fu:no:{demand.id}")),)
+            actions = ((Action(FOLLOW_UP_SOLVED, FollowUpSolved(demand.id).encode()),
+                        Action(FOLLOW_UP_NOT_SOLVED, FollowUpNotSolved(demand.id).encode())),)
             return _Outcome(((demand.submitter_id, FOLLOW_UP.format(no=demand.tracking_no), actions),))
         team = await session.get(ServiceTeam, demand.team_id) if demand.team_id is not None else None
         leader = team.leader_id if team is not None else None

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages
+from bot.buttons import CancelSignup
 from bot.channels import ID_COLUMN
 from bot.errors import Conflict, ImportFileError, JicengError, NotAllowed, NotFound, RowError
 from bot.services.calendar import QuietHours
@@ -40,7 +41,6 @@ TRAINING_REMINDER_KIND = "training_reminder"
 REMIND_BEFORE = timedelta(hours=24)
 PENDING, JOB_CANCELLED = "pending", "cancelled"  # ScheduledJob statuses (as in deadlines)
 
-CANCEL_CALLBACK = "sgx:{notice_id}"
 
 SIGNUP_HEADERS = ("序号", "姓名", ID_COLUMN, "状态", "出勤")
 TRAINEE_HEADERS = ("姓名", ID_COLUMN, "报名次数", "出勤次数", "累计学时", "培训主题")
@@ -431,7 +431,7 @@ async def reminder_for(session: AsyncSession, job: ScheduledJob, now: datetime,
         return None
     place = messages.TRAINING_PLACE.format(place=notice.place) if notice.place else ""
     text = messages.TRAINING_REMINDER.format(title=notice.title, when=when(notice.starts_at), place=place)
-    actions = ((Action(messages.BTN_SIGNUP_CANCEL, CANCEL_CALLBACK.format(notice_id=notice.id)),),)
+    actions = ((Action(messages.BTN_SIGNUP_CANCEL, CancelSignup(notice.id).encode()),),)
     return person.id, text, actions
 
 

@@ -1,4 +1,5 @@
-"""The Telegram channel: each feature module exposes `register(application)`."""
+"""The Telegram channel: each feature module declares its button handlers (`presses.on`) and,
+if it has commands or message handlers, exposes `register(application)`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def register_all(application: Application) -> None:
         join,
         leader,
         notices,
+        presses,
         services_list,
         signups,
         staff,
@@ -26,7 +28,9 @@ def register_all(application: Application) -> None:
     )
 
     guards.register_before(application)
-    for feature in (start, join, leader, dispatch, expert, feedback, staff, hours, signups, subscriptions, notices,
-                    farmer, services_list, intake, conversation):
+    # Imported for their button handlers only: dispatch, expert, feedback, intake.
+    assert dispatch and expert and feedback and intake
+    for feature in (start, join, leader, staff, hours, signups, subscriptions, notices, farmer, services_list,
+                    conversation, presses):
         feature.register(application)
     guards.register_fallbacks(application)

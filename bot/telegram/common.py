@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, TelegramError
 
 from bot import messages
+from bot.buttons import Button
 from bot.channels import TELEGRAM
 from bot.errors import JicengError
 from bot.services.notifier import Action
@@ -147,67 +149,40 @@ def rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[Inl
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def pager(prefix: str, offset: int, total: int, page_size: int = PAGE_SIZE) -> InlineKeyboardMarkup | None:
+def key(label: str, button: Button) -> InlineKeyboardButton:
+    """An inline keyboard button carrying a typed button's data (see `bot.buttons`)."""
+    return InlineKeyboardButton(label, callback_data=button.encode())
+
+
+def pager(page: Callable[[int], Button], offset: int, total: int,
+          page_size: int = PAGE_SIZE) -> InlineKeyboardMarkup | None:
+    """上一页 / 下一页 for a list: `page(offset)` is the button that shows the page at `offset`."""
     buttons = []
     if offset > 0:
-        buttons.append(InlineKeyboardButton(messages.BTN_PREV, callback_data=f"{prefix}:{max(0, offset - page_size)}"))
+        buttons.append(key(messages.BTN_PREV, page(max(0, offset - page_size))))
     if offset + page_size < total:
-        buttons.append(InlineKeyboardButton(messages.BTN_NEXT, callback_data=f"{prefix}:{offset + page_size}"))
+        buttons.append(key(messages.BTN_NEXT, page(offset + page_size)))
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 Page = Callable[[JicengContext, int, int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
 
 
-def paged_list(render: Page) -> tuple[Handler, Handler]:
-    """A command that shows the first page of a list, and the handler of its page buttons
-    (callback data "prefix:name:<offset>"), both drawn by `render(context, person_id, offset)`."""
+def paged_list(render: Page) -> tuple[Handler, Callable[[Update, JicengContext, Any], Awaitable[None]]]:
+    """A command that shows the first page of a list, and the handler of its page buttons (a
+    button class with an `offset`), both drawn by `render(context, person_id, offset)`."""
 
     @guarded
     async def first_page(update: Update, context: JicengContext) -> None:
         text, markup = await render(context, await me(update, context), 0)
         await send(context, update.effective_chat.id, text, markup)
 
-    @guarded
-    async def other_page(update: Update, context: JicengContext) -> None:
-        parts = callback_parts(update, 3)
-        offset = int_or_none(parts[2]) if parts else None
-        if offset is None or offset < 0:
-            await tell(update, context, messages.STALE_BUTTON)
-            return
-        text, markup = await render(context, await me(update, context), offset)
+    async def other_page(update: Update, context: JicengContext, button: Any) -> None:
+        text, markup = await render(context, await me(update, context), button.offset)
         await update.callback_query.answer()
         await edit(update.callback_query.message, text, markup)
 
     return first_page, other_page
-
-
-def callback_parts(update: Update, expected: int) -> list[str] | None:
-    """The ':'-separated parts of a callback's data, or None if it is malformed (forged)."""
-    data = update.callback_query.data if update.callback_query else None
-    if not isinstance(data, str):
-        return None
-    parts = data.split(":")
-    return parts if len(parts) == expected else None
-
-
-async def pressed(update: Update, expected: int, id_at: int) -> tuple[list[str], int] | None:
-    """The parts of a pressed button's data and the record id among them; a malformed
-    (forged or stale) button is answered here and gives None."""
-    parts = callback_parts(update, expected)
-    record_id = int_or_none(parts[id_at]) if parts else None
-    if record_id is None:
-        if update.callback_query is not None:
-            await update.callback_query.answer(messages.STALE_BUTTON[:190], show_alert=True)
-        return None
-    return parts, record_id
-
-
-def int_or_none(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
 
 
 def guarded(handler: Handler) -> Handler:

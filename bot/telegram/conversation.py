@@ -5,15 +5,16 @@ asked which role the message is in."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, MessageHandler, filters
 
 from bot import messages
+from bot.buttons import MessageIsQuestion, MessageIsReply
 from bot.services import states
 from bot.telegram import dispatch, expert, intake, notices, services_list
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, request_key, send, tell
+from bot.telegram.common import edit, guarded, key, me, request_key, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 
 ROLE_CHOICE = "role_choice"
 MAX_REASON = 500
@@ -54,9 +55,8 @@ async def on_message(update: Update, context: JicengContext) -> None:
     serving = await services.experts.my_demands(person) if situation.serving else []
     if serving and kind == "text":
         await services.states.set(person, ROLE_CHOICE, {"text": text})
-        buttons = [[Button(messages.BTN_AS_QUESTION, callback_data="rc:q:-")]]
-        buttons += [[Button(messages.BTN_AS_REPLY.format(no=d.tracking_no), callback_data=f"rc:d:{d.id}")]
-                    for d in serving[:3]]
+        buttons = [[key(messages.BTN_AS_QUESTION, MessageIsQuestion())]]
+        buttons += [[key(messages.BTN_AS_REPLY.format(no=d.tracking_no), MessageIsReply(d.id))] for d in serving[:3]]
         await send(context, user.id, messages.WHICH_ROLE, InlineKeyboardMarkup(buttons))
         return
     if kind == "text":
@@ -65,24 +65,24 @@ async def on_message(update: Update, context: JicengContext) -> None:
         await intake.media(update, context)
 
 
-@guarded
-async def role_chosen(update: Update, context: JicengContext) -> None:
+@on(MessageIsQuestion, MessageIsReply)
+async def role_chosen(update: Update, context: JicengContext, button: MessageIsQuestion | MessageIsReply) -> None:
     query = update.callback_query
     person = await me(update, context)
-    parts = callback_parts(update, 3)
     waiting = await context.services.states.get(person)
-    if parts is None or waiting is None or waiting.state != ROLE_CHOICE:
+    if waiting is None or waiting.state != ROLE_CHOICE:
         await tell(update, context, messages.STALE_BUTTON)
         return
     text = waiting.data.get("text", "")
     await context.services.states.clear(person)
     await query.answer()
-    if parts[1] == "q":
+    if isinstance(button, MessageIsQuestion):
         view = await context.services.intake.new_question(person, text, request_key(update))
         await edit(query.message, intake.confirm_text(view) if not view.needs_field else text)
         await intake.show_draft(update, context, view, replace=True)
-    elif (demand_id := int_or_none(parts[2])) is not None:
-        relay = await context.services.experts.to_farmer(demand_id, person, "text", text, None, request_key(update))
+    else:
+        relay = await context.services.experts.to_farmer(button.demand_id, person, "text", text, None,
+                                                         request_key(update))
         await expert.deliver(context, relay, "text", text, None)
         await edit(query.message, messages.RELAYED)
 
@@ -91,4 +91,3 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.VOICE),
                                            on_message))
-    application.add_handler(CallbackQueryHandler(role_chosen, pattern=r"^rc:"))

@@ -5,113 +5,152 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
+from bot.buttons import (
+    AnswerFarmer,
+    AskCloseMode,
+    AskExperts,
+    AskMode,
+    AskTransferField,
+    AskTransferTeam,
+    AssignExpert,
+    ReturnToStaff,
+    SetMode,
+    SetVisitDate,
+    TransferToField,
+    TransferToTeam,
+)
 from bot.clock import CHINA_TIME
 from bot.errors import JicengError
 from bot.services import states
 from bot.services.dispatch import ASSIGNMENT_PURPOSE, MODES, Rerouted, brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
-from bot.telegram.common import (
-    edit,
-    forward_media,
-    guarded,
-    int_or_none,
-    me,
-    notify,
-    pressed,
-    request_key,
-    rows,
-    send,
-    tell,
-)
+from bot.telegram.common import edit, forward_media, key, me, notify, request_key, rows, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 from intents import taxonomy
 
 
 def leader_keyboard(demand_id: int) -> InlineKeyboardMarkup:
     d = demand_id
     return InlineKeyboardMarkup([
-        [Button(messages.BTN_MODE, callback_data=f"ld:mode:{d}:-"), Button(messages.BTN_ASSIGN, callback_data=f"ld:ex:{d}:-")],
-        [Button(messages.BTN_TRANSFER, callback_data=f"ld:tr:{d}:-"), Button(messages.BTN_RETURN, callback_data=f"ld:rt:{d}:-")],
+        [key(messages.BTN_MODE, AskMode(d)), key(messages.BTN_ASSIGN, AskExperts(d))],
+        [key(messages.BTN_TRANSFER, AskTransferTeam(d)), key(messages.BTN_RETURN, ReturnToStaff(d))],
     ])
 
 
 def expert_keyboard(demand_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Button(messages.BTN_REPLY_FARMER, callback_data=f"ex:ans:{demand_id}:-"),
-                                  Button(messages.BTN_CLOSE, callback_data=f"ex:close:{demand_id}:-")]])
+    return InlineKeyboardMarkup([[key(messages.BTN_REPLY_FARMER, AnswerFarmer(demand_id)),
+                                  key(messages.BTN_CLOSE, AskCloseMode(demand_id))]])
 
 
-@guarded
-async def leader_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
-    person = await me(update, context)
-    if (button := await pressed(update, 4, id_at=2)) is None:
+@on(AskMode)
+async def mode_asked(update: Update, context: JicengContext, button: AskMode) -> None:
+    d = button.demand_id
+    await context.services.dispatch.check_leader(d, await me(update, context))
+    buttons = [key(name, SetMode(d, code)) for code, name in MODES.items()]
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id, messages.ASK_MODE.format(no=await _tracking_no(context, d)),
+               InlineKeyboardMarkup([buttons]))
+
+
+@on(SetMode)
+async def mode_chosen(update: Update, context: JicengContext, button: SetMode) -> None:
+    query, d = update.callback_query, button.demand_id
+    if button.mode == "short_visit":  # a visit needs its day first
+        today = context.services.clock().astimezone(CHINA_TIME).date()
+        days = [today + timedelta(days=i) for i in range(8)]
+        buttons = [key(messages.BTN_TODAY if day == today else f"{day.month}月{day.day}日",
+                       SetVisitDate(d, int(f"{day:%Y%m%d}"))) for day in days]
+        await query.answer()
+        await edit(query.message, messages.ASK_VISIT_DATE, InlineKeyboardMarkup(rows(buttons, 4)))
         return
-    parts, demand_id = button
-    action, arg = parts[1], parts[3]
-    dispatch = context.services.dispatch
-    no = await _tracking_no(context, demand_id)
-    if action == "mode":
-        await dispatch.check_leader(demand_id, person)
-        buttons = [Button(name, callback_data=f"ld:m:{demand_id}:{code}") for code, name in MODES.items()]
-        await query.answer()
-        await send(context, user.id, messages.ASK_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
-    elif action == "m" and arg in MODES:
-        if arg == "short_visit":
-            today = context.services.clock().astimezone(CHINA_TIME).date()
-            days = [today + timedelta(days=i) for i in range(8)]
-            buttons = [Button(messages.BTN_TODAY if d == today else f"{d.month}月{d.day}日",
-                              callback_data=f"ld:v:{demand_id}:{d:%Y%m%d}") for d in days]
-            await query.answer()
-            await edit(query.message, messages.ASK_VISIT_DATE, InlineKeyboardMarkup(rows(buttons, 4)))
-            return
-        await dispatch.set_mode(demand_id, person, arg)
-        await query.answer()
-        await edit(query.message, messages.MODE_SET.format(no=no, mode=MODES[arg], date=""))
-    elif action == "v" and len(arg) == 8 and arg.isdigit():
-        visit = date(int(arg[:4]), int(arg[4:6]), int(arg[6:]))
-        await dispatch.set_mode(demand_id, person, "short_visit", visit)
-        await query.answer()
-        await edit(query.message, messages.MODE_SET.format(no=no, mode=MODES["short_visit"], date=f"，{visit.month}月{visit.day}日上门"))
-    elif action == "ex":
-        candidates = await dispatch.candidates(demand_id, person)
-        lines = "\n".join(messages.EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家", reason=c.reason)
-                          for n, c in enumerate(candidates, 1))
-        buttons = [Button(f"{n}. {c.expert.name}", callback_data=f"ld:a:{demand_id}:{c.expert.id}")
-                   for n, c in enumerate(candidates, 1)]
-        await query.answer()
-        await send(context, user.id, messages.ASK_EXPERTS.format(no=no, lines=lines), InlineKeyboardMarkup(rows(buttons, 2)))
-    elif action == "a" and (expert_id := int_or_none(arg)) is not None:
-        assigned = await dispatch.assign(demand_id, person, [expert_id], request_key(update))
-        await query.answer(messages.ASSIGNED_LEADER.format(names="、".join(e.name for e in assigned.experts), no=no)[:190])
-        await _brief_experts(context, assigned)
-    elif action == "tr":
-        teams = await dispatch.other_teams(demand_id, person)
-        buttons = [Button(t.name, callback_data=f"ld:tt:{demand_id}:{t.id}") for t in teams]
-        buttons.append(Button(messages.BTN_BY_FIELD, callback_data=f"ld:tf:{demand_id}:-"))
-        await query.answer()
-        await send(context, user.id, messages.ASK_TRANSFER_TEAM.format(no=no), InlineKeyboardMarkup(rows(buttons, 1)))
-    elif action == "tf":
-        buttons = [Button(f.name, callback_data=f"ld:tfs:{demand_id}:{f.code}") for f in taxonomy.FIELDS]
-        await query.answer()
-        await edit(query.message, messages.ASK_TRANSFER_FIELD.format(no=no), InlineKeyboardMarkup(rows(buttons, 2)))
-    elif action in ("tt", "tfs"):
-        target = {"team_id": int_or_none(arg)} if action == "tt" else {"field": arg}
-        await dispatch.check_leader(demand_id, person)
-        await context.services.states.set(person, states.TRANSFER_REASON, {"demand_id": demand_id, **target})
-        await query.answer()
-        await edit(query.message, messages.ASK_REASON)
-    elif action == "rt":
-        await dispatch.check_leader(demand_id, person)
-        await context.services.states.set(person, states.RETURN_REASON, {"demand_id": demand_id})
-        await query.answer()
-        await send(context, user.id, messages.ASK_RETURN_REASON)
-    else:
+    await context.services.dispatch.set_mode(d, await me(update, context), button.mode)
+    await query.answer()
+    await edit(query.message, messages.MODE_SET.format(no=await _tracking_no(context, d), mode=MODES[button.mode],
+                                                       date=""))
+
+
+@on(SetVisitDate)
+async def visit_date_chosen(update: Update, context: JicengContext, button: SetVisitDate) -> None:
+    day = str(button.day)
+    try:
+        visit = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    except ValueError:
         await tell(update, context, messages.STALE_BUTTON)
+        return
+    await context.services.dispatch.set_mode(button.demand_id, await me(update, context), "short_visit", visit)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.MODE_SET.format(
+        no=await _tracking_no(context, button.demand_id), mode=MODES["short_visit"],
+        date=f"，{visit.month}月{visit.day}日上门"))
+
+
+@on(AskExperts)
+async def experts_asked(update: Update, context: JicengContext, button: AskExperts) -> None:
+    d = button.demand_id
+    candidates = await context.services.dispatch.candidates(d, await me(update, context))
+    lines = "\n".join(messages.EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家",
+                                                  reason=c.reason) for n, c in enumerate(candidates, 1))
+    buttons = [key(f"{n}. {c.expert.name}", AssignExpert(d, c.expert.id)) for n, c in enumerate(candidates, 1)]
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id,
+               messages.ASK_EXPERTS.format(no=await _tracking_no(context, d), lines=lines),
+               InlineKeyboardMarkup(rows(buttons, 2)))
+
+
+@on(AssignExpert)
+async def expert_chosen(update: Update, context: JicengContext, button: AssignExpert) -> None:
+    d = button.demand_id
+    assigned = await context.services.dispatch.assign(d, await me(update, context), [button.expert_id],
+                                                      request_key(update))
+    names = "、".join(e.name for e in assigned.experts)
+    await update.callback_query.answer(
+        messages.ASSIGNED_LEADER.format(names=names, no=assigned.demand.tracking_no)[:190])
+    await _brief_experts(context, assigned)
+
+
+@on(AskTransferTeam)
+async def transfer_asked(update: Update, context: JicengContext, button: AskTransferTeam) -> None:
+    d = button.demand_id
+    teams = await context.services.dispatch.other_teams(d, await me(update, context))
+    buttons = [key(t.name, TransferToTeam(d, t.id)) for t in teams]
+    buttons.append(key(messages.BTN_BY_FIELD, AskTransferField(d)))
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id, messages.ASK_TRANSFER_TEAM.format(no=await _tracking_no(context, d)),
+               InlineKeyboardMarkup(rows(buttons, 1)))
+
+
+@on(AskTransferField)
+async def transfer_field_asked(update: Update, context: JicengContext, button: AskTransferField) -> None:
+    d = button.demand_id
+    buttons = [key(f.name, TransferToField(d, f.code)) for f in taxonomy.FIELDS]
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.ASK_TRANSFER_FIELD.format(no=await _tracking_no(context, d)),
+               InlineKeyboardMarkup(rows(buttons, 2)))
+
+
+@on(TransferToTeam, TransferToField)
+async def transfer_target_chosen(update: Update, context: JicengContext,
+                                 button: TransferToTeam | TransferToField) -> None:
+    """The target is kept with the waiting step; the leader's next text is the reason."""
+    person = await me(update, context)
+    target = {"team_id": button.team_id} if isinstance(button, TransferToTeam) else {"field": button.field}
+    await context.services.dispatch.check_leader(button.demand_id, person)
+    await context.services.states.set(person, states.TRANSFER_REASON, {"demand_id": button.demand_id, **target})
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.ASK_REASON)
+
+
+@on(ReturnToStaff)
+async def return_asked(update: Update, context: JicengContext, button: ReturnToStaff) -> None:
+    person = await me(update, context)
+    await context.services.dispatch.check_leader(button.demand_id, person)
+    await context.services.states.set(person, states.RETURN_REASON, {"demand_id": button.demand_id})
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id, messages.ASK_RETURN_REASON)
 
 
 async def reason_given(update: Update, context: JicengContext, waiting: states.Waiting, reason: str) -> None:
@@ -184,7 +223,3 @@ async def _brief_experts(context: JicengContext, assigned) -> None:
 async def _tracking_no(context: JicengContext, demand_id: int) -> str:
     about = await brief(context.services.sessions, demand_id)
     return about.demand.tracking_no if about else "?"
-
-
-def register(application: Application) -> None:
-    application.add_handler(CallbackQueryHandler(leader_button, pattern=r"^ld:"))

@@ -5,50 +5,43 @@ from __future__ import annotations
 
 import re
 
-from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
+from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode
 from bot.errors import JicengError
 from bot.services import states
 from bot.services.dispatch import MODES, brief
 from bot.services.expert import RELAY_PURPOSE, TO_FARMER, Relay
-from bot.telegram.common import forward_media, guarded, me, notify, pressed, request_key, send, tell
+from bot.telegram.common import forward_media, key, me, notify, request_key, send, tell
 from bot.telegram.context import JicengContext
 from bot.telegram.feedback import solved_keyboard
+from bot.telegram.presses import on
 
 _RECORD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:小时|个小时|h|H)?\s*[，,。:：\s]*(.*)$", re.S)
 
 
-@guarded
-async def expert_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
-    person = await me(update, context)
-    if (button := await pressed(update, 4, id_at=2)) is None:
-        return
-    parts, demand_id = button
-    action, arg = parts[1], parts[3]
-    about = await brief(context.services.sessions, demand_id)
+@on(AnswerFarmer, AskCloseMode, CloseWithMode)
+async def expert_pressed(update: Update, context: JicengContext,
+                         button: AnswerFarmer | AskCloseMode | CloseWithMode) -> None:
+    """💬 回复农户 (the next message goes to the farmer), ✅ 办结 (the service mode, then the record)."""
+    person, chat, d = await me(update, context), update.effective_chat.id, button.demand_id
+    about = await brief(context.services.sessions, d)
     if about is None:
         await tell(update, context, messages.STALE_BUTTON)
         return
     no = about.demand.tracking_no
-    await _check_assigned(context, demand_id, person)
-    if action == "ans":
-        await context.services.states.set(person, states.ANSWER, {"demand_id": demand_id})
-        await query.answer()
-        await send(context, user.id, messages.ASK_ANSWER.format(no=no))
-    elif action == "close":
-        buttons = [Button(name, callback_data=f"ex:cm:{demand_id}:{code}") for code, name in MODES.items()]
-        await query.answer()
-        await send(context, user.id, messages.ASK_CLOSE_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
-    elif action == "cm" and arg in MODES:
-        await context.services.states.set(person, states.SERVICE_RECORD, {"demand_id": demand_id, "mode": arg})
-        await query.answer()
-        await send(context, user.id, messages.ASK_RECORD)
+    await _check_assigned(context, d, person)
+    await update.callback_query.answer()
+    if isinstance(button, AnswerFarmer):
+        await context.services.states.set(person, states.ANSWER, {"demand_id": d})
+        await send(context, chat, messages.ASK_ANSWER.format(no=no))
+    elif isinstance(button, AskCloseMode):
+        buttons = [key(name, CloseWithMode(d, code)) for code, name in MODES.items()]
+        await send(context, chat, messages.ASK_CLOSE_MODE.format(no=no), InlineKeyboardMarkup([buttons]))
     else:
-        await tell(update, context, messages.STALE_BUTTON)
+        await context.services.states.set(person, states.SERVICE_RECORD, {"demand_id": d, "mode": button.mode})
+        await send(context, chat, messages.ASK_RECORD)
 
 
 async def _check_assigned(context: JicengContext, demand_id: int, person_id: int) -> None:
@@ -123,7 +116,3 @@ async def deliver(context: JicengContext, relay: Relay, kind: str, text: str, fi
 
 def _is_to_farmer(relay: Relay) -> bool:
     return relay.direction == TO_FARMER
-
-
-def register(application: Application) -> None:
-    application.add_handler(CallbackQueryHandler(expert_button, pattern=r"^ex:"))

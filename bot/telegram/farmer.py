@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import InlineKeyboardMarkup
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import MyDemandsPage, Withdraw
 from bot.services.lifecycle import TRIAGE, WAITING, status_name
-from bot.telegram.common import PAGE_SIZE, paged_list, pager
+from bot.telegram.common import PAGE_SIZE, key, paged_list, pager
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 
 
 async def _my_page(context: JicengContext, person_id: int, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -20,16 +22,16 @@ async def _my_page(context: JicengContext, person_id: int, offset: int) -> tuple
         lines.append(messages.MY_ITEM.format(
             no=d.tracking_no, status=status_name(d.status), field=messages.field_label(d.field),
             text=messages.short(d.text)))
-    withdraw = [[InlineKeyboardButton(messages.BTN_WITHDRAW.format(no=d.tracking_no), callback_data=f"cx:{d.id}")]
+    withdraw = [[key(messages.BTN_WITHDRAW.format(no=d.tracking_no), Withdraw(d.id))]
                 for d in demands if d.status in (WAITING, TRIAGE)]
-    paging = pager("pg:my", offset, total)
+    paging = pager(MyDemandsPage, offset, total)
     keyboard = withdraw + (list(paging.inline_keyboard) if paging else [])
     return "\n\n".join(lines), InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 my_command, my_page = paged_list(_my_page)
+on(MyDemandsPage)(my_page)
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("my", my_command, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(my_page, pattern=r"^pg:my:"))

@@ -4,16 +4,25 @@ photos and voice notes attach to it."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot import messages
+from bot.buttons import (
+    AskDraftField,
+    AskDraftRegion,
+    CancelDraft,
+    DraftCity,
+    SetDraftField,
+    SetDraftRegion,
+    SimilarAnswer,
+    SubmitDraft,
+    decode,
+)
 from bot.services.intake import MAX_QUESTION_CHARS, NEW_DEMAND_PURPOSE, DraftView, Submission
 from bot.telegram.common import (
-    callback_parts,
     edit,
     forward_media,
     guarded,
-    int_or_none,
+    key,
     me,
     notify,
     request_key,
@@ -23,13 +32,10 @@ from bot.telegram.common import (
 )
 from bot.telegram.context import JicengContext
 from bot.telegram.leader import accept_keyboard, demand_card
+from bot.telegram.presses import on
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from bot.telegram.subscriptions import offer_after_first_demand
 from intents import regions, taxonomy
-
-
-def _data(action: str, draft_id: int, arg: str = "-") -> str:
-    return f"dr:{action}:{draft_id}:{arg}"
 
 
 def confirm_text(view: DraftView) -> str:
@@ -47,9 +53,9 @@ def confirm_text(view: DraftView) -> str:
 
 def _entity_lines(entities: dict) -> str:
     lines = []
-    for key, label in messages.ENTITY_LABELS:
-        values = entities.get(key) or []
-        if key == "quantities":
+    for name, label in messages.ENTITY_LABELS:
+        values = entities.get(name) or []
+        if name == "quantities":
             values = [q["text"] for q in values]
         if values:
             lines.append(f"{label}：{'、'.join(values[:5])}")
@@ -78,19 +84,22 @@ def _similar_text(view: DraftView) -> str:
 
 
 def _similar_buttons(view: DraftView) -> list[list[InlineKeyboardButton]]:
-    buttons = [InlineKeyboardButton(messages.BTN_SIMILAR.format(n=n), callback_data=f"kb:{hit.entry.key}")
-               for n, hit in enumerate(view.similar, 1) if len(f"kb:{hit.entry.key}".encode()) <= 64]
+    buttons = []
+    for n, hit in enumerate(view.similar, 1):
+        source, _, number = hit.entry.key.partition(":")
+        button = SimilarAnswer(source, number)
+        if decode(data := button.encode()) == button:  # a key no button can carry is left out
+            buttons.append(InlineKeyboardButton(messages.BTN_SIMILAR.format(n=n), callback_data=data))
     return rows(buttons, 3)
 
 
 def confirm_keyboard(view: DraftView) -> InlineKeyboardMarkup:
     d = view.draft.id
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(messages.BTN_SUBMIT, callback_data=_data("sub", d))],
-        [InlineKeyboardButton(messages.BTN_OTHER_FIELD, callback_data=_data("fld", d)),
-         InlineKeyboardButton(messages.BTN_REGION, callback_data=_data("reg", d))],
+        [key(messages.BTN_SUBMIT, SubmitDraft(d))],
+        [key(messages.BTN_OTHER_FIELD, AskDraftField(d)), key(messages.BTN_REGION, AskDraftRegion(d))],
         *_similar_buttons(view),
-        [InlineKeyboardButton(messages.BTN_CANCEL, callback_data=_data("cxl", d))],
+        [key(messages.BTN_CANCEL, CancelDraft(d))],
     ])
 
 
@@ -99,8 +108,8 @@ def field_keyboard(view: DraftView) -> InlineKeyboardMarkup:
     d = view.draft.id
     likely = [code for code, _ in view.draft.top_fields if code != taxonomy.OTHER]
     ordered = likely + [code for code in taxonomy.field_codes() if code not in likely]
-    buttons = [InlineKeyboardButton(taxonomy.field_name(c), callback_data=_data("set", d, c)) for c in ordered]
-    return InlineKeyboardMarkup(rows(buttons, 2) + [[InlineKeyboardButton(messages.BTN_CANCEL, callback_data=_data("cxl", d))]])
+    buttons = [key(taxonomy.field_name(c), SetDraftField(d, c)) for c in ordered]
+    return InlineKeyboardMarkup(rows(buttons, 2) + [[key(messages.BTN_CANCEL, CancelDraft(d))]])
 
 
 async def show_draft(update: Update, context: JicengContext, view: DraftView, *, replace: bool) -> None:
@@ -160,50 +169,67 @@ async def _attach(update: Update, context: JicengContext, *, quiet: bool) -> Non
         await send(context, message.chat_id, messages.MEDIA_HELD.format(what=what))
 
 
-@guarded
-async def draft_button(update: Update, context: JicengContext) -> None:
-    query = update.callback_query
-    person = await me(update, context)
-    parts = callback_parts(update, 4)
-    draft_id = int_or_none(parts[2]) if parts else None
-    if draft_id is None:
+@on(SubmitDraft)
+async def submit_pressed(update: Update, context: JicengContext, button: SubmitDraft) -> None:
+    submission = await context.services.intake.submit(button.draft_id, await me(update, context), request_key(update))
+    await update.callback_query.answer(messages.SUBMITTED_SHORT)
+    await edit(update.callback_query.message, _submitted_text(submission))
+    await _dispatch(context, submission)
+
+
+@on(CancelDraft)
+async def cancel_pressed(update: Update, context: JicengContext, button: CancelDraft) -> None:
+    await context.services.intake.cancel_draft(button.draft_id, await me(update, context))
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.DRAFT_CANCELLED)
+
+
+@on(AskDraftField)
+async def ask_field_pressed(update: Update, context: JicengContext, button: AskDraftField) -> None:
+    view = await context.services.intake.get_draft(button.draft_id, await me(update, context))
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300)),
+               field_keyboard(view))
+
+
+@on(SetDraftField)
+async def field_chosen(update: Update, context: JicengContext, button: SetDraftField) -> None:
+    if not taxonomy.is_field(button.field):
         await tell(update, context, messages.STALE_BUTTON)
         return
-    action, arg = parts[1], parts[3]
-    intake = context.services.intake
-    if action == "sub":
-        submission = await intake.submit(draft_id, person, request_key(update))
-        await query.answer(messages.SUBMITTED_SHORT)
-        await edit(query.message, _submitted_text(submission))
-        await _dispatch(context, submission)
-    elif action == "cxl":
-        await intake.cancel_draft(draft_id, person)
-        await query.answer()
-        await edit(query.message, messages.DRAFT_CANCELLED)
-    elif action == "fld":
-        view = await intake.get_draft(draft_id, person)
-        await query.answer()
-        await edit(query.message, messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300)), field_keyboard(view))
-    elif action == "set" and taxonomy.is_field(arg):
-        view = await intake.choose_field(draft_id, person, arg)
-        await query.answer()
-        await show_draft(update, context, view, replace=True)
-    elif action == "reg":
-        await intake.get_draft(draft_id, person)
-        await query.answer()
-        await edit(query.message, messages.ASK_DRAFT_CITY, city_keyboard(_data("city", draft_id, "{code}")))
-    elif action == "city" and is_city(arg):
-        await intake.get_draft(draft_id, person)
-        await query.answer()
-        city = regions.get(arg)
-        await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
-                   county_keyboard(arg, _data("rset", draft_id, "{code}"), _data("reg", draft_id)))
-    elif action == "rset" and regions.get(arg) is not None:
-        view = await intake.choose_region(draft_id, person, arg)
-        await query.answer()
-        await show_draft(update, context, view, replace=True)
-    else:
+    view = await context.services.intake.choose_field(button.draft_id, await me(update, context), button.field)
+    await update.callback_query.answer()
+    await show_draft(update, context, view, replace=True)
+
+
+@on(AskDraftRegion)
+async def ask_region_pressed(update: Update, context: JicengContext, button: AskDraftRegion) -> None:
+    d = button.draft_id
+    await context.services.intake.get_draft(d, await me(update, context))
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.ASK_DRAFT_CITY, city_keyboard(lambda code: DraftCity(d, code)))
+
+
+@on(DraftCity)
+async def city_chosen(update: Update, context: JicengContext, button: DraftCity) -> None:
+    d, city = button.draft_id, button.city
+    if not is_city(city):
         await tell(update, context, messages.STALE_BUTTON)
+        return
+    await context.services.intake.get_draft(d, await me(update, context))
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.ASK_COUNTY.format(city=regions.get(city).name),
+               county_keyboard(city, lambda code: SetDraftRegion(d, code), AskDraftRegion(d)))
+
+
+@on(SetDraftRegion)
+async def region_chosen(update: Update, context: JicengContext, button: SetDraftRegion) -> None:
+    if regions.get(button.region) is None:
+        await tell(update, context, messages.STALE_BUTTON)
+        return
+    view = await context.services.intake.choose_region(button.draft_id, await me(update, context), button.region)
+    await update.callback_query.answer()
+    await show_draft(update, context, view, replace=True)
 
 
 def _submitted_text(submission: Submission) -> str:
@@ -244,21 +270,12 @@ async def _dispatch(context: JicengContext, submission: Submission) -> None:
     await offer_after_first_demand(context, submission)
 
 
-@guarded
-async def similar_answer(update: Update, context: JicengContext) -> None:
+@on(SimilarAnswer)
+async def similar_answer(update: Update, context: JicengContext, button: SimilarAnswer) -> None:
     """📖 看第N条答案: the whole answer of a similar solved question, as a new message."""
-    query = update.callback_query
-    key = (query.data or "")[3:]
-    entry = context.services.knowledge.get(key)
+    entry = context.services.knowledge.get(button.key)
     if entry is None:
         await tell(update, context, messages.STALE_BUTTON)
         return
-    await query.answer()
+    await update.callback_query.answer()
     await send(context, update.effective_chat.id, messages.SIMILAR_FULL.format(question=entry.question, answer=entry.answer))
-
-
-def register(application: Application) -> None:
-    # Messages reach `question` and `media` through bot.telegram.conversation, which first
-    # checks whether they answer something the bot is waiting for.
-    application.add_handler(CallbackQueryHandler(draft_button, pattern=r"^dr:"))
-    application.add_handler(CallbackQueryHandler(similar_answer, pattern=r"^kb:"))

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
-from bot.telegram.common import (
-    PAGE_SIZE,
-    callback_parts,
-    edit,
-    guarded,
-    int_or_none,
-    me,
-    notify,
-    paged_list,
-    pager,
-    request_key,
-    tell,
-)
+from bot.buttons import AcceptDemand, QueuePage
+from bot.telegram.common import PAGE_SIZE, edit, key, me, notify, paged_list, pager, request_key
 from bot.telegram.context import JicengContext
 from bot.telegram.dispatch import leader_keyboard
+from bot.telegram.presses import on
 
 
 def demand_card(demand, farmer_name: str) -> str:
@@ -37,18 +27,13 @@ def demand_card(demand, farmer_name: str) -> str:
 
 
 def accept_keyboard(demand_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(messages.BTN_ACCEPT, callback_data=f"ac:{demand_id}")]])
+    return InlineKeyboardMarkup([[key(messages.BTN_ACCEPT, AcceptDemand(demand_id))]])
 
 
-@guarded
-async def accept_button(update: Update, context: JicengContext) -> None:
+@on(AcceptDemand)
+async def accept_pressed(update: Update, context: JicengContext, button: AcceptDemand) -> None:
     query = update.callback_query
-    parts = callback_parts(update, 2)
-    demand_id = int_or_none(parts[1]) if parts else None
-    if demand_id is None:
-        await tell(update, context, messages.STALE_BUTTON)
-        return
-    accepted = await context.services.leader.accept(demand_id, await me(update, context), request_key(update))
+    accepted = await context.services.leader.accept(button.demand_id, await me(update, context), request_key(update))
     demand = accepted.demand
     await query.answer(messages.ACCEPTED_OK)
     leader_name = accepted.leader.display_name or "团长"
@@ -69,16 +54,15 @@ async def _queue_page(context: JicengContext, person_id: int, offset: int) -> tu
         lines.append(messages.QUEUE_ITEM.format(
             no=d.tracking_no, field=messages.field_label(d.field), region=messages.region_label(d.region_code),
             age=messages.age(d.created_at, now), text=messages.short(d.text)))
-    markup = pager("pg:q", offset, total)
-    buttons = [[InlineKeyboardButton(f"{messages.BTN_ACCEPT} {d.tracking_no}", callback_data=f"ac:{d.id}")] for d in demands]
+    markup = pager(QueuePage, offset, total)
+    buttons = [[key(f"{messages.BTN_ACCEPT} {d.tracking_no}", AcceptDemand(d.id))] for d in demands]
     keyboard = buttons + (list(markup.inline_keyboard) if markup else [])
     return "\n\n".join(lines), InlineKeyboardMarkup(keyboard)
 
 
 queue_command, queue_page = paged_list(_queue_page)
+on(QueuePage)(queue_page)
 
 
 def register(application: Application) -> None:
-    application.add_handler(CallbackQueryHandler(accept_button, pattern=r"^ac:"))
-    application.add_handler(CallbackQueryHandler(queue_page, pattern=r"^pg:q:"))
     application.add_handler(CommandHandler("queue", queue_command, filters=filters.ChatType.PRIVATE))

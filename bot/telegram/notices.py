@@ -9,18 +9,19 @@ import asyncio
 import logging
 import time
 
-from telegram import InlineKeyboardButton as Button
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import NoticeStep
 from bot.services import broadcast, states
 from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
 from bot.services.outbox import SENT
 from bot.services.states import Waiting
-from bot.telegram.common import callback_parts, edit, guarded, me, rows, send, tell
+from bot.telegram.common import edit, guarded, key, me, rows, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 from bot.telegram.regions import is_city
 from intents import regions, taxonomy
 
@@ -29,24 +30,24 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between edits of a notice's progress message
 PROGRESS_PURPOSE = "notice_progress"  # the outbox row of the progress message: remember where it landed
 
-# Callback data "nt:<action>:<arg>"; each action belongs to one step.
+# Each composer button (bot.buttons.NoticeStep) belongs to one step.
 STEP_OF = {"f": FIELDS, "fa": FIELDS, "fd": FIELDS, "r": REGIONS, "ra": REGIONS, "rd": REGIONS,
            "cap": CAPACITY, "dl": DEADLINE, "send": PREVIEW}
 
 
-def _data(action: str, arg: str = "-") -> str:
-    return f"nt:{action}:{arg}"
+def _step(action, arg: str = "") -> NoticeStep:
+    return NoticeStep(action, arg)
 
 
-CANCEL_ROW = [Button(messages.BTN_CANCEL, callback_data=_data("x"))]
+CANCEL_ROW = [key(messages.BTN_CANCEL, _step("x"))]
 
 
 def _chosen(names: list[str]) -> str:
     return "、".join(names) if names else messages.NOTICE_NONE_CHOSEN
 
 
-def _toggle_button(name: str, chosen: bool, data: str) -> Button:
-    return Button(messages.BTN_CHOSEN.format(name=name) if chosen else name, callback_data=data)
+def _toggle_button(name: str, chosen: bool, step: NoticeStep) -> InlineKeyboardButton:
+    return key(messages.BTN_CHOSEN.format(name=name) if chosen else name, step)
 
 
 def fields_label(codes: list[str]) -> str:
@@ -61,24 +62,24 @@ async def prompt(context: JicengContext, draft: NoticeDraft) -> tuple[str, Inlin
     """What the bot asks at the draft's current step."""
     cancel = InlineKeyboardMarkup([CANCEL_ROW])
     if draft.step == FIELDS:
-        buttons = [_toggle_button(taxonomy.field_name(c), c in draft.fields, _data("f", c))
+        buttons = [_toggle_button(taxonomy.field_name(c), c in draft.fields, _step("f", c))
                    for c in taxonomy.field_codes()]
-        keyboard = rows(buttons, 2) + [[Button(messages.BTN_ALL_FIELDS, callback_data=_data("fa"))],
-                                       [Button(messages.BTN_NOTICE_DONE, callback_data=_data("fd"))], CANCEL_ROW]
+        keyboard = rows(buttons, 2) + [[key(messages.BTN_ALL_FIELDS, _step("fa"))],
+                                       [key(messages.BTN_NOTICE_DONE, _step("fd"))], CANCEL_ROW]
         text = messages.NOTICE_ASK_FIELDS.format(chosen=_chosen([taxonomy.field_name(c) for c in draft.fields]))
         return text, InlineKeyboardMarkup(keyboard)
     if draft.step == REGIONS:
-        buttons = [_toggle_button(c.name, c.code in draft.regions, _data("r", c.code)) for c in regions.cities()]
-        keyboard = rows(buttons, 3) + [[Button(messages.BTN_WHOLE_PROVINCE, callback_data=_data("ra"))],
-                                       [Button(messages.BTN_NOTICE_DONE, callback_data=_data("rd"))], CANCEL_ROW]
+        buttons = [_toggle_button(c.name, c.code in draft.regions, _step("r", c.code)) for c in regions.cities()]
+        keyboard = rows(buttons, 3) + [[key(messages.BTN_WHOLE_PROVINCE, _step("ra"))],
+                                       [key(messages.BTN_NOTICE_DONE, _step("rd"))], CANCEL_ROW]
         text = messages.NOTICE_ASK_REGIONS.format(chosen=_chosen([regions.full_name(c) for c in draft.regions]))
         return text, InlineKeyboardMarkup(keyboard)
     if draft.step == CAPACITY:
         return messages.NOTICE_ASK_CAPACITY, InlineKeyboardMarkup(
-            [[Button(messages.BTN_NO_LIMIT, callback_data=_data("cap"))], CANCEL_ROW])
+            [[key(messages.BTN_NO_LIMIT, _step("cap"))], CANCEL_ROW])
     if draft.step == DEADLINE:
         return messages.NOTICE_ASK_DEADLINE, InlineKeyboardMarkup(
-            [[Button(messages.BTN_NO_DEADLINE, callback_data=_data("dl"))], CANCEL_ROW])
+            [[key(messages.BTN_NO_DEADLINE, _step("dl"))], CANCEL_ROW])
     if draft.step == PREVIEW:
         count = await context.services.subscriptions.count_recipients(draft)
         text = messages.NOTICE_PREVIEW.format(notice=broadcast.render_notice(draft.to_notice()),
@@ -86,8 +87,8 @@ async def prompt(context: JicengContext, draft: NoticeDraft) -> tuple[str, Inlin
                                               count=count)
         if not count:
             text += "\n" + messages.NOTICE_PREVIEW_NOBODY
-        return text, InlineKeyboardMarkup([[Button(messages.BTN_NOTICE_SEND, callback_data=_data("send")),
-                                            Button(messages.BTN_CANCEL, callback_data=_data("x"))]])
+        return text, InlineKeyboardMarkup([[key(messages.BTN_NOTICE_SEND, _step("send")),
+                                            key(messages.BTN_CANCEL, _step("x"))]])
     asks = {"title": messages.NOTICE_ASK_TITLE, "content": messages.NOTICE_ASK_CONTENT,
             "time": messages.NOTICE_ASK_TIME, "duration": messages.NOTICE_ASK_DURATION,
             "place": messages.NOTICE_ASK_PLACE}
@@ -137,16 +138,15 @@ async def text_given(update: Update, context: JicengContext, waiting: Waiting) -
     await send(context, message.chat_id, text, markup)
 
 
-@guarded
-async def notice_button(update: Update, context: JicengContext) -> None:
+@on(NoticeStep)
+async def notice_pressed(update: Update, context: JicengContext, button: NoticeStep) -> None:
     query = update.callback_query
     person = await me(update, context)
-    parts = callback_parts(update, 3)
     waiting = await context.services.states.get(person)
-    if parts is None or waiting is None or waiting.state != states.NOTICE_DRAFT:
+    if waiting is None or waiting.state != states.NOTICE_DRAFT:
         await tell(update, context, messages.STALE_BUTTON)
         return
-    action, arg = parts[1], parts[2]
+    action, arg = button.action, button.arg
     draft = NoticeDraft.from_dict(waiting.data)
     if action == "x":
         await context.services.states.clear(person)
@@ -250,6 +250,5 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("notice", notice_command, filters=private))
     application.add_handler(CommandHandler("cancel", cancel_command, filters=private))
-    application.add_handler(CallbackQueryHandler(notice_button, pattern=r"^nt:"))
     if application.job_queue is not None:
         application.job_queue.run_once(resume, when=1, name="resume-notices")

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import messages
-from bot.telegram.common import rows
+from bot.buttons import Button
+from bot.telegram.common import key, rows
 from intents import regions
 
 
-def city_keyboard(data: str, extra: list[list[InlineKeyboardButton]] | None = None) -> InlineKeyboardMarkup:
-    """`data` is a format string with one `{code}` slot for the chosen city."""
-    buttons = [InlineKeyboardButton(c.name, callback_data=data.format(code=c.code)) for c in regions.cities()]
+def city_keyboard(choose: Callable[[str], Button],
+                  extra: list[list[InlineKeyboardButton]] | None = None) -> InlineKeyboardMarkup:
+    """`choose(code)` is the button that picks the city with that code."""
+    buttons = [key(c.name, choose(c.code)) for c in regions.cities()]
     return InlineKeyboardMarkup(rows(buttons, 3) + (extra or []))
 
 
-def county_keyboard(city_code: str, data: str, back: str) -> InlineKeyboardMarkup:
+def county_keyboard(city_code: str, choose: Callable[[str], Button], back: Button) -> InlineKeyboardMarkup:
     city = regions.get(city_code)
-    buttons = [InlineKeyboardButton(c.name, callback_data=data.format(code=c.code)) for c in regions.counties(city_code)]
-    whole = InlineKeyboardButton(messages.BTN_WHOLE_CITY.format(city=city.name), callback_data=data.format(code=city_code))
-    return InlineKeyboardMarkup(rows(buttons, 3) + [[whole], [InlineKeyboardButton(messages.BTN_BACK, callback_data=back)]])
+    buttons = [key(c.name, choose(c.code)) for c in regions.counties(city_code)]
+    whole = key(messages.BTN_WHOLE_CITY.format(city=city.name), choose(city_code))
+    return InlineKeyboardMarkup(rows(buttons, 3) + [[whole], [key(messages.BTN_BACK, back)]])
 
 
 def is_city(code: str) -> bool:

@@ -3,10 +3,11 @@ the farmer's next message a question for the team that offers it."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import AskAboutService, CancelServiceQuestion, ServicesHome, ServicesInField
 from bot.services import service_list, states
 from bot.services.intake import MAX_QUESTION_CHARS
 from bot.services.states import Waiting
@@ -15,7 +16,7 @@ from bot.telegram.common import (
     PAGE_SIZE,
     edit,
     guarded,
-    int_or_none,
+    key,
     me,
     pager,
     request_key,
@@ -24,9 +25,9 @@ from bot.telegram.common import (
     tell,
 )
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 from intents import taxonomy
 
-HOME, FIELD, ITEM, CANCEL = "sv:home", "sv:f", "sv:i", "sv:x"
 _MAX_ID = 2**63
 
 
@@ -34,14 +35,14 @@ async def _fields(context: JicengContext) -> tuple[str, InlineKeyboardMarkup | N
     fields = await service_list.fields_with_items(context.services.sessions)
     if not fields:
         return messages.SERVICES_EMPTY, None
-    buttons = [InlineKeyboardButton(messages.BTN_SERVICE_FIELD.format(field=messages.field_label(code), count=count),
-                                    callback_data=f"{FIELD}:{code}:0") for code, count in fields]
+    buttons = [key(messages.BTN_SERVICE_FIELD.format(field=messages.field_label(code), count=count),
+                   ServicesInField(code)) for code, count in fields]
     return messages.SERVICES_FIELDS, InlineKeyboardMarkup(rows(buttons, 2))
 
 
 async def _field_page(context: JicengContext, field: str, offset: int) -> tuple[str, InlineKeyboardMarkup]:
     listed = await service_list.items(context.services.sessions, field)
-    back = [InlineKeyboardButton(messages.BTN_BACK, callback_data=HOME)]
+    back = [key(messages.BTN_BACK, ServicesHome())]
     page = listed[offset:offset + PAGE_SIZE]
     if not page:
         return messages.SERVICES_FIELD_EMPTY.format(field=messages.field_label(field)), InlineKeyboardMarkup([back])
@@ -54,9 +55,9 @@ async def _field_page(context: JicengContext, field: str, offset: int) -> tuple[
     text = messages.SERVICES_IN_FIELD.format(
         field=messages.field_label(field), total=len(listed), first=offset + 1, last=offset + len(page),
         lines="\n".join(lines))
-    keyboard = [[InlineKeyboardButton(messages.BTN_ASK_SERVICE.format(title=messages.short(item.title, 24)),
-                                      callback_data=f"{ITEM}:{item.id}")] for item in page]
-    paging = pager(f"{FIELD}:{field}", offset, len(listed))
+    keyboard = [[key(messages.BTN_ASK_SERVICE.format(title=messages.short(item.title, 24)), AskAboutService(item.id))]
+                for item in page]
+    paging = pager(lambda at: ServicesInField(field, at), offset, len(listed))
     keyboard += list(paging.inline_keyboard) if paging else []
     return text, InlineKeyboardMarkup(keyboard + [back])
 
@@ -73,37 +74,47 @@ async def services_command(update: Update, context: JicengContext) -> None:
     await send(context, update.effective_chat.id, text, markup)
 
 
-@guarded
-async def service_button(update: Update, context: JicengContext) -> None:
-    query = update.callback_query
-    person = await me(update, context)
-    parts = (query.data or "").split(":")
-    if parts == HOME.split(":"):
-        text, markup = await _fields(context)
-        await query.answer()
-        await edit(query.message, text, markup)
-    elif parts[:2] == FIELD.split(":") and len(parts) == 4 and taxonomy.is_field(parts[2]) \
-            and (offset := int_or_none(parts[3])) is not None and offset >= 0:
-        text, markup = await _field_page(context, parts[2], offset)
-        await query.answer()
-        await edit(query.message, text, markup)
-    elif parts[:2] == ITEM.split(":") and len(parts) == 3 and (item_id := int_or_none(parts[2])) is not None \
-            and (item := await _item(context, item_id)) is not None:
-        await context.services.states.set(person, states.SERVICE_ITEM, {"item_id": item.id})
-        await query.answer()
-        await send(context, update.effective_chat.id,
-                   messages.ASK_SERVICE_SITUATION.format(team=item.team_name, title=item.title),
-                   InlineKeyboardMarkup([[InlineKeyboardButton(messages.BTN_CANCEL, callback_data=CANCEL)]]))
-    elif parts == CANCEL.split(":"):
-        waiting = await context.services.states.get(person)
-        if waiting is None or waiting.state != states.SERVICE_ITEM:
-            await tell(update, context, messages.STALE_BUTTON)
-            return
-        await context.services.states.clear(person)
-        await query.answer()
-        await edit(query.message, messages.SERVICE_ASK_CANCELLED)
-    else:
+@on(ServicesHome)
+async def home_pressed(update: Update, context: JicengContext, button: ServicesHome) -> None:
+    text, markup = await _fields(context)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, text, markup)
+
+
+@on(ServicesInField)
+async def field_pressed(update: Update, context: JicengContext, button: ServicesInField) -> None:
+    if not taxonomy.is_field(button.field):
         await tell(update, context, messages.STALE_BUTTON)
+        return
+    text, markup = await _field_page(context, button.field, button.offset)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, text, markup)
+
+
+@on(AskAboutService)
+async def ask_pressed(update: Update, context: JicengContext, button: AskAboutService) -> None:
+    """就这个问: the farmer's next message is a question for the team that offers the item."""
+    item = await _item(context, button.item_id)
+    if item is None:
+        await tell(update, context, messages.STALE_BUTTON)
+        return
+    await context.services.states.set(await me(update, context), states.SERVICE_ITEM, {"item_id": item.id})
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id,
+               messages.ASK_SERVICE_SITUATION.format(team=item.team_name, title=item.title),
+               InlineKeyboardMarkup([[key(messages.BTN_CANCEL, CancelServiceQuestion())]]))
+
+
+@on(CancelServiceQuestion)
+async def cancel_pressed(update: Update, context: JicengContext, button: CancelServiceQuestion) -> None:
+    person = await me(update, context)
+    waiting = await context.services.states.get(person)
+    if waiting is None or waiting.state != states.SERVICE_ITEM:
+        await tell(update, context, messages.STALE_BUTTON)
+        return
+    await context.services.states.clear(person)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, messages.SERVICE_ASK_CANCELLED)
 
 
 async def situation_given(update: Update, context: JicengContext, waiting: Waiting) -> None:
@@ -136,4 +147,3 @@ async def situation_given(update: Update, context: JicengContext, waiting: Waiti
 def register(application: Application) -> None:
     # The message after 就这个问 reaches `situation_given` through bot.telegram.conversation.
     application.add_handler(CommandHandler("services", services_command, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(service_button, pattern=r"^sv:"))

@@ -1,15 +1,14 @@
-"""报名 in chat: the 报名 button of a training notice (sg:), 取消报名 (sgx:), /records for the
-trainee's learning record, and /attend for staff to mark attendance with buttons (at:)."""
+"""报名 in chat: the 报名 button of a training notice, 取消报名, /records for the trainee's
+learning record, and /attend for staff to mark attendance with buttons."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import Attendance, CancelSignup, SignUp
 from bot.services.signups import (
-    CANCEL_CALLBACK,
     CONFIRMED,
     WAITING,
     LearningRecord,
@@ -19,40 +18,25 @@ from bot.services.signups import (
     format_hours,
     when,
 )
-from bot.telegram.common import (
-    callback_parts,
-    edit,
-    guarded,
-    int_or_none,
-    me,
-    notify,
-    pressed,
-    rows,
-    send,
-    tell,
-)
+from bot.telegram.common import edit, guarded, key, me, notify, rows, send
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 
 MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message
 
 
 def cancel_keyboard(notice_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Button(messages.BTN_SIGNUP_CANCEL,
-                                         callback_data=CANCEL_CALLBACK.format(notice_id=notice_id))]])
+    return InlineKeyboardMarkup([[key(messages.BTN_SIGNUP_CANCEL, CancelSignup(notice_id))]])
 
 
 def _service(context: JicengContext) -> SignupService:
     return context.services.signups
 
 
-@guarded
-async def signup_button(update: Update, context: JicengContext) -> None:
-    if (button := await pressed(update, 2, id_at=1)) is None:
-        return
-    _, notice_id = button
-    user = update.effective_user
-    person = await me(update, context)
-    result = await _service(context).sign_up(notice_id, person)
+@on(SignUp)
+async def signup_pressed(update: Update, context: JicengContext, button: SignUp) -> None:
+    notice_id = button.notice_id
+    result = await _service(context).sign_up(notice_id, await me(update, context))
     notice = result.notice
     if result.status == CONFIRMED:
         text = (messages.ALREADY_SIGNED_UP.format(title=notice.title) if result.already
@@ -61,17 +45,12 @@ async def signup_button(update: Update, context: JicengContext) -> None:
         template = messages.ALREADY_WAITING if result.already else messages.SIGNED_UP_WAITING
         text = template.format(title=notice.title, position=result.position)
     await update.callback_query.answer(text[:190])
-    await send(context, user.id, text, cancel_keyboard(notice_id))
+    await send(context, update.effective_chat.id, text, cancel_keyboard(notice_id))
 
 
-@guarded
-async def cancel_button(update: Update, context: JicengContext) -> None:
-    parts = callback_parts(update, 2)
-    notice_id = int_or_none(parts[1]) if parts else None
-    if notice_id is None:
-        await tell(update, context, messages.STALE_BUTTON)
-        return
-    query = update.callback_query
+@on(CancelSignup)
+async def cancel_pressed(update: Update, context: JicengContext, button: CancelSignup) -> None:
+    notice_id, query = button.notice_id, update.callback_query
     result = await _service(context).cancel(notice_id, await me(update, context))
     template = messages.SIGNUP_CANCELLED if result.was == CONFIRMED else messages.WAITING_CANCELLED
     await query.answer()
@@ -117,8 +96,8 @@ async def attend_command(update: Update, context: JicengContext) -> None:
     if not notices:
         await send(context, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
         return
-    buttons = [Button(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
-                      callback_data=f"at:{n.id}") for n in notices]
+    buttons = [key(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
+                   Attendance(n.id)) for n in notices]
     await send(context, update.effective_chat.id, messages.ATTEND_PICK_NOTICE,
                InlineKeyboardMarkup(rows(buttons, 1)))
 
@@ -134,23 +113,19 @@ def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, 
         name = (line.name or str(line.person_id)) + (messages.BTN_WAITING_MARK if line.status == WAITING else "")
         label = (messages.BTN_ATTENDED if line.attended else messages.BTN_NOT_ATTENDED).format(name=name)
         # The press sets the opposite of what the button shows, so a replayed press changes nothing twice.
-        buttons.append(Button(label, callback_data=f"at:{notice.id}:{line.person_id}:{0 if line.attended else 1}"))
+        buttons.append(key(label, Attendance(notice.id, line.person_id, not line.attended)))
     return text, InlineKeyboardMarkup(rows(buttons, 2))
 
 
-@guarded
-async def attend_button(update: Update, context: JicengContext) -> None:
+@on(Attendance)
+async def attend_pressed(update: Update, context: JicengContext, button: Attendance) -> None:
+    """A notice's sheet (no person), or one person marked present or absent on it."""
     query, staff = update.callback_query, await me(update, context)
-    parts = callback_parts(update, 2) or callback_parts(update, 4)
-    numbers = [int_or_none(p) for p in parts[1:]] if parts else [None]
-    if None in numbers or (len(numbers) == 3 and numbers[2] not in (0, 1)):
-        await tell(update, context, messages.STALE_BUTTON)
-        return
     service = _service(context)
-    notice_id = numbers[0]
+    notice_id = button.notice_id
     answer = None
-    if len(numbers) == 3:
-        line = await service.record_attendance(notice_id, numbers[1], bool(numbers[2]), staff)
+    if button.person_id:
+        line = await service.record_attendance(notice_id, button.person_id, button.attended, staff)
         state = messages.ATTEND_PRESENT if line.attended else messages.ATTEND_ABSENT
         answer = messages.ATTEND_SAVED.format(name=line.name, state=state)
     notice, lines = await service.attendance_sheet(notice_id, staff)
@@ -160,8 +135,5 @@ async def attend_button(update: Update, context: JicengContext) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CallbackQueryHandler(signup_button, pattern=r"^sg:"))
-    application.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^sgx:"))
-    application.add_handler(CallbackQueryHandler(attend_button, pattern=r"^at:"))
     application.add_handler(CommandHandler("records", records_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("attend", attend_command, filters=filters.ChatType.PRIVATE))

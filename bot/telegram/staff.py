@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import Triage
 from bot.services.dispatch import brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
-from bot.telegram.common import callback_parts, edit, guarded, int_or_none, me, notify, request_key, rows, send, tell
+from bot.telegram.common import edit, guarded, key, me, notify, request_key, rows, send
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 
 MAX_LISTED = 20
 
@@ -26,34 +27,26 @@ async def triage_command(update: Update, context: JicengContext) -> None:
     lines += [messages.TRIAGE_ITEM.format(no=d.tracking_no, field=messages.field_label(d.field),
                                           region=messages.region_label(d.region_code), text=messages.short(d.text))
               for d in shown]
-    buttons = [Button(messages.BTN_ROUTE.format(no=d.tracking_no), callback_data=f"tg:{d.id}:-") for d in shown]
+    buttons = [key(messages.BTN_ROUTE.format(no=d.tracking_no), Triage(d.id)) for d in shown]
     await send(context, update.effective_chat.id, "\n\n".join(lines), InlineKeyboardMarkup(rows(buttons, 1)))
 
 
-@guarded
-async def triage_button(update: Update, context: JicengContext) -> None:
-    query, user = update.callback_query, update.effective_user
+@on(Triage)
+async def triage_pressed(update: Update, context: JicengContext, button: Triage) -> None:
+    """分派: first the teams to choose from (team 0), then the chosen team."""
+    query, chat, demand_id = update.callback_query, update.effective_chat.id, button.demand_id
     person = await me(update, context)
-    parts = callback_parts(update, 3)
-    demand_id = int_or_none(parts[1]) if parts else None
-    if demand_id is None:
-        await tell(update, context, messages.STALE_BUTTON)
-        return
     triage = context.services.triage
-    if parts[2] == "-":
+    if button.team_id == 0:
         teams = await triage.teams_for(demand_id, person)
         about = await brief(context.services.sessions, demand_id)
-        buttons = [Button(t.name, callback_data=f"tg:{demand_id}:{t.id}") for t in teams]
+        buttons = [key(t.name, Triage(demand_id, t.id)) for t in teams]
         await query.answer()
-        await send(context, user.id, messages.ASK_ROUTE_TEAM.format(
+        await send(context, chat, messages.ASK_ROUTE_TEAM.format(
             no=about.demand.tracking_no, field=messages.field_label(about.demand.field)),
             InlineKeyboardMarkup(rows(buttons, 1)))
         return
-    team_id = int_or_none(parts[2])
-    if team_id is None:
-        await tell(update, context, messages.STALE_BUTTON)
-        return
-    routed = await triage.route(demand_id, team_id, person, request_key(update))
+    routed = await triage.route(demand_id, button.team_id, person, request_key(update))
     from bot.telegram.leader import accept_keyboard, demand_card
 
     about = await brief(context.services.sessions, demand_id)
@@ -63,7 +56,7 @@ async def triage_button(update: Update, context: JicengContext) -> None:
         await notify(context, routed.leader_id, demand_card(routed.demand, about.farmer_name),
                      accept_keyboard(demand_id), purpose=f"{NEW_DEMAND_PURPOSE}:{demand_id}")
     else:  # nobody leads that team yet: the staff member who routed it must know
-        await send(context, user.id, messages.NO_LEADER_NOTICE.format(
+        await send(context, chat, messages.NO_LEADER_NOTICE.format(
             no=routed.demand.tracking_no, team=routed.team.name, text=messages.short(routed.demand.text, 200)))
     await notify(context, routed.submitter_id,
                  messages.REROUTED_FARMER.format(no=routed.demand.tracking_no, where=f"「{routed.team.name}」"))
@@ -86,4 +79,3 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("triage", triage_command, filters=private))
     application.add_handler(CommandHandler("overdue", overdue_command, filters=private))
-    application.add_handler(CallbackQueryHandler(triage_button, pattern=r"^tg:"))

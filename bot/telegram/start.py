@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import messages
+from bot.buttons import ProfileRegion
 from bot.errors import Conflict, NotFound
 from bot.services import directory
 from bot.services.people import EXPERT, LEADER, STAFF
-from bot.telegram.common import callback_parts, display_name, edit, guarded, me, send, tell
+from bot.telegram.common import display_name, edit, guarded, me, send, tell
 from bot.telegram.context import JicengContext
+from bot.telegram.presses import on
 from bot.telegram.regions import city_keyboard, county_keyboard, is_city
 from intents import regions
 
-PROFILE_CITY = "rg:city:{code}"
-PROFILE_SET = "rg:set:{code}"
-PROFILE_BACK = "rg:back:-"
+
+def _pick_city(code: str) -> ProfileRegion:
+    return ProfileRegion("city", code)
 
 
 @guarded
@@ -44,7 +46,7 @@ async def start(update: Update, context: JicengContext) -> None:
         lines.append(messages.WELCOME_STAFF)
     if person.region_code is None:
         await send(context, chat.id, "\n\n".join(lines))
-        await send(context, chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+        await send(context, chat.id, messages.ASK_REGION, city_keyboard(_pick_city))
     else:
         lines.append(f"您的地区：{regions.full_name(person.region_code)}（/region 可修改）")
         await send(context, chat.id, "\n\n".join(lines))
@@ -57,25 +59,20 @@ async def help_command(update: Update, context: JicengContext) -> None:
 
 @guarded
 async def region_command(update: Update, context: JicengContext) -> None:
-    await send(context, update.effective_chat.id, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+    await send(context, update.effective_chat.id, messages.ASK_REGION, city_keyboard(_pick_city))
 
 
-@guarded
-async def region_button(update: Update, context: JicengContext) -> None:
-    query = update.callback_query
-    parts = callback_parts(update, 3)
-    if parts is None:
-        await tell(update, context, messages.STALE_BUTTON)
-        return
-    _, action, code = parts
+@on(ProfileRegion)
+async def region_pressed(update: Update, context: JicengContext, button: ProfileRegion) -> None:
+    query, action, code = update.callback_query, button.action, button.code
     if action == "back":
         await query.answer()
-        await edit(query.message, messages.ASK_REGION, city_keyboard(PROFILE_CITY))
+        await edit(query.message, messages.ASK_REGION, city_keyboard(_pick_city))
     elif action == "city" and is_city(code):
         await query.answer()
         city = regions.get(code)
         await edit(query.message, messages.ASK_COUNTY.format(city=city.name),
-                   county_keyboard(code, PROFILE_SET, PROFILE_BACK))
+                   county_keyboard(code, lambda county: ProfileRegion("set", county), ProfileRegion("back")))
     elif action == "set" and regions.get(code) is not None:
         await context.services.people.set_region(await me(update, context), code)
         await query.answer()
@@ -89,4 +86,3 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", help_command, filters=private))
     application.add_handler(CommandHandler("region", region_command, filters=private))
-    application.add_handler(CallbackQueryHandler(region_button, pattern=r"^rg:"))
