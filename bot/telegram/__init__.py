@@ -7,7 +7,7 @@ from telegram.ext import Application
 
 
 def register_all(application: Application) -> None:
-    from bot.telegram import (
+    from bot.telegram import (  # noqa: F401 - dispatch, expert, feedback, intake: button handlers only
         conversation,
         dispatch,
         expert,
@@ -28,8 +28,6 @@ def register_all(application: Application) -> None:
     )
 
     guards.register_before(application)
-    # Imported for their button handlers only: dispatch, expert, feedback, intake.
-    assert dispatch and expert and feedback and intake
     for feature in (start, join, leader, staff, hours, signups, subscriptions, notices, farmer, services_list,
                     conversation, presses):
         feature.register(application)
