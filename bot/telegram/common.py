@@ -10,13 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, TelegramError
 
-from bot import messages
-from bot.buttons import Button
 from bot.channels import TELEGRAM
 from bot.errors import JicengError
 from bot.services.notifier import Action
@@ -147,42 +144,6 @@ async def edit(query_message: Message | None, text: str, markup: InlineKeyboardM
 
 def rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
-
-
-def key(label: str, button: Button) -> InlineKeyboardButton:
-    """An inline keyboard button carrying a typed button's data (see `bot.buttons`)."""
-    return InlineKeyboardButton(label, callback_data=button.encode())
-
-
-def pager(page: Callable[[int], Button], offset: int, total: int,
-          page_size: int = PAGE_SIZE) -> InlineKeyboardMarkup | None:
-    """上一页 / 下一页 for a list: `page(offset)` is the button that shows the page at `offset`."""
-    buttons = []
-    if offset > 0:
-        buttons.append(key(messages.BTN_PREV, page(max(0, offset - page_size))))
-    if offset + page_size < total:
-        buttons.append(key(messages.BTN_NEXT, page(offset + page_size)))
-    return InlineKeyboardMarkup([buttons]) if buttons else None
-
-
-Page = Callable[[JicengContext, int, int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
-
-
-def paged_list(render: Page) -> tuple[Handler, Callable[[Update, JicengContext, Any], Awaitable[None]]]:
-    """A command that shows the first page of a list, and the handler of its page buttons (a
-    button class with an `offset`), both drawn by `render(context, person_id, offset)`."""
-
-    @guarded
-    async def first_page(update: Update, context: JicengContext) -> None:
-        text, markup = await render(context, await me(update, context), 0)
-        await send(context, update.effective_chat.id, text, markup)
-
-    async def other_page(update: Update, context: JicengContext, button: Any) -> None:
-        text, markup = await render(context, await me(update, context), button.offset)
-        await update.callback_query.answer()
-        await edit(update.callback_query.message, text, markup)
-
-    return first_page, other_page
 
 
 def guarded(handler: Handler) -> Handler:

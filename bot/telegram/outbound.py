@@ -19,7 +19,7 @@ from bot.services.intake import NEW_DEMAND_PURPOSE, leader_unreachable
 from bot.services.notices import progress_message_sent
 from bot.services.sender import Effects, Pace, Sender, default_holder
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
-from bot.telegram.notices import PROGRESS_PURPOSE
+from bot.telegram.progress import PROGRESS_PURPOSE
 
 log = logging.getLogger(__name__)
 

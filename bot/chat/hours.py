@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
-
+from bot.chat.commands import command
+from bot.chat.turn import Turn
 from bot.services.hours import SERVICE_MODES, ConversionRule, LedgerRow, china_year, expert_hours, format_hours
-from bot.telegram.common import guarded, me, send
-from bot.telegram.context import JicengContext
 
 # What /hours says (kept together so a reviewer reads every sentence in one place).
 HOURS_HEADER = "{name}老师，您 {year} 年的服务时长："
@@ -33,16 +30,12 @@ def hours_text(row: LedgerRow, year: int, rule: ConversionRule) -> str:
     return "\n".join(lines)
 
 
-@guarded
-async def hours_command(update: Update, context: JicengContext) -> None:
-    services = context.services
+@command("hours")
+async def hours_command(turn: Turn) -> None:
+    services = turn.services
     # A rule file configured for the deployment, when the services carry one; else the defaults.
     rule = getattr(services, "hours_rule", None) or ConversionRule()
     year = china_year(services.clock())
-    row = await expert_hours(services.sessions, await me(update, context), year, rule)
+    row = await expert_hours(services.sessions, turn.person_id, year, rule)
     text = HOURS_NOT_EXPERT if row is None else hours_text(row, year, rule)
-    await send(context, update.effective_chat.id, text)
-
-
-def register(application: Application) -> None:
-    application.add_handler(CommandHandler("hours", hours_command, filters=filters.ChatType.PRIVATE))
+    await turn.say(text)

@@ -3,11 +3,11 @@ learning record, and /attend for staff to mark attendance with buttons."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler, filters
-
 from bot import messages
 from bot.buttons import Attendance, CancelSignup, SignUp
+from bot.chat.commands import command
+from bot.chat.presses import on
+from bot.chat.turn import Choice, Choices, Turn, rows
 from bot.services.signups import (
     CONFIRMED,
     WAITING,
@@ -18,25 +18,22 @@ from bot.services.signups import (
     format_hours,
     when,
 )
-from bot.telegram.common import edit, guarded, key, me, notify, rows, send
-from bot.telegram.context import JicengContext
-from bot.telegram.presses import on
 
 MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message
 
 
-def cancel_keyboard(notice_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[key(messages.BTN_SIGNUP_CANCEL, CancelSignup(notice_id))]])
+def cancel_keyboard(notice_id: int) -> Choices:
+    return [[Choice(messages.BTN_SIGNUP_CANCEL, CancelSignup(notice_id))]]
 
 
-def _service(context: JicengContext) -> SignupService:
-    return context.services.signups
+def _service(turn: Turn) -> SignupService:
+    return turn.services.signups
 
 
 @on(SignUp)
-async def signup_pressed(update: Update, context: JicengContext, button: SignUp) -> None:
+async def signup_pressed(turn: Turn, button: SignUp) -> None:
     notice_id = button.notice_id
-    result = await _service(context).sign_up(notice_id, await me(update, context))
+    result = await _service(turn).sign_up(notice_id, turn.person_id)
     notice = result.notice
     if result.status == CONFIRMED:
         text = (messages.ALREADY_SIGNED_UP.format(title=notice.title) if result.already
@@ -44,19 +41,19 @@ async def signup_pressed(update: Update, context: JicengContext, button: SignUp)
     else:
         template = messages.ALREADY_WAITING if result.already else messages.SIGNED_UP_WAITING
         text = template.format(title=notice.title, position=result.position)
-    await update.callback_query.answer(text[:190])
-    await send(context, update.effective_chat.id, text, cancel_keyboard(notice_id))
+    await turn.answer(text[:190])
+    await turn.say(text, cancel_keyboard(notice_id))
 
 
 @on(CancelSignup)
-async def cancel_pressed(update: Update, context: JicengContext, button: CancelSignup) -> None:
-    notice_id, query = button.notice_id, update.callback_query
-    result = await _service(context).cancel(notice_id, await me(update, context))
+async def cancel_pressed(turn: Turn, button: CancelSignup) -> None:
+    notice_id = button.notice_id
+    result = await _service(turn).cancel(notice_id, turn.person_id)
     template = messages.SIGNUP_CANCELLED if result.was == CONFIRMED else messages.WAITING_CANCELLED
-    await query.answer()
-    await edit(query.message, template.format(title=result.notice.title))
+    await turn.answer()
+    await turn.edit(template.format(title=result.notice.title))
     for promoted in result.promoted:
-        await notify(context, promoted.person_id,
+        await turn.notify(promoted.person_id,
                      messages.PROMOTED.format(title=result.notice.title, when=when(result.notice.starts_at)),
                      cancel_keyboard(notice_id))
 
@@ -84,25 +81,25 @@ def records_text(record: LearningRecord) -> str:
     return "\n".join(lines)
 
 
-@guarded
-async def records_command(update: Update, context: JicengContext) -> None:
-    record = await _service(context).records(await me(update, context))
-    await send(context, update.effective_chat.id, records_text(record))
+@command("records")
+async def records_command(turn: Turn) -> None:
+    record = await _service(turn).records(turn.person_id)
+    await turn.say(records_text(record))
 
 
-@guarded
-async def attend_command(update: Update, context: JicengContext) -> None:
-    notices = await _service(context).recent_notices(await me(update, context))
+@command("attend")
+async def attend_command(turn: Turn) -> None:
+    notices = await _service(turn).recent_notices(turn.person_id)
     if not notices:
-        await send(context, update.effective_chat.id, messages.ATTEND_NO_NOTICES)
+        await turn.say(messages.ATTEND_NO_NOTICES)
         return
-    buttons = [key(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
+    buttons = [Choice(messages.BTN_ATTEND_NOTICE.format(title=messages.short(n.title, 30), when=when(n.starts_at)),
                    Attendance(n.id)) for n in notices]
-    await send(context, update.effective_chat.id, messages.ATTEND_PICK_NOTICE,
-               InlineKeyboardMarkup(rows(buttons, 1)))
+    await turn.say(messages.ATTEND_PICK_NOTICE,
+               rows(buttons, 1))
 
 
-def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, InlineKeyboardMarkup | None]:
+def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, Choices]:
     if not lines:
         return messages.ATTEND_EMPTY.format(title=notice.title), None
     present = sum(1 for line in lines if line.attended)
@@ -113,15 +110,15 @@ def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, 
         name = (line.name or str(line.person_id)) + (messages.BTN_WAITING_MARK if line.status == WAITING else "")
         label = (messages.BTN_ATTENDED if line.attended else messages.BTN_NOT_ATTENDED).format(name=name)
         # The press sets the opposite of what the button shows, so a replayed press changes nothing twice.
-        buttons.append(key(label, Attendance(notice.id, line.person_id, not line.attended)))
-    return text, InlineKeyboardMarkup(rows(buttons, 2))
+        buttons.append(Choice(label, Attendance(notice.id, line.person_id, not line.attended)))
+    return text, rows(buttons, 2)
 
 
 @on(Attendance)
-async def attend_pressed(update: Update, context: JicengContext, button: Attendance) -> None:
+async def attend_pressed(turn: Turn, button: Attendance) -> None:
     """A notice's sheet (no person), or one person marked present or absent on it."""
-    query, staff = update.callback_query, await me(update, context)
-    service = _service(context)
+    staff = turn.person_id
+    service = _service(turn)
     notice_id = button.notice_id
     answer = None
     if button.person_id:
@@ -129,11 +126,6 @@ async def attend_pressed(update: Update, context: JicengContext, button: Attenda
         state = messages.ATTEND_PRESENT if line.attended else messages.ATTEND_ABSENT
         answer = messages.ATTEND_SAVED.format(name=line.name, state=state)
     notice, lines = await service.attendance_sheet(notice_id, staff)
-    await query.answer(answer)
+    await turn.answer(answer)
     text, markup = attendance_sheet(notice, lines)
-    await edit(query.message, text, markup)
-
-
-def register(application: Application) -> None:
-    application.add_handler(CommandHandler("records", records_command, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CommandHandler("attend", attend_command, filters=filters.ChatType.PRIVATE))
+    await turn.edit(text, markup)

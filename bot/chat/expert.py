@@ -1,0 +1,104 @@
+"""The expert in chat: 💬 回复农户 (the next message is relayed), ✅ 办结 with a service record;
+relayed copies both ways, with photos and voice notes."""
+
+from __future__ import annotations
+
+import re
+
+from bot import messages
+from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode
+from bot.chat.feedback import solved_keyboard
+from bot.chat.presses import on
+from bot.chat.turn import Choice, Turn
+from bot.errors import JicengError
+from bot.services import states
+from bot.services.dispatch import MODES, brief
+from bot.services.expert import RELAY_PURPOSE, TO_FARMER, Relay
+
+_RECORD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:小时|个小时|h|H)?\s*[，,。:：\s]*(.*)$", re.S)
+
+
+@on(AnswerFarmer, AskCloseMode, CloseWithMode)
+async def expert_pressed(turn: Turn, button: AnswerFarmer | AskCloseMode | CloseWithMode) -> None:
+    """💬 回复农户 (the next message goes to the farmer), ✅ 办结 (the service mode, then the record)."""
+    person, d = turn.person_id, button.demand_id
+    about = await brief(turn.services.sessions, d)
+    if about is None:
+        await turn.tell(messages.STALE_BUTTON)
+        return
+    no = about.demand.tracking_no
+    await _check_assigned(turn, d, person)
+    await turn.answer()
+    if isinstance(button, AnswerFarmer):
+        await turn.services.states.set(person, states.ANSWER, {"demand_id": d})
+        await turn.say(messages.ASK_ANSWER.format(no=no))
+    elif isinstance(button, AskCloseMode):
+        buttons = [Choice(name, CloseWithMode(d, code)) for code, name in MODES.items()]
+        await turn.say(messages.ASK_CLOSE_MODE.format(no=no), [buttons])
+    else:
+        await turn.services.states.set(person, states.SERVICE_RECORD, {"demand_id": d, "mode": button.mode})
+        await turn.say(messages.ASK_RECORD)
+
+
+async def _check_assigned(turn: Turn, demand_id: int, person_id: int) -> None:
+    from bot.services.expert import NotAssigned
+
+    if demand_id not in {d.id for d in await turn.services.experts.my_demands(person_id)}:
+        raise NotAssigned()
+
+
+async def answer_given(turn: Turn, waiting: states.Waiting) -> None:
+    """The expert's message after 💬 回复农户: relayed to the farmer."""
+    person = turn.person_id
+    kind, text, file_id = turn.content.kind, turn.content.text, turn.content.file_ref
+    try:
+        relay = await turn.services.experts.to_farmer(waiting.data["demand_id"], person, kind, text, file_id,
+                                                      turn.key)
+    except JicengError:  # refused for good (the demand closed meanwhile): stop waiting for an answer
+        await turn.services.states.clear(person)
+        raise
+    # Cleared only after the relay is written: an update handled again (a locked database)
+    # still finds the step waiting and goes the same way.
+    await turn.services.states.clear(person)
+    await deliver(turn, relay, kind, text, file_id)
+    await turn.say(messages.RELAYED)
+
+
+async def record_given(turn: Turn, waiting: states.Waiting, text: str) -> None:
+    """The expert's service record: "时长 摘要" closes the demand."""
+    person = turn.person_id
+    match = _RECORD.match(text)
+    if match is None:
+        await turn.say(messages.BAD_RECORD)
+        return
+    hours, summary = float(match.group(1)), match.group(2).strip() or "（未写摘要）"
+    data = waiting.data
+    about = await brief(turn.services.sessions, data["demand_id"])
+    visit = about.demand.visit_date if about and data["mode"] == "short_visit" else None
+    closing = await turn.services.experts.close(data["demand_id"], person, data["mode"], hours, summary,
+                                                visit, turn.key)
+    await turn.services.states.clear(person)
+    no = closing.demand.tracking_no
+    await turn.say(messages.CLOSED_EXPERT.format(no=no, mode=MODES[data["mode"]], hours=f"{hours:g}"))
+    await turn.notify(closing.farmer_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
+                      solved_keyboard(closing.demand.id))
+
+
+async def deliver(turn: Turn, relay: Relay, kind: str, text: str, file_id: str | None) -> None:
+    """Put the relayed copy in the outbox for each recipient; where it lands is remembered when it
+    is sent (purpose "relay"), so a reply to it finds its way back."""
+    no = relay.demand.tracking_no
+    what = messages.PHOTO if kind == "photo" else messages.VOICE
+    purpose = f"{RELAY_PURPOSE}:{relay.message_id}"
+    for person in relay.recipients:
+        if kind == "text":
+            template = messages.ANSWER_TO_FARMER if _is_to_farmer(relay) else messages.FARMER_TO_EXPERT
+            await turn.notify(person, template.format(name=relay.sender_name, no=no, text=text), purpose=purpose)
+        else:
+            template = messages.ANSWER_MEDIA_CAPTION if _is_to_farmer(relay) else messages.FARMER_MEDIA_CAPTION
+            caption = template.format(name=relay.sender_name, what=what, no=no) + (f"：{text}" if text else "")
+            await turn.forward(person, kind, file_id, caption, purpose=purpose)
+
+
+def _is_to_farmer(relay: Relay) -> bool:
+    return relay.direction == TO_FARMER
