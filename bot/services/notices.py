@@ -369,6 +369,9 @@ class NoticeService:
             return [tuple(r) for r in rows]
 
 
+PROGRESS_PURPOSE = "notice_progress"  # the outbox row of a notice's progress message: remember where it landed
+
+
 async def progress_message_sent(session: AsyncSession, row, message_id: int | None) -> None:
     """After-send effect of a notice's progress message (purpose "notice_progress:<notice id>"):
     remember where it landed, so the bot, restarted or not, edits that message."""

@@ -8,32 +8,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from functools import partial
 
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.services.dispatch import ASSIGNMENT_PURPOSE, expert_unreachable
-from bot.services.expert import RELAY_PURPOSE, relay_sent
-from bot.services.intake import NEW_DEMAND_PURPOSE, leader_unreachable
-from bot.services.notices import progress_message_sent
-from bot.services.sender import Effects, Pace, Sender, default_holder
+from bot.services.effects import effects
+from bot.services.sender import Pace, Sender, default_holder
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
-from bot.telegram.progress import PROGRESS_PURPOSE
 
 log = logging.getLogger(__name__)
 
 RESTART_AFTER = 5.0  # seconds before a sender that failed starts again
 CONCURRENCY = 32     # messages in flight at once (at most this many sent twice after a crash)
-
-
-def effects(services) -> Effects:
-    """What a delivered or undeliverable row sets off, by its purpose."""
-    return Effects(
-        on_sent={RELAY_PURPOSE: relay_sent, PROGRESS_PURPOSE: progress_message_sent},
-        on_failed={NEW_DEMAND_PURPOSE: partial(leader_unreachable, services.outbox),
-                   ASSIGNMENT_PURPOSE: partial(expert_unreachable, services.outbox)},
-    )
 
 
 class OutboxRunner:
@@ -61,7 +47,7 @@ class OutboxRunner:
             holder = default_holder()  # the same across restarts: a restarted sender takes its own lease back
             while True:
                 self.sender = Sender(self._services.sessions, TelegramChannel(sender_bot), pace=self._pace,
-                                     concurrency=CONCURRENCY, effects=effects(self._services), holder=holder)
+                                     concurrency=CONCURRENCY, effects=effects(self._services.outbox), holder=holder)
                 self._services.outbox.listen(self.sender.wake)
                 try:
                     await self.sender.run(stop_when_idle=False, wait_for_lease=True)

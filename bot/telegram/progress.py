@@ -11,8 +11,8 @@ import time
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.chat.notices import PROGRESS_PURPOSE
 from bot.services import broadcast
+from bot.services.notices import PROGRESS_PURPOSE
 from bot.services.outbox import SENT
 from bot.telegram.context import JicengContext
 
