@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from bot.errors import ImportFileError
 from bot.services import broadcast
-from bot.services.people import ensure_person
-from bot.telegram.common import account_of
 from bot.services.notice_files import read_notice_file
 from bot.services.outbox import Outgoing
+from bot.services.people import ensure_person
 from bot.services.sender import Blocked, LeaseHeld, PermanentError, Sender, TransientError
 from bot.standin import BotApiStandIn
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
+from bot.telegram.common import account_of
 from storage.models import OutboxMessage, Person, Subscription, TrainingNotice
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")

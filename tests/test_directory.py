@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from bot.errors import Conflict, ImportFileError, NotFound
 from bot.services import directory, tabular
-from bot.telegram.links import invite_link
 from bot.services.directory import (
     EXPERT_HEADERS,
     TEAM_HEADERS,
@@ -26,6 +25,7 @@ from bot.services.directory import (
     redeem_invite,
 )
 from bot.services.tabular import read_table
+from bot.telegram.links import invite_link
 from storage import schema
 from storage.db import create_engine, session_factory
 from storage.models import Expert, Invite, Person, ServiceTeam

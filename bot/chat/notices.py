@@ -12,10 +12,9 @@ from bot.chat.presses import on
 from bot.chat.regions import is_city
 from bot.chat.turn import Choice, Turn, rows
 from bot.services import broadcast, states
-from bot.services.notices import PROGRESS_PURPOSE, CAPACITY, DEADLINE, FIELDS, PREVIEW, REGIONS, BadAnswer, NoticeDraft
+from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, PROGRESS_PURPOSE, REGIONS, BadAnswer, NoticeDraft
 from bot.services.states import Waiting
 from intents import regions, taxonomy
-
 
 # Each composer button (bot.buttons.NoticeStep) belongs to one step.
 STEP_OF = {"f": FIELDS, "fa": FIELDS, "fd": FIELDS, "r": REGIONS, "ra": REGIONS, "rd": REGIONS,
