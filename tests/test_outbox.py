@@ -16,6 +16,8 @@ from bot.services.outbox import ACTION, BULK, REMINDER, REPLY, Outbox, Outgoing
 from bot.services.sender import Sender
 from bot.standin import BotApiStandIn
 from storage.models import Demand, DemandAssignment, Expert, OutboxMessage
+from bot.services.people import ensure_person
+from bot.telegram.common import account_of
 from tests.factories import make_staff, make_team
 from tests.telegram_world import BOT_USERNAME, TOKEN, running_bot
 from tests.test_broadcast import FakeChannel, FakeClock
@@ -50,10 +52,10 @@ async def rows(sessions, **where) -> list[OutboxMessage]:
 async def test_the_most_urgent_rows_go_first(sessions, clock):
     outbox = Outbox(sessions, clock)
     for n in range(40):
-        await outbox.send(20_000 + n, Outgoing(f"群发{n}"), BULK)
-    await outbox.send(10_003, Outgoing("提醒"), REMINDER)
-    await outbox.send(10_002, Outgoing("新需求"), ACTION)
-    await outbox.send(10_001, Outgoing("回复"), REPLY)
+        await outbox.send(account_of(20_000 + n), Outgoing(f"群发{n}"), BULK)
+    await outbox.send(account_of(10_003), Outgoing("提醒"), REMINDER)
+    await outbox.send(account_of(10_002), Outgoing("新需求"), ACTION)
+    await outbox.send(account_of(10_001), Outgoing("回复"), REPLY)
     channel = Recording()
     await Sender(sessions, channel, FakeClock(), lease_ttl=3600).run()
     assert channel.texts[:3] == ["回复", "新需求", "提醒"]
@@ -64,14 +66,14 @@ async def test_a_reply_put_during_a_broadcast_jumps_the_queue(sessions, clock):
     outbox = Outbox(sessions, clock)
     async with sessions.begin() as session:
         for n in range(150):
-            await outbox.put(session, 20_000 + n, Outgoing(f"群发{n}"), BULK)
+            await outbox.put(session, account_of(20_000 + n), Outgoing(f"群发{n}"), BULK)
     channel = Recording()
     sender = Sender(sessions, channel, rate=20, lease_ttl=3600)  # real time: a message every 50 ms
     outbox.listen(sender.wake)
     running = asyncio.create_task(sender.run(stop_when_idle=False))
     while len(channel.texts) < 10:
         await asyncio.sleep(0.005)
-    await outbox.send(10_001, Outgoing("回复"), REPLY)
+    await outbox.send(account_of(10_001), Outgoing("回复"), REPLY)
     while "回复" not in channel.texts:
         await asyncio.sleep(0.005)
     running.cancel()
@@ -85,7 +87,7 @@ async def test_a_reply_put_during_a_broadcast_jumps_the_queue(sessions, clock):
 async def test_a_crash_between_send_and_mark_sends_again_only_what_was_in_flight(sessions, clock):
     outbox = Outbox(sessions, clock)
     for n in range(10):
-        await outbox.send(10_000 + n, Outgoing(f"回复{n}"), REPLY)
+        await outbox.send(account_of(10_000 + n), Outgoing(f"回复{n}"), REPLY)
     async with sessions.begin() as session:  # as a killed sender leaves it
         ids = [r.id for r in await rows(sessions)]
         await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(status="sent"))
@@ -103,8 +105,8 @@ async def test_a_long_text_becomes_several_messages_in_order_with_the_buttons_on
 
     text = "\n".join(f"第{n}行：水稻田间管理要点，注意水层、追肥和病虫害防治。" for n in range(400))
     outbox = Outbox(sessions, clock)
-    await outbox.send(FARMER, Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
-    await outbox.send(FARMER, Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
+    await outbox.send(account_of(FARMER), Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
+    await outbox.send(account_of(FARMER), Outgoing(text, ((Action("好的", "ok"),),)), REPLY, request_key="tg:9:1001/1#0")
     parts = await rows(sessions)
     assert len(parts) == 3 and all(len(p.body["text"]) <= 4096 for p in parts)
     assert [bool(p.body.get("actions")) for p in parts] == [False, False, True]
@@ -116,7 +118,7 @@ async def test_a_long_text_becomes_several_messages_in_order_with_the_buttons_on
 async def test_putting_a_message_again_under_its_request_key_adds_nothing(sessions, clock):
     outbox = Outbox(sessions, clock)
     for _ in range(3):  # a handler retried, an update replayed after a crash
-        await outbox.send(FARMER, Outgoing("已提交！"), REPLY, request_key="tg:7:1001/5#0")
+        await outbox.send(account_of(FARMER), Outgoing("已提交！"), REPLY, request_key="tg:7:1001/5#0")
     assert len(await rows(sessions)) == 1
 
 
@@ -139,13 +141,17 @@ async def test_replies_refused_with_429_arrive_after_the_pause(db_url, understan
 @pytest.fixture
 async def world(db_url, understander, clock):
     async with running_bot(db_url, understander, clock) as world:
+        # their own Telegram names
+        world.api.user(LEADER, first_name="李团长")
+        world.api.user(EXPERT, first_name="张专家")
         team = await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"],
                                leader_telegram_id=LEADER, leader_name="李团长")
         await make_staff(world.sessions, STAFF)
         async with world.sessions.begin() as session:  # imported from the directory, never joined
             session.add(Expert(name="赵六", title="高级农艺师", fields=["plant_protection"], team_id=team.id))
+            expert = await ensure_person(session, account_of(EXPERT), "张专家")  # imported with its TelegramID
             session.add(Expert(name="张专家", title="研究员", fields=["plant_protection"], team_id=team.id,
-                               telegram_id=EXPERT))
+                               person_id=expert.id))
         yield world
 
 
@@ -209,7 +215,7 @@ async def test_a_sender_that_yields_hands_the_rest_to_the_sender_that_waits(sess
     outbox = Outbox(sessions, clock)
     async with sessions.begin() as session:
         for n in range(3000):
-            await outbox.put(session, 20_000 + n, Outgoing(f"群发{n}"), BULK)
+            await outbox.put(session, account_of(20_000 + n), Outgoing(f"群发{n}"), BULK)
     fast = {"rate": 2000, "lease_ttl": 6.0}  # real time, a fast server: the hand-over comes within 2 s
     command = Sender(sessions, Recording(), holder="cli", yields=True, **fast)
     bot = Sender(sessions, Recording(), holder="bot", **fast)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.services import lifecycle
 from bot.services.people import EXPERT as EXPERT_ROLE
 from bot.services.people import ensure_person, grant_role
+from bot.telegram.common import account_of
 from bot.services.situation import NEWCOMER
 from storage.models import Demand, DemandEvent, Expert, ServiceRecord
 from tests.factories import make_staff, make_team
@@ -22,16 +23,20 @@ QUESTION = "浏阳的水稻叶子上好多褐色病斑，是不是稻瘟病，�
 @pytest.fixture
 async def world(db_url, understander, clock):
     async with running_bot(db_url, understander, clock) as world:
+        # their own Telegram names
+        world.api.user(LEADER, first_name="李团长")
+        world.api.user(OTHER_LEADER, first_name="王团长")
+        world.api.user(EXPERT, first_name="张专家")
         team = await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"], ["430000"],
                                leader_telegram_id=LEADER, leader_name="李团长")
         await make_team(world.sessions, "畜牧服务团", ["livestock"], leader_telegram_id=OTHER_LEADER, leader_name="王团长")
         await make_staff(world.sessions, STAFF)
         async with world.sessions.begin() as session:
             session.add(Expert(name="张专家", title="研究员", fields=["plant_protection"], specialties="稻瘟病防治、水稻栽培",
-                               regions=["430100"], team_id=team.id, telegram_id=EXPERT))
+                               regions=["430100"], team_id=team.id))
         async with world.sessions.begin() as session:  # the expert has joined (as an invite would do)
-            expert = await session.scalar(select(Expert).where(Expert.telegram_id == EXPERT))
-            person = await ensure_person(session, EXPERT, "张专家")
+            expert = await session.scalar(select(Expert).where(Expert.name == "张专家"))
+            person = await ensure_person(session, account_of(EXPERT), "张专家")
             grant_role(person, EXPERT_ROLE)
             expert.person_id = person.id
         yield world
@@ -128,17 +133,20 @@ async def test_where_a_plain_message_goes_follows_where_the_person_stands(world)
     """Routing reads one situation: before an answer a farmer's text is a new question; once an
     expert has answered, a plain text (no reply) goes to that expert; the expert's own plain text
     asks which role it is in."""
-    api, situations = world.api, world.services.situations
-    assert await situations.of(FARMER) == NEWCOMER  # never wrote before
+    api, people, situations = world.api, world.services.people, world.services.situations
+    assert await people.by_account(account_of(FARMER)) is None  # never wrote before
+    assert await situations.of(0) == NEWCOMER
     brief = await assign_expert(api)
-    farmer = await situations.of(FARMER)
+    farmer_id = (await people.by_account(account_of(FARMER))).id
+    expert_id = (await people.by_account(account_of(EXPERT))).id
+    farmer = await situations.of(farmer_id)
     assert not farmer.answered and not farmer.serving
-    assert (await situations.of(EXPERT)).serving
+    assert (await situations.of(expert_id)).serving
     api.press(EXPERT, brief, "回复农户")
     await api.wait_for_message(EXPERT, "请发给农户的内容")
     api.send_text(EXPERT, "先把病叶摘掉，再用三环唑喷雾。")
     await api.wait_for_message(FARMER, "三环唑")
-    assert (await situations.of(FARMER)).answered
+    assert (await situations.of(farmer_id)).answered
     mark = api.mark()
     api.send_text(FARMER, "摘下来的叶子要烧掉吗")
     relayed = await api.wait_for_message(EXPERT, "要烧掉吗", after=mark)
@@ -199,7 +207,7 @@ async def test_outsiders_cannot_act_on_the_loop(world):
     api.press(LEADER, card, "接单")
     await api.wait_idle()
     for data in ("ld:ex:1:-", "ld:a:1:1", "ld:tr:1:-", "ex:ans:1:-", "ex:close:1:-", "tg:1:1", "fb:no:1:-",
-                 "ld:ex:x:-", "ex:ans:1", "cx:x", "sg:", "cx:1:2"):
+                 "ld:ex:x:-", "ld:m:1:bogus", "cx:x", "sg:", "cx:1:2"):
         api.press_data(OTHER_LEADER, api.current(card), data)
     await api.wait_idle()
     async with world.sessions() as session:

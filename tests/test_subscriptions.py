@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.services.notices import ALL_FIELDS, NoticeDraft, SubscriptionService, recipients
 from bot.services.people import ensure_person
+from bot.telegram.common import account_of
 from intents import taxonomy
 from storage.models import Subscription, TrainingNotice
-from tests.factories import make_team
+from tests.factories import make_team, person_id
 from tests.telegram_world import running_bot
 
 CHANGSHA, LIUYANG, NINGXIANG, ZHUZHOU, PROVINCE = "430100", "430181", "430182", "430200", "430000"
@@ -19,7 +20,7 @@ CHANGSHA, LIUYANG, NINGXIANG, ZHUZHOU, PROVINCE = "430100", "430181", "430182", 
 
 async def subscribe(sessions, telegram_id: int, field: str, region: str, active: bool = True) -> int:
     async with sessions.begin() as session:
-        person = await ensure_person(session, telegram_id, f"农户{telegram_id}")
+        person = await ensure_person(session, account_of(telegram_id), f"农户{telegram_id}")
         session.add(Subscription(person_id=person.id, field=field, region_code=region, active=active))
     return person.id
 
@@ -27,7 +28,7 @@ async def subscribe(sessions, telegram_id: int, field: str, region: str, active:
 async def reached(sessions, fields: list[str], regions: list[str]) -> set[int]:
     async with sessions() as session:
         found = await recipients(session, TrainingNotice(title="t", fields=fields, regions=regions))
-    return {chat_id for _, chat_id in found}
+    return {int(account.external_id) for _, account in found}
 
 
 async def test_a_notice_reaches_matching_fields_and_regions(sessions):
@@ -54,26 +55,27 @@ async def test_a_person_with_two_matching_subscriptions_is_reached_once(sessions
     await subscribe(sessions, 1, ALL_FIELDS, PROVINCE)
     async with sessions() as session:
         found = await recipients(session, TrainingNotice(title="t", fields=["crop"], regions=[CHANGSHA]))
-    assert [chat for _, chat in found] == [1]
+    assert [account.external_id for _, account in found] == ["1"]
     assert await SubscriptionService(sessions).count_recipients(NoticeDraft(fields=["crop"])) == 1
 
 
 async def test_subscribe_is_idempotent_and_unsubscribe_switches_off(sessions):
     service = SubscriptionService(sessions)
-    first = await service.subscribe(1, "crop", LIUYANG)
-    again = await service.subscribe(1, "crop", LIUYANG)
-    other = await service.subscribe(1, ALL_FIELDS, PROVINCE)
+    farmer = await person_id(sessions, 1)
+    first = await service.subscribe(farmer, "crop", LIUYANG)
+    again = await service.subscribe(farmer, "crop", LIUYANG)
+    other = await service.subscribe(farmer, ALL_FIELDS, PROVINCE)
     assert first.id == again.id and first.label == "种植栽培·长沙市浏阳市" and other.label == "全部领域·全省"
-    assert [s.id for s in await service.list(1)] == [first.id, other.id]
+    assert [s.id for s in await service.list(farmer)] == [first.id, other.id]
 
-    assert [s.id for s in await service.unsubscribe(1, first.id)] == [first.id]
-    assert [s.id for s in await service.list(1)] == [other.id]
-    assert await service.unsubscribe(2, other.id) == []          # not theirs
-    assert await service.unsubscribe(1, first.id) == []          # already off
-    back = await service.subscribe(1, "crop", LIUYANG)           # reactivated, not a twin
+    assert [s.id for s in await service.unsubscribe(farmer, first.id)] == [first.id]
+    assert [s.id for s in await service.list(farmer)] == [other.id]
+    assert await service.unsubscribe(await person_id(sessions, 2), other.id) == []          # not theirs
+    assert await service.unsubscribe(farmer, first.id) == []          # already off
+    back = await service.subscribe(farmer, "crop", LIUYANG)           # reactivated, not a twin
     assert back.id == first.id
-    assert len(await service.unsubscribe(1)) == 2
-    assert await service.list(1) == []
+    assert len(await service.unsubscribe(farmer)) == 2
+    assert await service.list(farmer) == []
     async with sessions() as session:
         assert len((await session.scalars(select(Subscription))).all()) == 2
 
@@ -88,7 +90,8 @@ async def world(db_url, understander, clock):
 
 
 async def active_subscriptions(world, telegram_id: int) -> list[tuple[str, str]]:
-    return [(s.field, s.region_code) for s in await world.services.subscriptions.list(telegram_id)]
+    person = await world.services.people.by_account(account_of(telegram_id))
+    return [(s.field, s.region_code) for s in await world.services.subscriptions.list(person.id)] if person else []
 
 
 async def test_subscribe_with_buttons_and_unsubscribe(world):
@@ -169,7 +172,7 @@ async def test_the_first_demand_offers_a_subscription_to_its_field_and_region(wo
 async def test_no_offer_to_someone_already_subscribed_and_declining_subscribes_nothing(world):
     api = world.api
     await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"], leader_telegram_id=LEADER)
-    await world.services.subscriptions.subscribe(FARMER + 1, ALL_FIELDS, PROVINCE)
+    await world.services.subscriptions.subscribe(await person_id(world.sessions, FARMER + 1), ALL_FIELDS, PROVINCE)
     api.send_text(FARMER + 1, "/start")
     await api.wait_idle()
     mark = api.mark()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.services import directory, lifecycle
 from storage.models import Demand, DemandEvent
+from bot.telegram.common import account_of
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
 
@@ -25,6 +26,7 @@ async def world(db_url, understander, clock):
 
 @pytest.fixture
 async def team(world):
+    world.api.user(LEADER, first_name="李团长")  # the leader's own Telegram name
     return await make_team(world.sessions, "水稻植保服务团", ["plant_protection", "crop"],
                            ["430000"], leader_telegram_id=LEADER, leader_name="李团长")
 
@@ -40,7 +42,7 @@ async def test_start_greets_and_asks_region_city_then_county(world):
     api.press(FARMER, api.current(ask), "浏阳市")
     await api.wait_idle()
     assert "长沙市浏阳市" in api.current(ask).text
-    person = await world.services.people.get(FARMER)
+    person = await world.services.people.by_account(account_of(FARMER))
     assert person.region_code == "430181"
 
 
@@ -273,7 +275,7 @@ async def test_expert_joins_by_sharing_the_phone_number_from_the_directory(world
     await api.wait_for_message(5001, "手机号")
     api.send_contact(5001, "86" + phone)
     await api.wait_for_message(5001, "已作为专家加入")
-    person = await world.services.people.get(5001)
+    person = await world.services.people.by_account(account_of(5001))
     assert "expert" in person.role_names
     api.send_contact(5002, "8613900000000", own=False)
     await api.wait_for_message(5002, "自己")

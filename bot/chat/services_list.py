@@ -21,7 +21,7 @@ _MAX_ID = 2**63
 async def _fields(turn: Turn) -> tuple[str, Choices]:
     fields = await service_list.fields_with_items(turn.services.sessions)
     if not fields:
-        return messages.SERVICES_EMPTY, None
+        return messages.SERVICES_EMPTY, []
     buttons = [Choice(messages.BTN_SERVICE_FIELD.format(field=messages.field_label(code), count=count),
                    ServicesInField(code)) for code, count in fields]
     return messages.SERVICES_FIELDS, rows(buttons, 2)

@@ -101,7 +101,7 @@ async def attend_command(turn: Turn) -> None:
 
 def attendance_sheet(notice: NoticeInfo, lines: list[SignupLine]) -> tuple[str, Choices]:
     if not lines:
-        return messages.ATTEND_EMPTY.format(title=notice.title), None
+        return messages.ATTEND_EMPTY.format(title=notice.title), []
     present = sum(1 for line in lines if line.attended)
     text = messages.ATTEND_SHEET.format(title=notice.title, when=when(notice.starts_at), present=present,
                                         total=len(lines))

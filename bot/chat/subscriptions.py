@@ -36,7 +36,7 @@ async def subscribe_command(turn: Turn) -> None:
 async def _unsubscribe_view(turn: Turn, person_id: int) -> tuple[str, Choices]:
     listed = await turn.services.subscriptions.list(person_id)
     if not listed:
-        return messages.UNSUBSCRIBE_NONE, None
+        return messages.UNSUBSCRIBE_NONE, []
     lines = "\n".join(f"• {s.label}" for s in listed)
     buttons = [[Choice(messages.BTN_UNSUBSCRIBE_ONE.format(label=s.label), _step("u", str(s.id)))]
                for s in listed]

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 
-def keyboard(choices: Choices) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(c.label, callback_data=c.button.encode()) for c in row] for row in choices if row]
+def keyboard(choices: Choices | None) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(c.label, callback_data=c.button.encode()) for c in row] for row in choices or () if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
