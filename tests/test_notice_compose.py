@@ -21,7 +21,7 @@ from bot.services.notices import (
     recipients,
 )
 from storage.models import ChatState, OutboxMessage, TrainingNotice
-from tests.factories import make_staff
+from tests.factories import make_staff, person_id
 from tests.telegram_world import running_bot
 
 STAFF, FARMER = 4001, 1001
@@ -64,10 +64,10 @@ async def world(db_url, understander, clock):
     async with running_bot(db_url, understander, clock) as world:
         await make_staff(world.sessions, STAFF, "王工作人员")
         subscriptions = world.services.subscriptions
-        await subscriptions.subscribe(LIUYANG_CROP, "crop", "430181")
-        await subscriptions.subscribe(PROVINCE_ALL, ALL_FIELDS, "430000")
-        await subscriptions.subscribe(CHANGSHA_LIVESTOCK, "livestock", "430100")
-        await subscriptions.subscribe(ZHUZHOU_CROP, "crop", "430200")
+        await subscriptions.subscribe(await person_id(world.sessions, LIUYANG_CROP), "crop", "430181")
+        await subscriptions.subscribe(await person_id(world.sessions, PROVINCE_ALL), ALL_FIELDS, "430000")
+        await subscriptions.subscribe(await person_id(world.sessions, CHANGSHA_LIVESTOCK), "livestock", "430100")
+        await subscriptions.subscribe(await person_id(world.sessions, ZHUZHOU_CROP), "crop", "430200")
         yield world
 
 
@@ -165,7 +165,7 @@ async def test_non_staff_are_refused(world):
 
 async def test_send_delivers_to_the_subscribers_with_live_progress_and_a_final_report(world):
     api = world.api
-    await world.services.subscriptions.subscribe(BLOCKED, "crop", "430100")
+    await world.services.subscriptions.subscribe(await person_id(world.sessions, BLOCKED), "crop", "430100")
     api.blocked_chats.add(BLOCKED)
     preview = await compose_to_preview(api)
     assert "将发给 3 位订阅者" in preview.text
@@ -187,7 +187,7 @@ async def test_send_delivers_to_the_subscribers_with_live_progress_and_a_final_r
     assert notice.status == broadcast.NOTICE_SENT and notice.fields == ["crop"] and notice.regions == ["430100"]
     assert notice.capacity == 30 and notice.progress_message_id == progress.message_id
     assert statuses == ["blocked", "sent", "sent"]
-    assert await world.services.subscriptions.list(BLOCKED) == []  # blocked: no longer subscribed
+    assert await world.services.subscriptions.list(await person_id(world.sessions, BLOCKED)) == []  # blocked: no longer subscribed
 
     api.press_data(STAFF, preview, "nt:send:-")  # pressed again: nothing more is sent
     await api.wait_idle()
@@ -196,7 +196,7 @@ async def test_send_delivers_to_the_subscribers_with_live_progress_and_a_final_r
 
 async def test_a_notice_left_in_the_outbox_is_sent_when_the_bot_starts(db_url, understander, clock, sessions):
     """A stop cut the sending short: the next start carries on, without anyone pressing anything."""
-    await SubscriptionService(sessions).subscribe(LIUYANG_CROP, "crop", "430181")
+    await SubscriptionService(sessions).subscribe(await person_id(sessions, LIUYANG_CROP), "crop", "430181")
     async with sessions.begin() as session:
         notice = NoticeDraft(title="柑橘冬季清园培训", fields=["crop"]).to_notice()
         session.add(notice)
