@@ -16,7 +16,8 @@ from bot.services import hours
 from bot.services.hours import CIRCUIT, ONLINE, SHORT_VISIT, ConversionRule, ReportFileError, RuleFileError
 from bot.services.people import EXPERT, FARMER, ensure_person, grant_role
 from storage.models import Demand, Expert, ServiceRecord
-from tests.factories import make_team
+from bot.telegram.common import account_of
+from tests.factories import make_team, person_id
 from tests.telegram_world import running_bot
 
 EXPERT_TG, FARMER_TG, OTHER_EXPERT_TG = 5001, 1001, 5002
@@ -29,11 +30,10 @@ async def make_expert(sessions, name: str, team=None, telegram_id: int | None = 
     async with sessions.begin() as session:
         expert = Expert(name=name, title=title, employer=employer, team_id=team.id if team else None)
         if telegram_id is not None:
-            person = await ensure_person(session, telegram_id, name)
+            person = await ensure_person(session, account_of(telegram_id), name)
             grant_role(person, EXPERT)
             await session.flush()
             expert.person_id = person.id
-            expert.telegram_id = telegram_id
         session.add(expert)
     return expert
 
@@ -44,7 +44,7 @@ async def add_record(sessions, expert: Expert, mode: str, service_hours: float, 
     """A closed demand's service record, as `办结` leaves it."""
     n = next(_numbers)
     async with sessions.begin() as session:
-        farmer = await ensure_person(session, 900_000 + n, "农户")
+        farmer = await ensure_person(session, account_of(900_000 + n), "农户")
         demand = Demand(tracking_no=f"XQ-T{n:05d}", text="水稻稻瘟病", submitter_id=farmer.id, field="crop",
                         confidence=0.9, status="closed")
         session.add(demand)
@@ -130,14 +130,14 @@ async def test_year_follows_the_visit_date_else_creation_in_china_time(sessions)
 
 
 async def test_expert_hours_for_an_expert_a_new_expert_and_a_farmer(sessions, directory):
-    wang = await hours.expert_hours(sessions, EXPERT_TG, 2026, ConversionRule())
+    wang = await hours.expert_hours(sessions, await person_id(sessions, EXPERT_TG), 2026, ConversionRule())
     assert wang.name == "王教授" and wang.total_hours == 28.5
     new = await make_expert(sessions, "钱专家", telegram_id=OTHER_EXPERT_TG)
-    row = await hours.expert_hours(sessions, OTHER_EXPERT_TG, 2026, ConversionRule())
+    row = await hours.expert_hours(sessions, await person_id(sessions, OTHER_EXPERT_TG), 2026, ConversionRule())
     assert row.expert_id == new.id and row.services == 0 and row.credit_hours == 0
     async with sessions.begin() as session:
-        grant_role(await ensure_person(session, FARMER_TG, "张大哥"), FARMER)
-    assert await hours.expert_hours(sessions, FARMER_TG, 2026, ConversionRule()) is None
+        grant_role(await ensure_person(session, account_of(FARMER_TG), "张大哥"), FARMER)
+    assert await hours.expert_hours(sessions, await person_id(sessions, FARMER_TG), 2026, ConversionRule()) is None
     assert await hours.expert_hours(sessions, 424242, 2026, ConversionRule()) is None
 
 
@@ -204,20 +204,7 @@ async def test_report_hours_refuses_an_unknown_suffix_in_chinese(env, directory,
 
 
 @pytest.fixture
-async def world(db_url, understander, clock, monkeypatch):
-    from bot.telegram import guards
-    from bot.telegram import hours as hours_module
-
-    original = guards.register_fallbacks
-
-    def with_hours_first(application):
-        # Until /hours is in the registration list, add it before the unknown-command fallback.
-        registered = any("hours" in getattr(h, "commands", ()) for hs in application.handlers.values() for h in hs)
-        if not registered:
-            hours_module.register(application)
-        original(application)
-
-    monkeypatch.setattr(guards, "register_fallbacks", with_hours_first)
+async def world(db_url, understander, clock):
     async with running_bot(db_url, understander, clock) as world:
         yield world
 
@@ -235,7 +222,7 @@ async def test_hours_command_shows_an_expert_this_years_hours(world, clock):
 
 async def test_hours_command_tells_a_farmer_politely_what_it_is_for(world):
     async with world.sessions.begin() as session:
-        grant_role(await ensure_person(session, FARMER_TG, "张大哥"), FARMER)
+        grant_role(await ensure_person(session, account_of(FARMER_TG), "张大哥"), FARMER)
     world.api.send_text(FARMER_TG, "/hours", first_name="张大哥")
     reply = await world.api.wait_for_message(FARMER_TG, "专家")
     assert "还没有以专家身份加入" in reply.text
