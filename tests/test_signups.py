@@ -22,7 +22,9 @@ from bot.services.outbox import BULK, Outgoing
 from bot.services.people import ensure_person
 from bot.services.signups import CONFIRMED, TRAINING_REMINDER_KIND, WAITING, SignupService
 from storage.models import NoticeSignup, ScheduledJob, TrainingNotice
+from bot.telegram.common import account_of
 from tests.factories import make_staff
+from tests.factories import person_id as person_for
 from tests.telegram_world import running_bot
 
 STAFF = 4001
@@ -46,7 +48,7 @@ async def make_notice(sessions, title="水稻病虫害绿色防控培训", *, ca
 
 async def name(sessions, telegram_id: int, display_name: str) -> None:
     async with sessions.begin() as session:
-        await ensure_person(session, telegram_id, display_name)
+        await ensure_person(session, account_of(telegram_id), display_name)
 
 
 class Recorder:
@@ -72,7 +74,8 @@ def signups(sessions, clock) -> SignupService:
 
 async def test_twenty_simultaneous_signups_fill_five_seats_and_queue_the_rest(sessions, signups):
     notice_id = await make_notice(sessions, capacity=5)
-    results = await asyncio.gather(*(signups.sign_up(notice_id, 6000 + n, f"学员{n}") for n in range(20)))
+    trainees = [await person_for(sessions, 6000 + n, f"学员{n}") for n in range(20)]
+    results = await asyncio.gather(*(signups.sign_up(notice_id, trainee) for trainee in trainees))
     assert sum(r.status == CONFIRMED for r in results) == 5
     waiting = [r for r in results if r.status == WAITING]
     assert len(waiting) == 15
@@ -87,7 +90,8 @@ async def test_twenty_simultaneous_signups_fill_five_seats_and_queue_the_rest(se
 
 async def test_pressing_again_at_once_keeps_one_seat(sessions, signups):
     notice_id = await make_notice(sessions, capacity=1)
-    results = await asyncio.gather(*(signups.sign_up(notice_id, ZHANG) for _ in range(5)))
+    zhang = await person_for(sessions, ZHANG)
+    results = await asyncio.gather(*(signups.sign_up(notice_id, zhang) for _ in range(5)))
     assert all(r.status == CONFIRMED for r in results)
     assert sum(not r.already for r in results) == 1
     assert len(await signups.signups(notice_id)) == 1
@@ -95,30 +99,30 @@ async def test_pressing_again_at_once_keeps_one_seat(sessions, signups):
 
 async def test_cancelling_a_seat_promotes_the_first_waiting(sessions, signups):
     notice_id = await make_notice(sessions, capacity=1)
-    assert (await signups.sign_up(notice_id, ZHANG, "张三")).status == CONFIRMED
-    assert (await signups.sign_up(notice_id, LI, "李四")).position == 1
-    assert (await signups.sign_up(notice_id, WANG, "王五")).position == 2
-    result = await signups.cancel(notice_id, ZHANG)
+    assert (await signups.sign_up(notice_id, await person_for(sessions, ZHANG, "张三"))).status == CONFIRMED
+    assert (await signups.sign_up(notice_id, await person_for(sessions, LI, "李四"))).position == 1
+    assert (await signups.sign_up(notice_id, await person_for(sessions, WANG, "王五"))).position == 2
+    result = await signups.cancel(notice_id, await person_for(sessions, ZHANG))
     assert result.was == CONFIRMED
-    assert [p.telegram_id for p in result.promoted] == [LI]
-    lines = {line.telegram_id: line for line in await signups.signups(notice_id)}
+    assert [p.person_id for p in result.promoted] == [await person_for(sessions, LI)]
+    lines = {int(line.account_id): line for line in await signups.signups(notice_id)}
     assert lines[LI].status == CONFIRMED and lines[WANG].position == 1 and lines[ZHANG].status == "cancelled"
     # Signing up again after cancelling goes to the back of the line.
-    again = await signups.sign_up(notice_id, ZHANG)
+    again = await signups.sign_up(notice_id, await person_for(sessions, ZHANG))
     assert again.status == WAITING and again.position == 2
     # Leaving the waiting list frees no seat and promotes nobody.
-    assert (await signups.cancel(notice_id, WANG)).promoted == ()
+    assert (await signups.cancel(notice_id, await person_for(sessions, WANG))).promoted == ()
 
 
 async def test_signup_is_refused_after_the_deadline_and_for_a_cancelled_notice(sessions, signups, clock):
     notice_id = await make_notice(sessions, capacity=5)
     clock.now = cn(2026, 12, 1, 18, 1)
     with pytest.raises(Conflict) as refused:
-        await signups.sign_up(notice_id, ZHANG)
+        await signups.sign_up(notice_id, await person_for(sessions, ZHANG))
     assert "报名已于" in refused.value.user_message and "截止" in refused.value.user_message
     cancelled_id = await make_notice(sessions, "取消了的培训", status="cancelled", deadline=None)
     with pytest.raises(Conflict) as refused:
-        await signups.sign_up(cancelled_id, ZHANG)
+        await signups.sign_up(cancelled_id, await person_for(sessions, ZHANG))
     assert "已取消" in refused.value.user_message
     assert await signups.signups(notice_id) == [] and await signups.signups(cancelled_id) == []
 
@@ -131,9 +135,9 @@ async def test_a_reminder_goes_the_day_before_to_those_holding_a_seat(sessions, 
     signups = SignupService(sessions, clock)
     deadlines = DeadlineService(sessions, WorkCalendar.load(), DeadlinePolicy(), clock)
     notice_id = await make_notice(sessions, capacity=5, starts_at=cn(2026, 12, 2, 9))
-    await signups.sign_up(notice_id, ZHANG, "张三")
-    await signups.sign_up(notice_id, LI, "李四")
-    await signups.cancel(notice_id, LI)
+    await signups.sign_up(notice_id, await person_for(sessions, ZHANG, "张三"))
+    await signups.sign_up(notice_id, await person_for(sessions, LI, "李四"))
+    await signups.cancel(notice_id, await person_for(sessions, LI))
     async with sessions() as session:
         jobs = (await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == TRAINING_REMINDER_KIND))).all()
     assert {job.due_at for job in jobs} == {cn(2026, 12, 1, 9)}
@@ -146,7 +150,7 @@ async def test_a_reminder_goes_the_day_before_to_those_holding_a_seat(sessions, 
     await deadlines.run_due(recorder)
     assert len(recorder.sent) == 1
     who, text, actions = recorder.sent[0]
-    assert who == ZHANG and "培训提醒" in text and "水稻病虫害绿色防控培训" in text and "浏阳市农技站" in text
+    assert who == await person_for(sessions, ZHANG) and "培训提醒" in text and "水稻病虫害绿色防控培训" in text and "浏阳市农技站" in text
     assert actions[0][0].data == f"sgx:{notice_id}"
     await deadlines.run_due(recorder)
     assert len(recorder.sent) == 1  # once only
@@ -157,15 +161,15 @@ async def test_a_reminder_due_in_the_night_waits_for_the_morning(sessions, clock
     signups = SignupService(sessions, clock)
     deadlines = DeadlineService(sessions, WorkCalendar.load(), DeadlinePolicy(), clock)
     notice_id = await make_notice(sessions, starts_at=cn(2026, 12, 2, 6), deadline=None)
-    await signups.sign_up(notice_id, ZHANG)
-    await signups.sign_up(notice_id, LI)
+    await signups.sign_up(notice_id, await person_for(sessions, ZHANG))
+    await signups.sign_up(notice_id, await person_for(sessions, LI))
     recorder = Recorder()
     clock.now = cn(2026, 12, 1, 6, 30)
     await deadlines.run_due(recorder)
     assert recorder.sent == []
     clock.now = cn(2026, 12, 1, 7)
     await deadlines.run_due(recorder)
-    assert sorted(who for who, _, _ in recorder.sent) == [ZHANG, LI]
+    assert sorted(who for who, _, _ in recorder.sent) == [await person_for(sessions, ZHANG), await person_for(sessions, LI)]
 
 
 async def test_a_promoted_person_gets_the_reminder(sessions, clock):
@@ -173,13 +177,13 @@ async def test_a_promoted_person_gets_the_reminder(sessions, clock):
     signups = SignupService(sessions, clock)
     deadlines = DeadlineService(sessions, WorkCalendar.load(), DeadlinePolicy(), clock)
     notice_id = await make_notice(sessions, capacity=1)
-    await signups.sign_up(notice_id, ZHANG)
-    await signups.sign_up(notice_id, LI)
-    await signups.cancel(notice_id, ZHANG)
+    await signups.sign_up(notice_id, await person_for(sessions, ZHANG))
+    await signups.sign_up(notice_id, await person_for(sessions, LI))
+    await signups.cancel(notice_id, await person_for(sessions, ZHANG))
     recorder = Recorder()
     clock.now = cn(2026, 12, 1, 9)
     await deadlines.run_due(recorder)
-    assert [who for who, _, _ in recorder.sent] == [LI]
+    assert [who for who, _, _ in recorder.sent] == [await person_for(sessions, LI)]
 
 
 # --- attendance, records and reports ----------------------------------------------------------
@@ -187,19 +191,19 @@ async def test_a_promoted_person_gets_the_reminder(sessions, clock):
 
 async def test_only_staff_record_attendance(sessions, signups):
     notice_id = await make_notice(sessions)
-    await signups.sign_up(notice_id, ZHANG, "张三")
+    await signups.sign_up(notice_id, await person_for(sessions, ZHANG, "张三"))
     person_id = (await signups.signups(notice_id))[0].person_id
     with pytest.raises(NotAllowed):
-        await signups.record_attendance(notice_id, person_id, True, ZHANG)
+        await signups.record_attendance(notice_id, person_id, True, await person_for(sessions, ZHANG))
     await make_staff(sessions, STAFF)
-    line = await signups.record_attendance(notice_id, person_id, True, STAFF)
+    line = await signups.record_attendance(notice_id, person_id, True, await person_for(sessions, STAFF))
     assert line.attended is True
 
 
 async def test_export_fill_attendance_import_and_the_record_shows_hours(sessions, signups, tmp_path):
     notice_id = await make_notice(sessions, capacity=2, hours=3.5)
     for telegram_id, who in ((ZHANG, "张三"), (LI, "李四"), (WANG, "王五")):
-        await signups.sign_up(notice_id, telegram_id, who)
+        await signups.sign_up(notice_id, await person_for(sessions, telegram_id, who))
     out = tmp_path / "报名名单.xlsx"
     notice, count = await signups.export_signups(notice_id, out)
     assert count == 3
@@ -215,17 +219,17 @@ async def test_export_fill_attendance_import_and_the_record_shows_hours(sessions
 
     report = await signups.import_attendance(notice_id, out)
     assert (report.present, report.absent, report.unchanged) == (1, 1, 1)
-    record = await signups.records(ZHANG)
+    record = await signups.records(await person_for(sessions, ZHANG))
     assert record.signed_up == 1 and record.attended == 1 and record.hours == 3.5
     assert record.topics == ("植物保护", "种植栽培")
-    assert (await signups.records(LI)).hours == 0
+    assert (await signups.records(await person_for(sessions, LI))).hours == 0
     assert (await signups.records(9999)).entries == ()
 
 
 async def test_a_bad_attendance_file_imports_nothing(sessions, signups, tmp_path):
     notice_id = await make_notice(sessions)
-    await signups.sign_up(notice_id, ZHANG, "张三")
-    await signups.sign_up(notice_id, LI, "李四")
+    await signups.sign_up(notice_id, await person_for(sessions, ZHANG, "张三"))
+    await signups.sign_up(notice_id, await person_for(sessions, LI, "李四"))
     bad = tmp_path / "出勤.csv"
     with bad.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
@@ -246,10 +250,10 @@ async def test_trainees_report_through_the_cli(sessions, signups, tmp_path, monk
     first = await make_notice(sessions, "水稻培训", hours=3, fields=("crop",), starts_at=cn(2026, 12, 2, 9))
     second = await make_notice(sessions, "生猪培训", hours=2.5, fields=("livestock",), starts_at=cn(2026, 12, 3, 9))
     for notice_id in (first, second):
-        await signups.sign_up(notice_id, ZHANG, "张三")
+        await signups.sign_up(notice_id, await person_for(sessions, ZHANG, "张三"))
         person_id = (await signups.signups(notice_id))[0].person_id
-        await signups.record_attendance(notice_id, person_id, True, STAFF)
-    await signups.sign_up(first, LI, "李四")
+        await signups.record_attendance(notice_id, person_id, True, await person_for(sessions, STAFF))
+    await signups.sign_up(first, await person_for(sessions, LI, "李四"))
 
     out = tmp_path / "学员.csv"
     assert await asyncio.to_thread(main, ["report", "trainees", "--out", str(out)]) == 0
@@ -271,7 +275,7 @@ async def test_trainees_report_through_the_cli(sessions, signups, tmp_path, monk
     signup_list.write_text(filled, "utf-8-sig")
     assert await asyncio.to_thread(main, ["import", "attendance", str(first), str(signup_list)]) == 0
     assert "出勤 2 人" in capsys.readouterr().out
-    assert (await signups.records(LI)).hours == 3
+    assert (await signups.records(await person_for(sessions, LI))).hours == 3
     assert await asyncio.to_thread(main, ["report", "trainees", "--out", str(tmp_path / "x.pdf")]) == 1
 
 
@@ -289,7 +293,7 @@ async def world(db_url, understander, clock):
 async def notice_message(world, telegram_id: int, notice_id: int):
     """The notice as the broadcast delivers it: a message with the 报名 button."""
     mark = world.api.mark()
-    await world.services.outbox.send(telegram_id, Outgoing("📢 培训通知", ((Action("报名", f"sg:{notice_id}"),),)), BULK)
+    await world.services.outbox.send(account_of(telegram_id), Outgoing("📢 培训通知", ((Action("报名", f"sg:{notice_id}"),),)), BULK)
     return await world.api.wait_for_message(telegram_id, "培训通知", after=mark)
 
 
@@ -325,8 +329,8 @@ async def test_staff_mark_attendance_with_attend(world):
     api = world.api
     signups = world.services.signups
     notice_id = await make_notice(world.sessions, hours=2)
-    await signups.sign_up(notice_id, ZHANG, "张三")
-    await signups.sign_up(notice_id, LI, "李四")
+    await signups.sign_up(notice_id, await person_for(world.sessions, ZHANG, "张三"))
+    await signups.sign_up(notice_id, await person_for(world.sessions, LI, "李四"))
 
     mark = api.mark()
     api.send_text(ZHANG, "/attend", first_name="张三")
@@ -341,7 +345,7 @@ async def test_staff_mark_attendance_with_attend(world):
     api.press(STAFF, api.current(sheet), "⬜ 张三")
     await api.wait_for_edit(pick, "已到 1 / 报名 2")
     assert "✅ 张三" in str(api.current(pick).message.get("reply_markup"))
-    lines = {line.telegram_id: line.attended for line in await signups.signups(notice_id)}
+    lines = {int(line.account_id): line.attended for line in await signups.signups(notice_id)}
     assert lines == {ZHANG: True, LI: None}
 
     mark = api.mark()
