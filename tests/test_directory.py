@@ -24,11 +24,14 @@ from bot.services.directory import (
     normalize_phone,
     redeem_invite,
 )
+from bot.services.people import address_of, find_person
 from bot.services.tabular import read_table
+from bot.telegram.common import account_of
 from bot.telegram.links import invite_link
 from storage import schema
 from storage.db import create_engine, session_factory
 from storage.models import Expert, Invite, Person, ServiceTeam
+from tests.factories import person_id
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 CHANGSHA, LIUYANG, XIANGXI, JISHOU, PROVINCE = "430100", "430181", "433100", "433101", "430000"
@@ -75,7 +78,16 @@ async def all_of(sessions, model):
 
 async def person(sessions, telegram_id) -> Person | None:
     async with sessions() as session:
-        return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        return await find_person(session, account_of(telegram_id))
+
+
+async def tg(sessions, person_id: int | None) -> int | None:
+    """The Telegram id a person is reached on (what the sheets' TelegramID column names)."""
+    if person_id is None:
+        return None
+    async with sessions() as session:
+        account = await address_of(session, person_id)
+    return int(account.external_id) if account else None
 
 
 def row_errors(exc_info) -> dict[int, str]:
@@ -97,7 +109,7 @@ async def test_the_documented_example_files_import(sessions):
     assert teams["湘西州畜牧水产专家服务团"].leader_id is None
     assert teams["全省农产品电商专家服务团"].regions == [PROVINCE]
     leader = await person(sessions, 100000001)
-    assert crops.leader_id == leader.id and crops.leader_telegram_id == 100000001
+    assert crops.leader_id == leader.id and await tg(sessions, crops.leader_id) == 100000001
     assert "leader" in leader.role_names
 
     report = await import_experts(sessions, EXAMPLES / "experts.csv")
@@ -154,7 +166,7 @@ async def test_xlsx_import(sessions, tmp_path):
     book.save(tmp_path / "experts.xlsx")
     assert (await import_experts(sessions, tmp_path / "experts.xlsx")).created == 1
     [expert] = await all_of(sessions, Expert)
-    assert (expert.telegram_id, expert.phone) == (100000011, "13800000001")
+    assert (await tg(sessions, expert.person_id), expert.phone) == (100000011, "13800000001")
 
 
 async def test_headers_match_loosely_and_extra_columns_are_ignored(tmp_path):
@@ -301,7 +313,7 @@ async def test_reimporting_teams_updates_them_by_name(sessions, tmp_path):
     teams = {t.name: t for t in await all_of(sessions, ServiceTeam)}
     assert sorted(teams) == ["丙服务团", "乙服务团", "甲服务团"]
     assert (teams["甲服务团"].fields, teams["甲服务团"].regions) == (["herbal"], [XIANGXI])
-    assert teams["甲服务团"].leader_telegram_id == 100000001
+    assert await tg(sessions, teams["甲服务团"].leader_id) == 100000001
 
 
 async def test_a_new_leader_replaces_the_old_one_who_stops_being_a_leader(sessions, tmp_path):
@@ -314,7 +326,7 @@ async def test_a_new_leader_replaces_the_old_one_who_stops_being_a_leader(sessio
     # A blank 团长TelegramID keeps the leader the team has.
     await teams_from(sessions, tmp_path, team_row("甲服务团", leader=""))
     teams = {t.name: t for t in await all_of(sessions, ServiceTeam)}
-    assert teams["甲服务团"].leader_telegram_id == 100000003
+    assert await tg(sessions, teams["甲服务团"].leader_id) == 100000003
 
 
 async def test_reimporting_experts_matches_by_telegram_id_then_phone_then_name_and_employer(sessions, tmp_path):
@@ -348,7 +360,7 @@ async def test_an_expert_first_listed_by_phone_is_bound_when_the_telegram_id_is_
     assert (report.created, report.updated) == (0, 1)
     [expert] = await all_of(sessions, Expert)
     bound = await person(sessions, 100000012)
-    assert (expert.telegram_id, expert.person_id) == (100000012, bound.id)
+    assert (await tg(sessions, expert.person_id), expert.person_id) == (100000012, bound.id)
     assert "expert" in bound.role_names
 
 
@@ -376,18 +388,18 @@ async def test_a_leader_joins_by_a_one_time_invite(sessions, tmp_path):
     assert len(code) <= 32 and all(c.isascii() and (c.isalnum() or c in "-_") for c in code)
     assert invite_link("@jiceng_bot", code) == f"https://t.me/jiceng_bot?start={code}"
 
-    joined = await redeem_invite(sessions, code, 100000001, "刘团长")
+    joined = await redeem_invite(sessions, code, await person_id(sessions, 100000001, "刘团长"))
     assert (joined.kind, joined.name) == ("leader", "长沙市种植业专家服务团")
     assert joined.message == "您已作为「长沙市种植业专家服务团」团长加入。"
     leader = await person(sessions, 100000001)
     assert leader.display_name == "刘团长" and "leader" in leader.role_names
     [team] = await all_of(sessions, ServiceTeam)
-    assert (team.leader_id, team.leader_telegram_id) == (leader.id, 100000001)
+    assert (team.leader_id, await tg(sessions, team.leader_id)) == (leader.id, 100000001)
 
     with pytest.raises(Conflict, match="已经被使用过了"):
-        await redeem_invite(sessions, code, 100000002, "冒名者")
-    assert await person(sessions, 100000002) is None
-    again = await redeem_invite(sessions, code, 100000001, "刘团长")  # pressed the link twice
+        await redeem_invite(sessions, code, await person_id(sessions, 100000002, "冒名者"))
+    assert "leader" not in (await person(sessions, 100000002)).role_names
+    again = await redeem_invite(sessions, code, await person_id(sessions, 100000001, "刘团长"))  # pressed the link twice
     assert again.already_joined and again.message == "您已经是「长沙市种植业专家服务团」团长了。"
 
 
@@ -405,18 +417,18 @@ async def test_an_expert_joins_by_invite_and_namesakes_must_be_told_apart(sessio
         await create_invite(sessions, "expert", "张三@不存在的单位")
 
     code = await create_invite(sessions, "expert", "张三@示例农业大学")
-    joined = await redeem_invite(sessions, code, 100000011, "Zhang San")
+    joined = await redeem_invite(sessions, code, await person_id(sessions, 100000011, "Zhang San"))
     assert joined.message == "张三您好，您已作为专家加入「长沙市种植业专家服务团」。"
-    by_id = await redeem_invite(sessions, await create_invite(sessions, "expert", f"#{second.id}"), 100000022, "")
+    by_id = await redeem_invite(sessions, await create_invite(sessions, "expert", f"#{second.id}"), await person_id(sessions, 100000022, ""))
     assert by_id.message == "张三您好，您已作为专家加入。"
     first, second, _ = await all_of(sessions, Expert)
-    assert (first.telegram_id, second.telegram_id) == (100000011, 100000022)
+    assert (await tg(sessions, first.person_id), await tg(sessions, second.person_id)) == (100000011, 100000022)
     assert first.person_id == (await person(sessions, 100000011)).id
     assert "expert" in (await person(sessions, 100000022)).role_names
 
     # One account is one expert.
     with pytest.raises(Conflict, match="已经绑定了专家「张三」"):
-        await redeem_invite(sessions, await create_invite(sessions, "expert", "李四"), 100000011, "")
+        await redeem_invite(sessions, await create_invite(sessions, "expert", "李四"), await person_id(sessions, 100000011, ""))
 
 
 async def test_unknown_invites_and_targets(sessions, tmp_path):
@@ -426,15 +438,14 @@ async def test_unknown_invites_and_targets(sessions, tmp_path):
         await create_invite(sessions, "expert", "#999")
     for code in ("no-such-code", "bad code!", "x" * 65):
         with pytest.raises(NotFound, match="邀请链接无效"):
-            await redeem_invite(sessions, code, 100000001, "")
+            await redeem_invite(sessions, code, await person_id(sessions, 100000001, ""))
 
 
 async def test_of_many_people_opening_one_invite_at_once_exactly_one_joins(sessions, tmp_path):
     await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团"))
     code = await create_invite(sessions, "leader", "长沙市种植业专家服务团")
-    results = await asyncio.gather(
-        *(redeem_invite(sessions, code, 100000100 + i, f"用户{i}") for i in range(6)), return_exceptions=True
-    )
+    people = [await person_id(sessions, 100000100 + i, f"用户{i}") for i in range(6)]
+    results = await asyncio.gather(*(redeem_invite(sessions, code, p) for p in people), return_exceptions=True)
     joined = [r for r in results if not isinstance(r, BaseException)]
     assert len(joined) == 1
     assert all(isinstance(r, Conflict) for r in results if r not in joined)
@@ -449,23 +460,23 @@ async def test_of_many_people_opening_one_invite_at_once_exactly_one_joins(sessi
 
 async def test_an_expert_joins_by_sharing_their_phone_number(sessions, tmp_path):
     await experts_from(sessions, tmp_path, expert_row("李四", phone="138-0000-0002"), expert_row("王五", phone="13800000003"))
-    assert await bind_by_phone(sessions, 100000012, "Li Si", "8613900000009") is None
-    assert await bind_by_phone(sessions, 100000012, "Li Si", "not a number") is None
+    assert await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "8613900000009") is None
+    assert await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "not a number") is None
 
-    joined = await bind_by_phone(sessions, 100000012, "Li Si", "+86 138 0000 0002")
+    joined = await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "+86 138 0000 0002")
     assert (joined.kind, joined.name) == ("expert", "李四")
     li = (await all_of(sessions, Expert))[0]
     bound = await person(sessions, 100000012)
-    assert (li.person_id, li.telegram_id) == (bound.id, 100000012) and "expert" in bound.role_names
-    assert (await bind_by_phone(sessions, 100000012, "Li Si", "13800000002")).already_joined
-    with pytest.raises(Conflict, match="另一个 Telegram 账号"):
-        await bind_by_phone(sessions, 100000099, "", "13800000002")
+    assert (li.person_id, await tg(sessions, li.person_id)) == (bound.id, 100000012) and "expert" in bound.role_names
+    assert (await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "13800000002")).already_joined
+    with pytest.raises(Conflict, match="另一个账号"):
+        await bind_by_phone(sessions, await person_id(sessions, 100000099, ""), "13800000002")
 
 
 async def test_adding_staff(sessions):
-    staff = await add_staff(sessions, 100000900, "省厅小王")
+    staff = await add_staff(sessions, account_of(100000900), "省厅小王")
     assert staff.display_name == "省厅小王" and staff.role_names == {"staff"}
-    again = await add_staff(sessions, 100000900)
+    again = await add_staff(sessions, account_of(100000900))
     assert again.id == staff.id and again.display_name == "省厅小王" and again.role_names == {"staff"}
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 1
