@@ -13,10 +13,12 @@ from bot.clock import CHINA_TIME
 from bot.services import lifecycle
 from bot.services.calendar import QuietHours, WorkCalendar
 from bot.services.deadlines import DeadlinePolicy, DeadlineService
+from bot.services.people import Account, address_of, ensure_person
+from bot.telegram.common import account_of
 from storage.db import create_engine, session_factory
-from storage.models import Demand, Person, ScheduledJob
+from storage.models import Demand, ScheduledJob
 from tests.conftest import Clock
-from tests.factories import make_staff, make_team
+from tests.factories import make_staff, make_team, person_id
 
 FARMER, LEADER, STAFF_A, STAFF_B = 1001, 2001, 3001, 3002
 
@@ -34,8 +36,10 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[int, str, list[list]]] = []
 
-    async def put(self, session, address, message, priority, **row) -> None:
-        self.sent.append((int(address), message.text, [list(r) for r in message.actions]))
+    async def put(self, session, to, message, priority, **row) -> None:
+        """`to` is a person: recorded by the Telegram id they are reached on."""
+        account = to if isinstance(to, Account) else await address_of(session, to)
+        self.sent.append((int(account.external_id), message.text, [list(r) for r in message.actions]))
 
     def wake(self) -> None:
         pass
@@ -69,11 +73,7 @@ _numbers = iter(range(1, 10_000))
 
 async def make_demand(sessions, team, *, urgent=False, status=lifecycle.WAITING, text="水稻叶子发黄有病斑") -> Demand:
     async with sessions.begin() as session:
-        farmer = await session.scalar(select(Person).where(Person.telegram_id == FARMER))
-        if farmer is None:
-            farmer = Person(telegram_id=FARMER, display_name="张", roles=[])
-            session.add(farmer)
-            await session.flush()
+        farmer = await ensure_person(session, account_of(FARMER), "张")
         demand = Demand(tracking_no=f"XQ20261130-{next(_numbers):04d}", text=text, submitter_id=farmer.id,
                         field="plant_protection", confidence=0.9, urgent=urgent, status=status,
                         team_id=team.id if team else None)
@@ -363,11 +363,12 @@ async def test_the_loop_services_call_the_deadlines(sessions, understander, know
 
     deadlines = DeadlineService(sessions, calendar, DeadlinePolicy(), china_clock)
     intake = IntakeService(sessions, understander, knowledge, china_clock, deadlines)
-    draft = (await intake.new_question(FARMER, "张", "水稻稻瘟病打什么药")).draft
-    demand = (await intake.submit(draft.id, FARMER)).demand
+    farmer = await person_id(sessions, FARMER, "张")
+    draft = (await intake.new_question(farmer, "水稻稻瘟病打什么药")).draft
+    demand = (await intake.submit(draft.id, farmer)).demand
     assert [kind for kind, _ in await jobs(sessions, demand.id)] == [
         "remind_accept_half", "remind_accept_due", "escalate_accept"]
-    await LeaderService(sessions, china_clock, deadlines).accept(demand.id, LEADER)
+    await LeaderService(sessions, china_clock, deadlines).accept(demand.id, await person_id(sessions, LEADER))
     async with sessions() as session:
         stored = await session.get(Demand, demand.id)
     assert stored.accept_due_at == cn(2026, 12, 1, 8) and stored.answer_due_at == cn(2026, 12, 3, 8)
