@@ -15,8 +15,8 @@ from bot.errors import JicengError
 from bot.services import hours
 from bot.services.hours import CIRCUIT, ONLINE, SHORT_VISIT, ConversionRule, ReportFileError, RuleFileError
 from bot.services.people import EXPERT, FARMER, ensure_person, grant_role
-from storage.models import Demand, Expert, ServiceRecord
 from bot.telegram.common import account_of
+from storage.models import Demand, Expert, ServiceRecord
 from tests.factories import make_team, person_id
 from tests.telegram_world import running_bot
 

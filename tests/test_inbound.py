@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.cli import main
 from bot.services.update_log import UpdateLog
+from bot.telegram.common import account_of
 from tests.telegram_world import running_bot
 
 FARMER, OTHER, FLOODER = 5001, 5002, 5003
@@ -112,10 +113,11 @@ async def test_chats_are_handled_side_by_side_and_each_in_order(db_url, understa
         intake = world.services.intake
         real, release = intake.new_question, asyncio.Event()
 
-        async def slow_for_farmer(telegram_id, *args, **kwargs):
-            if telegram_id == FARMER:
+        async def slow_for_farmer(person_id, *args, **kwargs):
+            farmer = await world.services.people.by_account(account_of(FARMER))
+            if farmer is not None and person_id == farmer.id:
                 await release.wait()
-            return await real(telegram_id, *args, **kwargs)
+            return await real(person_id, *args, **kwargs)
 
         intake.new_question = slow_for_farmer
         api = world.api

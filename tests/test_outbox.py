@@ -13,11 +13,11 @@ from sqlalchemy import func, select, update
 from bot.cli import main
 from bot.services import lifecycle
 from bot.services.outbox import ACTION, BULK, REMINDER, REPLY, Outbox, Outgoing
+from bot.services.people import ensure_person
 from bot.services.sender import Sender
 from bot.standin import BotApiStandIn
-from storage.models import Demand, DemandAssignment, Expert, OutboxMessage
-from bot.services.people import ensure_person
 from bot.telegram.common import account_of
+from storage.models import Demand, DemandAssignment, Expert, OutboxMessage
 from tests.factories import make_staff, make_team
 from tests.telegram_world import BOT_USERNAME, TOKEN, running_bot
 from tests.test_broadcast import FakeChannel, FakeClock

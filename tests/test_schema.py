@@ -65,7 +65,20 @@ def test_upgrade_keeps_data_written_under_an_older_revision(tmp_path):
     with sqlite3.connect(tmp_path / "old.db") as db:
         db.execute("INSERT INTO people (id, telegram_id, display_name, created_at, updated_at)"
                    " VALUES (1, 42, '老用户', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        db.execute("INSERT INTO service_teams (id, name, fields, regions, leader_telegram_id, created_at, updated_at)"
+                   " VALUES (1, '老服务团', '[]', '[]', 43, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        db.execute("INSERT INTO experts (id, name, title, employer, fields, specialties, regions, telegram_id,"
+                   " created_at, updated_at) VALUES (1, '老专家', '', '', '[]', '', '[]', 42,"
+                   " '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
     upgrade(url)
     with sqlite3.connect(tmp_path / "old.db") as db:
-        assert db.execute("SELECT display_name FROM people WHERE telegram_id = 42").fetchone() == ("老用户",)
+        by_account = ("SELECT p.id, p.display_name FROM people p JOIN channel_accounts a ON a.person_id = p.id"
+                      " WHERE a.channel = 'telegram' AND a.external_id = ?")
+        assert db.execute(by_account, ("42",)).fetchone() == (1, "老用户")
+        # the imported leader id became a person with that account, leading the team
+        leader_id, _ = db.execute(by_account, ("43",)).fetchone()
+        assert db.execute("SELECT leader_id FROM service_teams WHERE id = 1").fetchone() == (leader_id,)
+        assert ("leader",) in db.execute("SELECT role FROM person_roles WHERE person_id = ?", (leader_id,)).fetchall()
+        # the expert's imported id bound the expert to the person who has it
+        assert db.execute("SELECT person_id FROM experts WHERE id = 1").fetchone() == (1,)
         assert db.execute("SELECT count(*) FROM update_log").fetchone() == (0,)

@@ -17,7 +17,7 @@ from bot.services import lifecycle, service_list
 from bot.services.intake import IntakeService
 from bot.services.service_list import HEADERS, import_services
 from storage.models import Demand, ServiceItem
-from tests.factories import make_team
+from tests.factories import make_team, person_id
 from tests.telegram_world import running_bot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -149,16 +149,17 @@ async def test_fields_and_items_for_browsing(sessions, tmp_path):
 async def test_a_preset_question_keeps_its_field_and_goes_to_its_team(sessions, understander, knowledge, clock):
     rice, soil = await teams(sessions)
     intake = IntakeService(sessions, understander, knowledge, clock)
-    view = await intake.new_question(FARMER, "张大哥", QUESTION, preset_field="soil_fertilizer", preset_team_id=soil.id,
+    farmer = await person_id(sessions, FARMER, "张大哥")
+    view = await intake.new_question(farmer, QUESTION, preset_field="soil_fertilizer", preset_team_id=soil.id,
                                      service_item={"item_id": 7, "title": "测土配方施肥指导", "team": SOIL})
     assert view.draft.field == "soil_fertilizer" and not view.needs_field
     assert view.draft.entities["service_item"] == {"item_id": 7, "title": "测土配方施肥指导", "team": SOIL,
                                                    "team_id": soil.id}
-    submission = await intake.submit(view.draft.id, FARMER)
-    assert submission.team.id == soil.id and submission.leader_telegram_id == SOIL_LEADER
+    submission = await intake.submit(view.draft.id, farmer)
+    assert submission.team.id == soil.id and submission.leader_id == await person_id(sessions, SOIL_LEADER)
     assert submission.demand.status == lifecycle.WAITING and submission.demand.field == "soil_fertilizer"
-    plain = await intake.new_question(FARMER, "张大哥", QUESTION)
-    assert (await intake.submit(plain.draft.id, FARMER)).team.id == rice.id  # the classifier's choice
+    plain = await intake.new_question(farmer, QUESTION)
+    assert (await intake.submit(plain.draft.id, farmer)).team.id == rice.id  # the classifier's choice
 
 
 # --- /services in chat -----------------------------------------------------------------

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.services import lifecycle
 from bot.services.people import EXPERT as EXPERT_ROLE
 from bot.services.people import ensure_person, grant_role
-from bot.telegram.common import account_of
 from bot.services.situation import NEWCOMER
+from bot.telegram.common import account_of
 from storage.models import Demand, DemandEvent, Expert, ServiceRecord
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot

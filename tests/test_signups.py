@@ -21,8 +21,8 @@ from bot.services.notifier import Action
 from bot.services.outbox import BULK, Outgoing
 from bot.services.people import ensure_person
 from bot.services.signups import CONFIRMED, TRAINING_REMINDER_KIND, WAITING, SignupService
-from storage.models import NoticeSignup, ScheduledJob, TrainingNotice
 from bot.telegram.common import account_of
+from storage.models import NoticeSignup, ScheduledJob, TrainingNotice
 from tests.factories import make_staff
 from tests.factories import person_id as person_for
 from tests.telegram_world import running_bot

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services import directory, lifecycle
-from storage.models import Demand, DemandEvent
 from bot.telegram.common import account_of
+from storage.models import Demand, DemandEvent
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
 
