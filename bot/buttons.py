@@ -1,7 +1,7 @@
 """What a button press means, declared once per button as a small typed class.
 
 A button carries its class's tag and its fields as text: `AcceptDemand(12)` is "ac:12",
-`SetDraftField(7, "crop")` is "dr:set:7:crop". At most 64 bytes (Telegram's limit for callback
+`SetDraftField(7, "crop")` is "dr:set:7:crop". At most 64 bytes (the chat apps' limit for button
 data; the web chat posts the same string back). Channel-neutral: services put buttons in
 messages they write (a 回访's 已解决 / 未解决), channels draw them and hand presses back.
 

@@ -21,7 +21,7 @@ from bot.services.sender import Blocked, LeaseHeld, PermanentError, Sender, Tran
 from bot.standin import BotApiStandIn
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
 from bot.telegram.common import account_of
-from storage.models import OutboxMessage, Person, Subscription, TrainingNotice
+from storage.models import ChannelAccount, OutboxMessage, Person, Subscription, TrainingNotice
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 FIRST_CHAT = 10_000_000
@@ -139,8 +139,10 @@ async def test_a_user_who_blocked_the_bot_is_unsubscribed(sessions):
         assert sorted(m.chat_id for m in api.sent) == [FIRST_CHAT, FIRST_CHAT + 1, FIRST_CHAT + 3]
     assert (report.sent, report.failed, report.blocked) == (3, 1, 1)
     async with sessions() as session:
-        rows = (await session.execute(select(Person.telegram_id, Subscription.active).join(Subscription))).all()
-        assert {(chat, active) for chat, active in rows} == {
+        rows = (await session.execute(
+            select(ChannelAccount.external_id, Subscription.active)
+            .join(Subscription, Subscription.person_id == ChannelAccount.person_id))).all()
+        assert {(int(chat), active) for chat, active in rows} == {
             (FIRST_CHAT, True), (FIRST_CHAT + 1, True), (FIRST_CHAT + 2, False), (FIRST_CHAT + 3, True)}
     assert await statuses(sessions) == {"sent": 3, "blocked": 1}
 

@@ -1,5 +1,5 @@
 """The conversation, channel-neutral: each feature's commands, button handlers and message
-steps, written against `bot.chat.turn.Turn`. A channel (bot/telegram, the in-memory channel of
+steps, written against `bot.chat.turn.Turn`. A channel (a chat app's adapter, the in-memory channel of
 the tests) turns what a person did into a turn and calls `commands`, `presses` or `on_message`."""
 
 from bot.chat import (

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from bot import messages
 from bot.buttons import MessageIsQuestion, MessageIsReply
-from bot.chat import dispatch, expert, intake, notices, services_list
+from bot.chat import expert, intake, steps
 from bot.chat.presses import on
 from bot.chat.turn import Choice, Turn
-from bot.services import states
 
 ROLE_CHOICE = "role_choice"
-MAX_REASON = 500
 
 
 async def on_message(turn: Turn) -> None:
@@ -22,22 +20,9 @@ async def on_message(turn: Turn) -> None:
     situation = await services.situations.of(person)
     waiting = situation.waiting
     kind, text, file_id = turn.content.kind, turn.content.text, turn.content.file_ref
-    if waiting is not None:
-        if waiting.state in (states.TRANSFER_REASON, states.RETURN_REASON) and kind == "text" and text:
-            await dispatch.reason_given(turn, waiting, text[:MAX_REASON])
-            return
-        if waiting.state == states.ANSWER:
-            await expert.answer_given(turn, waiting)
-            return
-        if waiting.state == states.SERVICE_RECORD and kind == "text":
-            await expert.record_given(turn, waiting, text)
-            return
-        if waiting.state == states.SERVICE_ITEM and kind == "text":
-            await services_list.situation_given(turn, waiting)
-            return
-        if waiting.state == states.NOTICE_DRAFT and kind == "text":
-            await notices.text_given(turn, waiting)
-            return
+    if (step_handler := steps.taking(waiting, kind, text)) is not None:
+        await step_handler(turn, waiting)
+        return
     reply_to = turn.content.reply_to
     if reply_to is not None or (situation.answered and not situation.composing):
         relay = await services.experts.to_expert(person, kind, text, file_id, reply_to_message_id=reply_to,

@@ -21,6 +21,7 @@ from bot.buttons import (
     TransferToTeam,
 )
 from bot.chat.presses import on
+from bot.chat.steps import step
 from bot.chat.turn import Choice, Choices, Turn, rows
 from bot.clock import CHINA_TIME
 from bot.errors import JicengError
@@ -28,6 +29,8 @@ from bot.services import states
 from bot.services.dispatch import ASSIGNMENT_PURPOSE, MODES, Rerouted, brief
 from bot.services.intake import NEW_DEMAND_PURPOSE
 from intents import taxonomy
+
+MAX_REASON = 500  # characters of a 转派/退回 reason kept
 
 
 def leader_keyboard(demand_id: int) -> Choices:
@@ -147,8 +150,11 @@ async def return_asked(turn: Turn, button: ReturnToStaff) -> None:
     await turn.say(messages.ASK_RETURN_REASON)
 
 
-async def reason_given(turn: Turn, waiting: states.Waiting, reason: str) -> None:
+@step(states.TRANSFER_REASON, needs_text=True)
+@step(states.RETURN_REASON, needs_text=True)
+async def reason_given(turn: Turn, waiting: states.Waiting) -> None:
     """The leader's next text after 转派/退回 is the reason."""
+    reason = turn.content.text[:MAX_REASON]
     person = turn.person_id
     data = waiting.data
     dispatch = turn.services.dispatch

@@ -9,6 +9,7 @@ from bot import messages
 from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode
 from bot.chat.feedback import solved_keyboard
 from bot.chat.presses import on
+from bot.chat.steps import ANY, step
 from bot.chat.turn import Choice, Turn
 from bot.errors import JicengError
 from bot.services import states
@@ -47,6 +48,7 @@ async def _check_assigned(turn: Turn, demand_id: int, person_id: int) -> None:
         raise NotAssigned()
 
 
+@step(states.ANSWER, kinds=ANY)
 async def answer_given(turn: Turn, waiting: states.Waiting) -> None:
     """The expert's message after 💬 回复农户: relayed to the farmer."""
     person = turn.person_id
@@ -64,8 +66,10 @@ async def answer_given(turn: Turn, waiting: states.Waiting) -> None:
     await turn.say(messages.RELAYED)
 
 
-async def record_given(turn: Turn, waiting: states.Waiting, text: str) -> None:
+@step(states.SERVICE_RECORD)
+async def record_given(turn: Turn, waiting: states.Waiting) -> None:
     """The expert's service record: "时长 摘要" closes the demand."""
+    text = turn.content.text
     person = turn.person_id
     match = _RECORD.match(text)
     if match is None:

@@ -10,6 +10,7 @@ from bot.buttons import NoticeStep
 from bot.chat.commands import command
 from bot.chat.presses import on
 from bot.chat.regions import is_city
+from bot.chat.steps import step
 from bot.chat.turn import Choice, Turn, rows
 from bot.services import broadcast, states
 from bot.services.notices import CAPACITY, DEADLINE, FIELDS, PREVIEW, PROGRESS_PURPOSE, REGIONS, BadAnswer, NoticeDraft
@@ -104,6 +105,7 @@ async def cancel_command(turn: Turn) -> None:
     await turn.say(messages.NOTICE_CANCELLED_COMPOSE if composing else messages.CANCEL_DONE)
 
 
+@step(states.NOTICE_DRAFT)
 async def text_given(turn: Turn, waiting: Waiting) -> None:
     """The staff member's message answers the current step; a bad one is asked again."""
     person = turn.person_id

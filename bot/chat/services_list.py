@@ -9,6 +9,7 @@ from bot.chat import intake
 from bot.chat.commands import command
 from bot.chat.paging import PAGE_SIZE, pager
 from bot.chat.presses import on
+from bot.chat.steps import step
 from bot.chat.turn import Choice, Choices, Turn, rows
 from bot.services import service_list, states
 from bot.services.intake import MAX_QUESTION_CHARS
@@ -102,6 +103,7 @@ async def cancel_pressed(turn: Turn, button: CancelServiceQuestion) -> None:
     await turn.edit(messages.SERVICE_ASK_CANCELLED)
 
 
+@step(states.SERVICE_ITEM)
 async def situation_given(turn: Turn, waiting: Waiting) -> None:
     """The farmer's message after 就这个问: a question whose field and team are the item's."""
     person = turn.person_id

@@ -19,7 +19,7 @@ from bot.services.signups import (
     when,
 )
 
-MAX_SHEET_BUTTONS = 90  # Telegram allows about 100 buttons on one message
+MAX_SHEET_BUTTONS = 90  # chat apps allow about 100 buttons on one message
 
 
 def cancel_keyboard(notice_id: int) -> Choices:

@@ -7,7 +7,7 @@ new message, `edit` the message whose button was pressed, `answer` a press, `tel
 refusal, `notify` or `forward` to someone else (through the outbox, on the channel they use).
 
 Messages carry `Choice`s — a label and a typed button (`bot.buttons`) — in rows; each channel
-draws them its own way (Telegram: an inline keyboard; the web chat: buttons).
+draws them its own way (an inline keyboard, buttons on a page).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,14 +23,14 @@ NOTICE_DRAFT = "notice_draft"        # staff: composing a training notice step b
 @dataclass(frozen=True)
 class Waiting:
     state: str
-    data: dict
+    data: dict[str, Any]
 
 
 class ChatStates:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def set(self, person_id: int, state: str, data: dict) -> None:
+    async def set(self, person_id: int, state: str, data: dict[str, Any]) -> None:
         async with self._sessions.begin() as session:
             await session.merge(ChatState(person_id=person_id, state=state, data=data))
 

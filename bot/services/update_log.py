@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.sql import rowcount
 from storage.models import LoggedUpdate
 
 ERROR_CHARS = 2000
@@ -22,7 +24,7 @@ class FailedUpdate:
     failed_at: datetime
     attempts: int
     error: str
-    payload: dict
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class UpdateLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def record(self, updates: Sequence[tuple[int, dict]], now: datetime) -> set[int]:
+    async def record(self, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime) -> set[int]:
         """Store updates not seen before; committed when this returns. Gives the ids among
         them that need no handling: handled already, or set aside."""
         if not updates:
@@ -90,8 +92,11 @@ class UpdateLog:
                 select(LoggedUpdate).where(LoggedUpdate.failed_at.is_not(None), LoggedUpdate.handled_at.is_(None))
                 .order_by(LoggedUpdate.update_id)
             )
-            return [FailedUpdate(r.update_id, r.received_at, r.failed_at, r.attempts, r.error or "", r.payload)
-                    for r in rows]
+            failed = []
+            for r in rows:
+                assert r.failed_at is not None  # the query asked for set-aside updates only
+                failed.append(FailedUpdate(r.update_id, r.received_at, r.failed_at, r.attempts, r.error or "", r.payload))
+            return failed
 
     async def replay(self, update_id: int) -> bool:
         """Put a set-aside update back among the unhandled ones; a running bot picks it up.
@@ -103,10 +108,10 @@ class UpdateLog:
                        LoggedUpdate.handled_at.is_(None))
                 .values(failed_at=None, attempts=0)
             )
-            return bool(result.rowcount)
+            return bool(rowcount(result))
 
     async def unhandled(self, received_before: datetime | None = None,
-                        excluding: Collection[int] = ()) -> list[dict]:
+                        excluding: Collection[int] = ()) -> list[dict[str, Any]]:
         """Payloads recorded but neither handled nor set aside (a crash or a stop came first,
         or staff asked for a replay), oldest first."""
         query = select(LoggedUpdate.update_id, LoggedUpdate.payload).where(
@@ -135,4 +140,4 @@ class UpdateLog:
             result = await session.execute(
                 delete(LoggedUpdate).where(LoggedUpdate.handled_at.is_not(None), LoggedUpdate.handled_at < handled_before)
             )
-            return result.rowcount or 0
+            return rowcount(result) or 0

@@ -1,0 +1,50 @@
+"""The layering, checked: the core knows no channel, the channels reach storage only through
+services, and every button class fits in 64 bytes of data."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import bot.chat  # noqa: F401 - declares every feature's buttons, commands and steps
+from bot.buttons import _REGISTRY, MAX_BYTES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def modules(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in (ROOT / folder).rglob("*.py")]
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_core_never_mentions_a_channel():
+    for path in modules("bot/services", "intents", "storage", "bot/chat"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search("telegram", text, re.IGNORECASE), path.relative_to(ROOT)
+
+
+def test_channels_reach_storage_only_through_services():
+    for path in modules("bot/telegram", "bot/chat"):
+        assert not {m for m in imports(path) if m == "storage" or m.startswith("storage.")}, path.relative_to(ROOT)
+
+
+def test_the_conversation_imports_no_channel():
+    for path in modules("bot/chat", "bot/services"):
+        assert not {m for m in imports(path) if m.split(".")[0] == "telegram" or m.startswith("bot.telegram")}, \
+            path.relative_to(ROOT)
+
+
+def test_every_button_fits_and_reads_back():
+    for tag, cls in _REGISTRY.items():
+        assert len(tag.encode()) + 40 <= MAX_BYTES, tag  # room for the fields
+        assert cls.TAG == tag
