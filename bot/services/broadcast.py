@@ -14,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import SignUp
 from bot.clock import CHINA_TIME
+from bot.errors import NotFound
+from bot.messages import NOTICE_NOT_FOUND
 from bot.services.notifier import Action
 from bot.services.outbox import BLOCKED, BULK, FAILED, OPEN_STATUSES, PENDING, SENT, Outgoing, buttons
 from bot.services.people import Account, addresses_of
+from bot.services.sql import table_of
 from intents import regions
 from storage.models import OutboxMessage, Subscription, TrainingNotice
 
@@ -139,7 +142,7 @@ async def enqueue(session: AsyncSession, notice: TrainingNotice,
                      "priority": BULK, "purpose": "notice", "status": PENDING, "attempts": 0, "last_error": "",
                      "created_at": datetime.now(timezone.utc)})
     if rows:
-        await session.execute(OutboxMessage.__table__.insert(), rows)
+        await session.execute(table_of(OutboxMessage).insert(), rows)
     notice.status = NOTICE_SENDING
     return len(rows)
 
@@ -214,4 +217,6 @@ async def finish_notices(session: AsyncSession, now: datetime) -> None:
 
 async def notice_message(session: AsyncSession, notice_id: int) -> Outgoing:
     notice = await session.get(TrainingNotice, notice_id)
+    if notice is None:
+        raise NotFound(NOTICE_NOT_FOUND)
     return Outgoing(render_notice(notice), buttons(notice_buttons(notice)))

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from bot.services.hooks import LoopHooks
 from bot.services.notifier import Action
 from bot.services.outbox import REMINDER, Outbox, Outgoing, buttons
 from bot.services.people import staff_ids
+from bot.services.sql import rowcount
 from storage.models import Demand, ScheduledJob, ServiceTeam
 
 log = logging.getLogger(__name__)
@@ -185,7 +187,7 @@ class DeadlineService(LoopHooks):
                 select(ScheduledJob.id, ScheduledJob.kind, ScheduledJob.due_at)
                 .where(ScheduledJob.status == PENDING, ScheduledJob.due_at <= now)
             )).all()
-        rows.sort(key=lambda r: (r.due_at, _ORDER.get(r.kind, 99), r.id))
+        rows = sorted(rows, key=lambda r: (r.due_at, _ORDER.get(r.kind, 99), r.id))
         processed, escalations = 0, []
         for row in rows:
             outcome = await self._run_one(row.id, now, outbox)
@@ -228,7 +230,7 @@ class DeadlineService(LoopHooks):
             .values(status=DONE, done_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             return None
         if job.kind == signups.TRAINING_REMINDER_KIND:
             message = await signups.reminder_for(session, job, now)
@@ -265,9 +267,9 @@ class DeadlineService(LoopHooks):
     async def _escalate(self, outbox: Outbox, now: datetime, job_ids: list[int]) -> int:
         """Close the due 督办 jobs and put one message per staff member, in one transaction."""
         async with self._sessions.begin() as session:
-            claimed = (await session.execute(
+            claimed = rowcount(await session.execute(
                 update(ScheduledJob).where(ScheduledJob.id.in_(job_ids), ScheduledJob.status == PENDING)
-                .values(status=DONE, done_at=now).execution_options(synchronize_session=False))).rowcount
+                .values(status=DONE, done_at=now).execution_options(synchronize_session=False)))
             if not claimed:
                 return 0
             items = await _overdue(session, now)
@@ -326,6 +328,7 @@ async def _overdue(session: AsyncSession, now: datetime) -> list[OverdueDemand]:
     for demand, team_name in rows:
         waiting = demand.status == lifecycle.WAITING
         due = demand.accept_due_at if waiting else demand.answer_due_at
+        assert due is not None  # the query matched on it
         items.append(OverdueDemand(
             demand_id=demand.id, tracking_no=demand.tracking_no, team_name=team_name or NO_TEAM,
             stage=STAGE_ACCEPT if waiting else STAGE_ANSWER, due_at=due, overdue_by=now - due, urgent=demand.urgent,
@@ -353,7 +356,7 @@ def _still_due(job: ScheduledJob, demand: Demand, now: datetime) -> bool:
     return job.kind not in HALF_TIME or now < deadline
 
 
-async def _schedule(session: AsyncSession, kind: str, demand_id: int, due_at: datetime, payload: dict) -> None:
+async def _schedule(session: AsyncSession, kind: str, demand_id: int, due_at: datetime, payload: dict[str, Any]) -> None:
     """Idempotent: the same job (kind, demand, time) is written once; a cancelled twin revives."""
     existing = await session.scalar(
         select(ScheduledJob)

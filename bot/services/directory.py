@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels import ID_COLUMN, SHEET_ACCOUNTS
 from bot.errors import Conflict, ImportFileError, JicengError, NotFound, RowError
 from bot.services.people import EXPERT, LEADER, STAFF, Account, ensure_person, grant_role, person_by_id
+from bot.services.sql import rowcount
 from bot.services.tabular import read_table
 from intents import regions, taxonomy
 from storage.models import ChannelAccount, Expert, Invite, Person, ServiceTeam, utcnow
@@ -98,8 +100,9 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _codes(text: str, resolve, message: str, problems: list[str]) -> list[str]:
-    codes, unknown = [], []
+def _codes(text: str, resolve: Callable[[str], str | None], message: str, problems: list[str]) -> list[str]:
+    codes: list[str] = []
+    unknown: list[str] = []
     for value in split_values(text):
         code = resolve(value)
         (codes if code else unknown).append(code or value)
@@ -226,29 +229,29 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
         elif name:
             first_row[name] = number
         _required(row, "领域", problems)
-        team = _TeamRow(
+        entry = _TeamRow(
             number, name, _field_codes(row["领域"], problems), _region_codes(row["服务地区"], problems),
             _account_id(row[LEADER_ID_COLUMN], LEADER_ID_COLUMN, problems),
         )
         errors += [RowError(number, p) for p in problems]
-        parsed.append(team)
+        parsed.append(entry)
     _raise_if(errors)
 
     created = updated = 0
     async with sessions.begin() as session:
         existing = {t.name: t for t in await session.scalars(select(ServiceTeam))}
-        for row in parsed:
-            team = existing.get(row.name)
+        for entry in parsed:
+            team = existing.get(entry.name)
             if team is None:
-                team = ServiceTeam(name=row.name)
+                team = ServiceTeam(name=entry.name)
                 session.add(team)
                 created += 1
             else:
                 updated += 1
-            team.fields, team.regions = row.fields, row.regions
-            if row.leader_account is not None:
+            team.fields, team.regions = entry.fields, entry.regions
+            if entry.leader_account is not None:
                 await session.flush()
-                await _set_leader(session, team, await ensure_person(session, _sheet_account(row.leader_account)))
+                await _set_leader(session, team, await ensure_person(session, _sheet_account(entry.leader_account)))
     return ImportReport("teams", created, updated)
 
 
@@ -271,31 +274,31 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
         problems: list[str] = []
         _required(row, "姓名", problems)
         _required(row, "领域", problems)
-        expert = _ExpertRow(
+        entry = _ExpertRow(
             number, row["姓名"], row["职称"], row["工作单位"], _field_codes(row["领域"], problems),
             row["擅长"], _region_codes(row["服务地区"], problems), row["所属服务团"],
             _account_id(row[ID_COLUMN], ID_COLUMN, problems), _phone(row["手机"], problems),
         )
-        if expert.account is not None:
-            if expert.account in by_account:
-                problems.append(DUPLICATE_ACCOUNT_ID.format(value=expert.account, row=by_account[expert.account]))
-            by_account.setdefault(expert.account, number)
-        if expert.phone is not None:
-            if expert.phone in by_phone:
-                problems.append(DUPLICATE_PHONE.format(value=expert.phone, row=by_phone[expert.phone]))
-            by_phone.setdefault(expert.phone, number)
-        if expert.name:
-            by_label.setdefault((expert.name, expert.employer), []).append(expert)
+        if entry.account is not None:
+            if entry.account in by_account:
+                problems.append(DUPLICATE_ACCOUNT_ID.format(value=entry.account, row=by_account[entry.account]))
+            by_account.setdefault(entry.account, number)
+        if entry.phone is not None:
+            if entry.phone in by_phone:
+                problems.append(DUPLICATE_PHONE.format(value=entry.phone, row=by_phone[entry.phone]))
+            by_phone.setdefault(entry.phone, number)
+        if entry.name:
+            by_label.setdefault((entry.name, entry.employer), []).append(entry)
         errors += [RowError(number, p) for p in problems]
-        parsed.append(expert)
+        parsed.append(entry)
     for namesakes in by_label.values():
         # A row with neither account id nor 手机 is known only by 姓名+工作单位, so it must be
         # the only row with them (an earlier keyless row or any keyed row takes precedence).
-        for expert in namesakes:
-            if expert.keyless:
-                rivals = [n for n in namesakes if n is not expert and (n.row < expert.row or not n.keyless)]
+        for entry in namesakes:
+            if entry.keyless:
+                rivals = [n for n in namesakes if n is not entry and (n.row < entry.row or not n.keyless)]
                 if rivals:
-                    errors.append(RowError(expert.row, DUPLICATE_NAME.format(expert=expert.label, row=rivals[0].row)))
+                    errors.append(RowError(entry.row, DUPLICATE_NAME.format(expert=entry.label, row=rivals[0].row)))
     malformed = {e.row for e in errors}
 
     created = updated = 0
@@ -305,39 +308,39 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
                              await _expert_accounts(session))
         matches: dict[int, Expert | None] = {}
         claimed: dict[int, int] = {}
-        for row in parsed:
-            if row.team_name and row.team_name not in teams:
-                errors.append(RowError(row.row, NO_SUCH_TEAM_IN_ROW.format(name=row.team_name)))
-            if row.row in malformed:
+        for entry in parsed:
+            if entry.team_name and entry.team_name not in teams:
+                errors.append(RowError(entry.row, NO_SUCH_TEAM_IN_ROW.format(name=entry.team_name)))
+            if entry.row in malformed:
                 continue  # its keys are unreliable; matching it would only add noise
-            match = matches[row.row] = on_file.match(row)
+            match = matches[entry.row] = on_file.match(entry)
             if match is not None:
                 if match.id in claimed:
-                    errors.append(RowError(row.row, SAME_EXPERT_TWICE.format(
+                    errors.append(RowError(entry.row, SAME_EXPERT_TWICE.format(
                         row=claimed[match.id], expert=_labelled(match.name, match.employer))))
-                claimed.setdefault(match.id, row.row)
-            owner = on_file.phone_owner(row.phone)
+                claimed.setdefault(match.id, entry.row)
+            owner = on_file.phone_owner(entry.phone)
             if owner is not None and owner is not match:
-                errors.append(RowError(row.row, PHONE_TAKEN.format(
-                    phone=row.phone, expert=_labelled(owner.name, owner.employer))))
+                errors.append(RowError(entry.row, PHONE_TAKEN.format(
+                    phone=entry.phone, expert=_labelled(owner.name, owner.employer))))
         _raise_if(errors)
 
-        for row in parsed:
-            expert = matches[row.row]
+        for entry in parsed:
+            expert = matches[entry.row]
             if expert is None:
                 expert = Expert()
                 session.add(expert)
                 created += 1
             else:
                 updated += 1
-            expert.name, expert.title, expert.employer = row.name, row.title, row.employer
-            expert.fields, expert.specialties, expert.regions = row.fields, row.specialties, row.regions
-            expert.team_id = teams[row.team_name].id if row.team_name else None
-            if row.phone is not None:
-                expert.phone = row.phone
-            if row.account is not None:
+            expert.name, expert.title, expert.employer = entry.name, entry.title, entry.employer
+            expert.fields, expert.specialties, expert.regions = entry.fields, entry.specialties, entry.regions
+            expert.team_id = teams[entry.team_name].id if entry.team_name else None
+            if entry.phone is not None:
+                expert.phone = entry.phone
+            if entry.account is not None:
                 await session.flush()
-                await _bind_expert(session, expert, await ensure_person(session, _sheet_account(row.account)))
+                await _bind_expert(session, expert, await ensure_person(session, _sheet_account(entry.account)))
     return ImportReport("experts", created, updated)
 
 
@@ -480,7 +483,7 @@ async def redeem_invite(
         invite = await session.get(Invite, code)
         if invite is None:
             raise NotFound(INVITE_UNKNOWN)
-        if claim.rowcount != 1:
+        if rowcount(claim) != 1:
             if invite.used_by_id != person.id:
                 raise Conflict(INVITE_USED)
             return await _join(session, invite, person, already=True)

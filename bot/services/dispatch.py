@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +24,7 @@ from intents import taxonomy
 from storage.models import (
     Demand,
     DemandAssignment,
+    DemandEvent,
     DemandMedia,
     Expert,
     FieldCorrection,
@@ -30,6 +32,9 @@ from storage.models import (
     Person,
     ServiceTeam,
 )
+
+if TYPE_CHECKING:
+    from bot.services.sender import Row
 
 MAX_REROUTES = 2  # after two transfers or returns, staff decide where a demand goes
 MODES = SERVICE_MODES  # 线上服务、短期服务、巡回服务
@@ -240,12 +245,14 @@ async def _leader_as_expert(session: AsyncSession, leader: Person, team: Service
 
 async def _rerouted_again(session: AsyncSession, demand_id: int, reason: str) -> Rerouted:
     demand = await session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFound("没有找到这条需求。")
     in_a_queue = demand.status != lifecycle.TRIAGE and demand.team_id is not None
     team = await session.get(ServiceTeam, demand.team_id) if in_a_queue else None
     return await _rerouted(session, demand, team, reason)
 
 
-async def _assigned_again(session: AsyncSession, demand: Demand, event) -> Assigned:
+async def _assigned_again(session: AsyncSession, demand: Demand, event: DemandEvent) -> Assigned:
     """What an assignment said the first time: the experts it added (written with its event)."""
     experts = (await session.scalars(
         select(Expert).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
@@ -268,7 +275,7 @@ async def _rerouted(session: AsyncSession, demand: Demand, team: ServiceTeam | N
 ASSIGNMENT_PURPOSE = "assignment"  # the outbox row briefing an expert on demand <id>
 
 
-async def expert_unreachable(outbox: Outbox, session: AsyncSession, row, message_id: int | None) -> None:
+async def expert_unreachable(outbox: Outbox, session: AsyncSession, row: Row, message_id: int | None) -> None:
     """Failure effect of an expert's assignment card (see bot.services.sender.Effects): the expert
     blocked the bot or cannot be reached, so the leader who assigned them is told to choose again."""
     demand = await session.get(Demand, int(row.argument)) if row.argument.isdigit() else None
@@ -279,6 +286,7 @@ async def expert_unreachable(outbox: Outbox, session: AsyncSession, row, message
     expert = None if row.person_id is None else await session.scalar(
         select(Expert).where(Expert.person_id == row.person_id))
     status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
+    assert status is not None  # the effect runs in the transaction recording this row's outcome
     text = EXPERT_CARD_UNREACHABLE.format(name=expert.name if expert else "专家", no=demand.tracking_no,
                                           reason=UNREACHABLE_REASONS.get(status, status))
     recipients = [leader] if leader is not None else await staff_ids(session)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,9 @@ from bot.services.dispatch import MODES
 from bot.services.hooks import LoopHooks
 from bot.services.people import person_by_id
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
+
+if TYPE_CHECKING:
+    from bot.services.sender import Row
 
 TO_FARMER, TO_EXPERT = "to_farmer", "to_expert"
 MAX_HOURS = 240
@@ -167,7 +171,8 @@ async def _message_by_key(session: AsyncSession, request_key: str) -> DemandMess
 
 async def _relay_of(session: AsyncSession, message: DemandMessage, first_answer: bool = False) -> Relay:
     demand = await session.get(Demand, message.demand_id)
-    sender = await session.get(Person, message.sender_id)
+    assert demand is not None  # message.demand_id is a foreign key
+    sender = await person_by_id(session, message.sender_id)
     if message.direction == TO_FARMER:
         recipients = [demand.submitter_id]
         expert = await session.scalar(select(Expert).where(Expert.person_id == sender.id))
@@ -189,7 +194,7 @@ async def remember_relay(session: AsyncSession, message_id: int, recipient_id: i
         recipient_id=recipient_id, relayed_message_id=relayed_message_id))
 
 
-async def relay_sent(session: AsyncSession, row, message_id: int | None) -> None:
+async def relay_sent(session: AsyncSession, row: Row, message_id: int | None) -> None:
     """After-send effect of a relayed copy (see bot.services.sender.Effects)."""
     if message_id is not None and row.argument.isdigit():
         await remember_relay(session, int(row.argument), row.person_id, message_id)

@@ -30,8 +30,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TypeGuard
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import CHINA_TIME
@@ -146,7 +147,7 @@ class ConversionRule:
         return before, _round(after)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -189,7 +190,7 @@ def china_year(moment: datetime) -> int:
     return moment.astimezone(CHINA_TIME).year
 
 
-def _in_year(year: int):
+def _in_year(year: int) -> ColumnElement[bool]:
     start = datetime.combine(date(year, 1, 1), time(0), CHINA_TIME)
     end = datetime.combine(date(year + 1, 1, 1), time(0), CHINA_TIME)
     return or_(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +22,14 @@ from bot.services.learning import record_draft_correction
 from bot.services.outbox import ACTION, Outbox, Outgoing
 from bot.services.people import ENTERPRISE, FARMER, grant_role, person_by_id, staff_ids
 from bot.services.routing import choose_team
+from bot.services.sql import rowcount
 from intents import regions, taxonomy
 from intents.similar import SimilarHit
 from intents.understand import LOW_CONFIDENCE, Understander
 from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, OutboxMessage, Person, ServiceTeam
+
+if TYPE_CHECKING:
+    from bot.services.sender import Row
 
 MAX_QUESTION_CHARS = 4000
 MEDIA_ATTACH_WINDOW = timedelta(minutes=30)
@@ -87,7 +92,7 @@ class IntakeService:
         *,
         preset_field: str | None = None,
         preset_team_id: int | None = None,
-        service_item: dict | None = None,
+        service_item: dict[str, Any] | None = None,
     ) -> DraftView:
         """A draft of the farmer's question. A question asked about a listed service (技术服务清单)
         comes with its field and team preset: the field is taken as given, and the team is kept
@@ -152,7 +157,7 @@ class IntakeService:
         async with self._sessions.begin() as session:
             draft = await self._open_draft(session, draft_id, person_id)
             draft.region_code = region_code
-            person = await session.get(Person, draft.person_id)
+            person = await person_by_id(session, draft.person_id)
             if person.region_code is None:
                 person.region_code = region_code
         return self._view(draft)
@@ -177,7 +182,7 @@ class IntakeService:
             if request_key and (seen := await _by_key(session, Demand, request_key)):
                 return await _submission(session, seen)
             await self._close_draft(session, draft, DRAFT_SUBMITTED)
-            submitter = await session.get(Person, draft.person_id)
+            submitter = await person_by_id(session, draft.person_id)
             if submitter.region_code is None and draft.region_code is not None:
                 submitter.region_code = draft.region_code  # the place named in the question
             team = await _preset_team(session, draft)
@@ -282,7 +287,7 @@ class IntakeService:
             update(Draft).where(Draft.id == draft.id, Draft.status == DRAFT_OPEN).values(status=status)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             await session.refresh(draft)
             raise AlreadySubmitted(await _tracking_no(session, draft))
         draft.status = status
@@ -312,7 +317,7 @@ async def _next_tracking_no(session: AsyncSession, now: datetime) -> str:
     """XQ + the China-time date + a per-day sequence, e.g. XQ20261128-0007."""
     day = now.astimezone(CHINA_TIME).strftime("%Y%m%d")
     bump = update(DailyCounter).where(DailyCounter.day == day).values(last=DailyCounter.last + 1)
-    if (await session.execute(bump)).rowcount == 0:
+    if rowcount(await session.execute(bump)) == 0:
         try:
             async with session.begin_nested():
                 session.add(DailyCounter(day=day, last=1))
@@ -322,7 +327,10 @@ async def _next_tracking_no(session: AsyncSession, now: datetime) -> str:
     return f"XQ{day}-{last:04d}"
 
 
-async def _by_key(session: AsyncSession, model, request_key: str):
+_Keyed = TypeVar("_Keyed", Draft, Demand, DemandMedia)
+
+
+async def _by_key(session: AsyncSession, model: type[_Keyed], request_key: str) -> _Keyed | None:
     return await session.scalar(select(model).where(model.request_key == request_key))
 
 
@@ -333,13 +341,14 @@ async def _submission(session: AsyncSession, demand: Demand) -> Submission:
     )
     return Submission(
         demand, team, team.leader_id if team else None, await staff_ids(session),
-        list(media), await session.get(Person, demand.submitter_id),
+        list(media), await person_by_id(session, demand.submitter_id),
     )
 
 
 async def _attachment(session: AsyncSession, media: DemandMedia) -> Attachment:
     if media.demand_id is not None:
         demand = await session.get(Demand, media.demand_id)
+        assert demand is not None  # media.demand_id is a foreign key
         return Attachment("demand", demand=demand, recipients=tuple(await _handlers_of(session, demand)))
     if media.draft_id is not None:
         return Attachment("draft", draft=await session.get(Draft, media.draft_id))
@@ -360,13 +369,14 @@ async def _handlers_of(session: AsyncSession, demand: Demand) -> list[int]:
 NEW_DEMAND_PURPOSE = "new_demand"  # the outbox row telling a leader of a new demand <id>
 
 
-async def leader_unreachable(outbox: Outbox, session: AsyncSession, row, message_id: int | None) -> None:
+async def leader_unreachable(outbox: Outbox, session: AsyncSession, row: Row, message_id: int | None) -> None:
     """Failure effect of a new-demand notification (see bot.services.sender.Effects): the
     leader blocked the bot or cannot be reached, so the demand goes in front of staff."""
     demand = await session.get(Demand, int(row.argument)) if row.argument.isdigit() else None
     if demand is None:
         return
     status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id))
+    assert status is not None  # the effect runs in the transaction recording this row's outcome
     text = messages.LEADER_UNREACHABLE.format(
         no=demand.tracking_no, reason=messages.UNREACHABLE_REASONS.get(status, status), text=demand.text)
     for staff_id in await staff_ids(session):

@@ -108,6 +108,7 @@ async def import_knowledge(sessions: async_sessionmaker[AsyncSession], path: str
         if problems:
             errors.append(RowError(row_no, "；".join(problems)))
         else:
+            assert field is not None  # an unknown field is one of the problems
             parsed[key] = (row_no, question, answer, field)
     _raise_if(errors)
     created = updated = 0

@@ -4,22 +4,27 @@ and stores the new model, which running bots pick up without a restart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intents.model import LinearFieldModel
 from intents.understand import Understander
-from storage.models import FieldCorrection, FieldModelVersion
+from storage.models import Draft, FieldCorrection, FieldModelVersion
+
+if TYPE_CHECKING:
+    from intents.training import Example
 
 FARMER_PICKED = "farmer"
 LEADER_TRANSFERRED = "leader"
 WORSE_BY_AT_MOST = 0.02  # a retrained model may lose this much held-out accuracy and still be used
 
 
-async def record_draft_correction(session: AsyncSession, draft, predicted: str, chosen: str, actor_id: int) -> None:
+async def record_draft_correction(session: AsyncSession, draft: Draft, predicted: str, chosen: str, actor_id: int) -> None:
     """One correction per draft: the farmer's latest choice against the classifier's guess."""
     await session.execute(delete(FieldCorrection).where(FieldCorrection.draft_id == draft.id))
     if chosen != predicted:
@@ -67,6 +72,7 @@ async def retrain(sessions: async_sessionmaker[AsyncSession], understander: Unde
     train, heldout = training.split(examples)
     current = await newest_model(sessions)
     current_model = current[1] if current else understander.model
+    assert current_model is not None  # an Understander always has a model once built
     before = training.accuracy(current_model, heldout, understander.prepare)
     model = training.fit(train, understander.prepare, meta={"corrections": len(corrections)})
     after = training.accuracy(model, heldout, understander.prepare)
@@ -84,7 +90,7 @@ async def retrain(sessions: async_sessionmaker[AsyncSession], understander: Unde
     return RetrainReport(len(train), len(corrections), len(heldout), before, after, stored, model_id)
 
 
-def _latest_per_text(rows) -> list:
+def _latest_per_text(rows: Iterable[Row[str, str]]) -> list[Example]:
     from intents.training import Example
 
     latest: dict[str, str] = {}

@@ -12,11 +12,13 @@ that performs a move (conditional UPDATE + timeline entry in the caller's transa
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict
+from bot.services.sql import rowcount
 from storage.models import Demand, DemandEvent
 
 SUBMITTED = "submitted"    # only ever a timeline's first from-state
@@ -74,7 +76,7 @@ async def move(
     note: str = "",
     conflict: type[Conflict] = Conflict,
     request_key: str | None = None,
-    **changes,
+    **changes: Any,
 ) -> None:
     """Move a demand from one status to another, or raise `conflict` if someone else
     moved it first. Exactly one of several concurrent callers wins: the UPDATE is
@@ -88,7 +90,7 @@ async def move(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise conflict()
     session.add(
         DemandEvent(
@@ -98,7 +100,7 @@ async def move(
     )
 
 
-async def replayed(session, demand_id: int, request_key: str | None):
+async def replayed(session: AsyncSession, demand_id: int, request_key: str | None) -> DemandEvent | None:
     """The event this request already wrote for the demand, if it did: a request handled again
     (a retry, a replay after a crash) answers as the first time instead of failing on the new
     state, so the person hears the same thing and nobody is left uninformed."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.knowledge import KnowledgeBase, starter_entries, stored_entries
 from bot.services.learning import newest_model
-from intents.similar import KnowledgeIndex
+from intents.similar import KnowledgeEntry, KnowledgeIndex
 from intents.understand import Understander
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class LiveUnderstanding:
         self._knowledge_seen: datetime | None = None
         self._loaded = False
 
-    def build_index(self, entries) -> KnowledgeIndex:
+    def build_index(self, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
         return KnowledgeIndex(self._understander.segmenter, [*starter_entries(), *entries],
                               normalizer=self._understander.normalizer)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -145,8 +146,10 @@ def _list(value: object) -> list[str]:
     return split_values(str(value))
 
 
-def _codes(values: list[str], resolve, message: str, fail) -> list[str]:
-    codes, unknown = [], []
+def _codes(values: list[str], resolve: Callable[[str], str | None], message: str,
+           fail: Callable[[str], None]) -> list[str]:
+    codes: list[str] = []
+    unknown: list[str] = []
     for value in values:
         code = resolve(value)
         (codes if code else unknown).append(code or value)
@@ -161,7 +164,8 @@ _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")
 
 
-def _moment(value: object, item: str, date_means_end_of_day: bool, fail) -> datetime | None:
+def _moment(value: object, item: str, date_means_end_of_day: bool,
+            fail: Callable[[str], None]) -> datetime | None:
     """A China-time moment as UTC; a bare date is the end of that day for a deadline."""
     if value is None or value == "":
         return None

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,9 +23,12 @@ from bot.clock import CHINA_TIME
 from bot.errors import Conflict, JicengError, NotAllowed, NotFound
 from bot.services import broadcast, states
 from bot.services.outbox import OPEN_STATUSES, WAITING_STATUSES
-from bot.services.people import STAFF
+from bot.services.people import STAFF, Account
 from intents import regions, taxonomy
 from storage.models import ChatState, Demand, OutboxMessage, Person, Subscription, TrainingNotice
+
+if TYPE_CHECKING:
+    from bot.services.sender import Row
 
 ALL_FIELDS = "*"
 NOTICE_CANCELLED = "cancelled"  # as bot.services.signups reads it: sign-up closes
@@ -63,8 +67,8 @@ def valid_subscription(field_code: str, region_code: str) -> bool:
     return (field_code == ALL_FIELDS or taxonomy.is_field(field_code)) and regions.get(region_code) is not None
 
 
-async def recipients(session: AsyncSession, notice: TrainingNotice) -> list[tuple[int, int]]:
-    """(person id, chat id) of everyone with an active subscription matching the notice, once
+async def recipients(session: AsyncSession, notice: TrainingNotice) -> list[tuple[int, Account]]:
+    """(person id, account) of everyone with an active subscription matching the notice, once
     each: fields match when the notice names none, the subscription says "*", or they share
     one; regions when the notice names none or either region covers the other (430000 is
     the whole province). The sender's own rule (`broadcast.subscription_matches`)."""
@@ -140,14 +144,14 @@ class NoticeDraft:
     capacity: int | None = None                          # None = no limit
     signup_deadline: datetime | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("starts_at", "signup_deadline"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> NoticeDraft:
+    def from_dict(cls, data: dict[str, Any]) -> NoticeDraft:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         for key in ("starts_at", "signup_deadline"):
             if known.get(key):
@@ -366,13 +370,13 @@ class NoticeService:
                 .where(TrainingNotice.id.in_(select(OutboxMessage.notice_id)
                                              .where(OutboxMessage.status.in_(OPEN_STATUSES))))
                 .order_by(TrainingNotice.id))
-            return [tuple(r) for r in rows]
+            return [(notice_id, chat_id, message_id) for notice_id, chat_id, message_id in rows]
 
 
 PROGRESS_PURPOSE = "notice_progress"  # the outbox row of a notice's progress message: remember where it landed
 
 
-async def progress_message_sent(session: AsyncSession, row, message_id: int | None) -> None:
+async def progress_message_sent(session: AsyncSession, row: Row, message_id: int | None) -> None:
     """After-send effect of a notice's progress message (purpose "notice_progress:<notice id>"):
     remember where it landed, so the bot, restarted or not, edits that message."""
     if message_id is not None and row.argument.isdigit():

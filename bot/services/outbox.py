@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -30,6 +31,7 @@ from bot.channels import CHANNELS
 from bot.services.faults import is_transient
 from bot.services.notifier import Action
 from bot.services.people import Account, address_of
+from bot.services.sql import table_of
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,8 @@ class Outgoing:
     # "done": the question is over (take that button away).
     request: str | None = None
 
-    def body(self) -> dict:
-        body: dict = {"text": self.text}
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": self.text}
         if self.actions:
             body["actions"] = [[[a.label, a.data] for a in row] for row in self.actions]
         if self.media:
@@ -73,7 +75,7 @@ class Outgoing:
         return body
 
     @classmethod
-    def from_body(cls, body: dict) -> Outgoing:
+    def from_body(cls, body: dict[str, Any]) -> Outgoing:
         actions = tuple(tuple(Action(label, data) for label, data in row) for row in body.get("actions", ()))
         return cls(body.get("text", ""), actions, body.get("media"), body.get("file_ref"), body.get("request"))
 
@@ -110,6 +112,8 @@ class Outbox:
         may be becomes several rows, split at line breaks; the buttons go with the last, and the
         purpose too (what a delivery sets off follows the whole message). False when the person
         has no account to reach them on."""
+        account: Account | None
+        person_id: int | None
         if isinstance(to, Account):
             account, person_id = to, None
         else:
@@ -142,7 +146,7 @@ class Outbox:
                                   .on_conflict_do_nothing(index_elements=["request_key"]))
         elif request_key is None or not await session.scalar(
                 select(OutboxMessage.id).where(OutboxMessage.request_key == request_key)):
-            await session.execute(OutboxMessage.__table__.insert().values(**values))
+            await session.execute(table_of(OutboxMessage).insert().values(**values))
 
     async def send(self, to: int | Account, message: Outgoing, priority: int, *, purpose: str = "",
                    request_key: str | None = None) -> None:

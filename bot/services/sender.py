@@ -36,9 +36,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,9 +56,13 @@ from bot.services.outbox import (
     WAITING_STATUSES,
     Outgoing,
 )
+from bot.services.sql import rowcount
 from storage.models import OutboxMessage, SenderLease, Subscription
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_Columns = TypeVarTuple("_Columns")
 
 WANTED = ":wanted"  # lease row name suffix: a sender waits for this lease
 
@@ -222,7 +226,7 @@ class Row:
     attempts: int
     priority: int
     purpose: str
-    body: dict | None
+    body: dict[str, Any] | None
     claimed: bool = False  # marked "sending" by us (still waiting when we read it)
 
     @property
@@ -236,7 +240,7 @@ class _Counters:
     undeliverable: int = 0  # blocked or failed for good
     rate_limited: int = 0
     resumed: int = 0   # rows found in "sending" at start: sent again
-    samples: deque = field(default_factory=lambda: deque(maxlen=8))
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=8))
 
 
 ProgressCallback = Callable[[broadcast.ProgressReport], Awaitable[None] | None]
@@ -313,7 +317,7 @@ class Sender:
                        or_(SenderLease.holder == self.holder, SenderLease.expires_at <= now))
                 .values(holder=self.holder, expires_at=expires)
             )
-            if not taken.rowcount:
+            if not rowcount(taken):
                 lease = await session.get(SenderLease, self.lease_name)
                 if lease is None:
                     session.add(SenderLease(name=self.lease_name, holder=self.holder, expires_at=expires))
@@ -434,9 +438,10 @@ class Sender:
             result = await session.execute(
                 update(OutboxMessage).where(OutboxMessage.status == SENDING,
                                             OutboxMessage.channel == self.channel_name).values(status=PENDING))
-            return result.rowcount or 0
+            return rowcount(result) or 0
 
-    async def _report_loop(self, notice_id, on_progress, started) -> None:
+    async def _report_loop(self, notice_id: int | None, on_progress: ProgressCallback | None,
+                           started: float) -> None:
         while True:
             await self._clock.sleep(self.PROGRESS_EVERY)
             try:
@@ -449,9 +454,10 @@ class Sender:
     async def progress(self, notice_id: int | None, started: float, done: bool) -> broadcast.ProgressReport:
         async with self._sessions() as session:
             if notice_id is None:
-                self._seen_notices |= set((await session.scalars(
+                found = (await session.scalars(
                     select(OutboxMessage.notice_id).distinct().where(
-                        OutboxMessage.status.in_(OPEN_STATUSES), OutboxMessage.notice_id.is_not(None)))).all())
+                        OutboxMessage.status.in_(OPEN_STATUSES), OutboxMessage.notice_id.is_not(None)))).all()
+                self._seen_notices |= {notice for notice in found if notice is not None}
             counts, title = await broadcast.notice_counts(session, notice_id, self._seen_notices)
         now = self._clock.monotonic()
         samples = self.counters.samples
@@ -473,7 +479,8 @@ class Sender:
         return self._notices[row.notice_id]
 
     def next_attempt_delay(self, attempts: int) -> float:
-        return min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
+        delay: float = self.backoff * 2 ** (attempts - 1)
+        return min(self.max_backoff, delay)
 
 
 @dataclass(order=True)
@@ -481,7 +488,7 @@ class _Waiter:
     priority: int
     seq: int
     address: str = field(compare=False)
-    granted: asyncio.Future = field(compare=False)
+    granted: asyncio.Future[None] = field(compare=False)
 
 
 class _Turns:
@@ -551,7 +558,7 @@ class _Workers:
         self.in_flight: dict[int, Row] = {}
         self.busy: set[str] = set()  # addresses with a message in flight
         self.changed = asyncio.Event()
-        self.tasks: set[asyncio.Task] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
         self.writer = _GroupWriter(sender._sessions)
         self.turns = _Turns(sender.pace, sender._clock)
         self.failure: BaseException | None = None
@@ -583,7 +590,7 @@ class _Workers:
                 self.queue = []  # look again: a more urgent row may have come
             if not self.queue and not await self._read(self._refill, False):
                 if not self.in_flight:
-                    wait = await self._read(self._next_due_in, 0.0)
+                    wait: float | None = await self._read(self._next_due_in, 0.0)
                     if wait is None and stop_when_idle:
                         return
                     await self._idle(min(wait if wait is not None else s.IDLE_POLL, s.IDLE_POLL))
@@ -611,7 +618,7 @@ class _Workers:
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _read(self, read, default):
+    async def _read(self, read: Callable[[], Awaitable[_T]], default: _T) -> _T:
         """A read of the queue; while the database is away (locked, restarting) the sender waits
         a second and carries on instead of stopping."""
         try:
@@ -642,7 +649,7 @@ class _Workers:
                 return self.queue.pop(index)
         return None
 
-    def _waiting(self, query):
+    def _waiting(self, query: Select[*_Columns]) -> Select[*_Columns]:
         query = query.where(OutboxMessage.status.in_(WAITING_STATUSES), OutboxMessage.channel == self.s.channel_name)
         if self.notice_id is not None:
             query = query.where(OutboxMessage.notice_id == self.notice_id)
@@ -655,14 +662,14 @@ class _Workers:
         now = self.s._clock.now()
         rank = func.row_number().over(partition_by=OutboxMessage.address,
                                       order_by=(OutboxMessage.priority, OutboxMessage.id)).label("rank")
-        waiting = self._waiting(
+        rows = self._waiting(
             select(OutboxMessage.id, OutboxMessage.notice_id, OutboxMessage.person_id, OutboxMessage.address,
                    OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.purpose, OutboxMessage.body,
                    OutboxMessage.next_attempt_at, rank)
         )
         if self.in_flight:
-            waiting = waiting.where(OutboxMessage.id.not_in(list(self.in_flight)))
-        waiting = waiting.subquery()
+            rows = rows.where(OutboxMessage.id.not_in(list(self.in_flight)))
+        waiting = rows.subquery()
         query = (
             select(waiting.c.id, waiting.c.notice_id, waiting.c.person_id, waiting.c.address, waiting.c.attempts,
                    waiting.c.priority, waiting.c.purpose, waiting.c.body, waiting.c.next_attempt_at)
@@ -756,17 +763,20 @@ def _describe(error: BaseException) -> str:
 
 # Status changes, each run inside the writer's shared transaction.
 
-def _mark_sending(row: Row):
+_Op = Callable[[AsyncSession], Awaitable[None]]
+
+
+def _mark_sending(row: Row) -> _Op:
     """Claim the row, if it is still waiting: a notice cancelled, or a row another sender took,
     since the queue was read is left alone."""
     async def op(session: AsyncSession) -> None:
         result = await session.execute(update(OutboxMessage).where(
             OutboxMessage.id == row.id, OutboxMessage.status.in_(WAITING_STATUSES)).values(status=SENDING))
-        row.claimed = result.rowcount == 1
+        row.claimed = rowcount(result) == 1
     return op
 
 
-def _record_sent(row: Row, message_id: int, now: datetime, effects: list[Effect]):
+def _record_sent(row: Row, message_id: int, now: datetime, effects: list[Effect]) -> _Op:
     async def op(session: AsyncSession) -> None:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=SENT, message_id=message_id, sent_at=now, last_error=""))
@@ -774,14 +784,14 @@ def _record_sent(row: Row, message_id: int, now: datetime, effects: list[Effect]
     return op
 
 
-def _record_retry(row: Row, error: str, attempts: int, due: datetime):
+def _record_retry(row: Row, error: str, attempts: int, due: datetime) -> _Op:
     async def op(session: AsyncSession) -> None:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=RETRY, attempts=attempts, next_attempt_at=due, last_error=error))
     return op
 
 
-def _record_failed(row: Row, error: str, effects: list[Effect], attempts: int | None = None):
+def _record_failed(row: Row, error: str, effects: list[Effect], attempts: int | None = None) -> _Op:
     async def op(session: AsyncSession) -> None:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=FAILED, attempts=attempts if attempts is not None else row.attempts + 1, last_error=error))
@@ -789,7 +799,7 @@ def _record_failed(row: Row, error: str, effects: list[Effect], attempts: int | 
     return op
 
 
-def _record_blocked(row: Row, error: str, effects: list[Effect]):
+def _record_blocked(row: Row, error: str, effects: list[Effect]) -> _Op:
     async def op(session: AsyncSession) -> None:
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=BLOCKED, last_error=error[:500]))
@@ -816,12 +826,12 @@ class _GroupWriter:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._pending: list[tuple[Callable, asyncio.Future]] = []
+        self._pending: list[tuple[_Op, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._closed = False
         self.commits = 0
 
-    def submit(self, op) -> asyncio.Future:
+    def submit(self, op: _Op) -> asyncio.Future[None]:
         future = asyncio.get_running_loop().create_future()
         self._pending.append((op, future))
         self._wake.set()
@@ -833,7 +843,7 @@ class _GroupWriter:
 
     async def run(self) -> None:
         tries = 0
-        batch: list[tuple[Callable, asyncio.Future]] = []
+        batch: list[tuple[_Op, asyncio.Future[None]]] = []
         while True:
             if not batch:
                 await self._wake.wait()

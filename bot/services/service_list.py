@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import ImportFileError, RowError
@@ -85,22 +85,22 @@ async def import_services(sessions: async_sessionmaker[AsyncSession], path: str 
     created = updated = 0
     async with sessions.begin() as session:
         teams = {t.name: t for t in await session.scalars(select(ServiceTeam))}
-        for row in parsed:
-            if row.team_name and row.team_name not in teams:
-                errors.append(RowError(row.row, NO_SUCH_TEAM.format(name=row.team_name)))
+        for entry in parsed:
+            if entry.team_name and entry.team_name not in teams:
+                errors.append(RowError(entry.row, NO_SUCH_TEAM.format(name=entry.team_name)))
         _raise_if(errors)
 
         existing = {(i.team_id, i.title): i for i in await session.scalars(select(ServiceItem))}
-        for row in parsed:
-            team_id = teams[row.team_name].id
-            item = existing.get((team_id, row.title))
+        for entry in parsed:
+            team_id = teams[entry.team_name].id
+            item = existing.get((team_id, entry.title))
             if item is None:
-                item = existing[(team_id, row.title)] = ServiceItem(team_id=team_id, title=row.title)
+                item = existing[(team_id, entry.title)] = ServiceItem(team_id=team_id, title=entry.title)
                 session.add(item)
                 created += 1
             else:
                 updated += 1
-            item.field, item.description = row.field, row.description
+            item.field, item.description = entry.field, entry.description
     return ImportReport("services", created, updated)
 
 
@@ -129,7 +129,7 @@ async def item(sessions: async_sessionmaker[AsyncSession], item_id: int) -> List
     return _listed_service(*row) if row else None
 
 
-def _listed():
+def _listed() -> Select[ServiceItem, str]:
     return select(ServiceItem, ServiceTeam.name).join(ServiceTeam, ServiceTeam.id == ServiceItem.team_id)
 
 

@@ -16,7 +16,7 @@ through `reminder_for`, which checks the seat is still held and the time unchang
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -264,6 +264,7 @@ class SignupService:
         due = self._reminder_due(notice)
         if due is None or due <= now:
             return  # signed up within the last day: the confirmation is the reminder
+        assert notice.starts_at is not None  # a reminder is due only for a notice with a start
         for job in await _reminder_jobs(session, due, notice.id, person_id):
             if job.status == PENDING:
                 return
@@ -473,12 +474,12 @@ async def _signup(session: AsyncSession, notice_id: int, person_id: int) -> Noti
 
 async def _count(session: AsyncSession, notice_id: int, status: str) -> int:
     return await session.scalar(select(func.count()).select_from(NoticeSignup).where(
-        NoticeSignup.notice_id == notice_id, NoticeSignup.status == status))
+        NoticeSignup.notice_id == notice_id, NoticeSignup.status == status)) or 0
 
 
 async def _position(session: AsyncSession, signup: NoticeSignup) -> int:
     return await session.scalar(select(func.count()).select_from(NoticeSignup).where(
-        NoticeSignup.notice_id == signup.notice_id, NoticeSignup.status == WAITING, NoticeSignup.id <= signup.id))
+        NoticeSignup.notice_id == signup.notice_id, NoticeSignup.status == WAITING, NoticeSignup.id <= signup.id)) or 0
 
 
 async def _lines(session: AsyncSession, notice_id: int) -> list[SignupLine]:
@@ -487,7 +488,7 @@ async def _lines(session: AsyncSession, notice_id: int) -> list[SignupLine]:
         .where(NoticeSignup.notice_id == notice_id).order_by(NoticeSignup.id))).all()
     accounts = await sheet_accounts(session, (person.id for _, person in found))
     order = {CONFIRMED: 0, WAITING: 1, CANCELLED: 2}
-    found.sort(key=lambda pair: (order.get(pair[0].status, 3), pair[0].id))
+    found = sorted(found, key=lambda pair: (order.get(pair[0].status, 3), pair[0].id))
     lines, waiting = [], 0
     for signup, person in found:
         position = None
@@ -553,7 +554,8 @@ def check_report_path(path: str | Path) -> Path:
     return path
 
 
-def _write(path: Path, headers, cells, title: str, widths) -> None:
+def _write(path: Path, headers: Sequence[str], cells: Iterable[Sequence[object]], title: str,
+           widths: Sequence[int]) -> None:
     try:
         write_table(path, headers, cells, sheet_title=title, widths=widths)
     except OSError as exc:

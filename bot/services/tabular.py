@@ -171,7 +171,7 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def _write_xlsx(path: Path, headers: Sequence[str], rows: list[list[object]], title: str,
+def _write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]], title: str,
                 widths: Sequence[int]) -> None:
     import openpyxl  # only reports need it; keeps `jiceng run` start-up light
     from openpyxl.styles import Font
