@@ -84,7 +84,7 @@ class Settings:
 
     def pace(self):
         """One `Pace` for everything this bot token sends (the outbox sender and direct edits)."""
-        from bot.services.sender import Pace
+        from bot.services.pace import Pace
 
         if self.send_pacing == "off":
             return Pace(rate=10_000, per_chat_interval=0)

@@ -24,8 +24,9 @@ from bot.errors import JicengError
 from bot.services.effects import effects
 from bot.services.notifier import Action
 from bot.services.outbox import ACTION, REPLY, Outgoing
+from bot.services.pace import Pace
 from bot.services.people import Account
-from bot.services.sender import Pace, Sender
+from bot.services.sender import Sender
 
 if TYPE_CHECKING:
     from bot.app import Services

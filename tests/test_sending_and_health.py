@@ -10,7 +10,7 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot.services.flood import FloodGuard, Limit, Verdict
-from bot.services.sender import Pace
+from bot.services.pace import Pace
 from bot.standin import BotApiStandIn
 from bot.telegram.pacing import SendPacer
 from tests.telegram_world import running_bot

@@ -31,11 +31,10 @@ import itertools
 import logging
 import os
 import socket
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, func, or_, select, update
@@ -56,6 +55,7 @@ from bot.services.outbox import (
     WAITING_STATUSES,
     Outgoing,
 )
+from bot.services.pace import Clock, Pace, RealClock, Turns
 from bot.services.sql import rowcount
 from storage.models import OutboxMessage, SenderLease, Subscription
 
@@ -107,87 +107,6 @@ class Channel(Protocol):
 
     async def send(self, address: str, message: Outgoing) -> int:
         """Deliver one message; returns its message id. Raises the errors above."""
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-    def monotonic(self) -> float: ...
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-
-class Pace:
-    """A chat platform's limits as slots: at most `rate` messages in any second, spaced 1/rate apart,
-    and one per `per_chat_interval` to an address. Everything one bot token sends takes a slot
-    here first (the outbox sender and the bot's direct edits alike); a 429 pauses them all."""
-
-    # Slack over the server's one-second windows for network jitter.
-    WINDOW_MARGIN = 0.03
-    PER_CHAT_MARGIN = 0.05
-    FORGET_AFTER = 60.0
-    GROUP_INTERVAL = 3.0  # about 20 messages a minute in a group chat (a negative address)
-
-    def __init__(self, rate: float = 30.0, per_chat_interval: float = 1.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.per_chat_interval = per_chat_interval
-        self._monotonic = monotonic
-        self._interval = 1.0 / rate
-        self._window_size = max(1, int(rate))
-        self._window: deque[float] = deque(maxlen=self._window_size)
-        self._next_slot = 0.0
-        self.paused_until = 0.0
-        self._chat_next: dict[str, float] = {}
-
-    def reserve(self, address: str, *, wait_for_chat: bool = True) -> float:
-        """The monotonic time at which a message to `address` may go; the slot is taken. An edit
-        of a pressed message goes at once in its chat (`wait_for_chat=False`) but still takes an
-        overall slot and counts as the chat's latest message."""
-        now = self._monotonic()
-        t = max(now, self._next_slot, self.paused_until,
-                self._chat_next.get(address, 0.0) if wait_for_chat else 0.0)
-        if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
-        self._window.append(t)
-        self._next_slot = t + self._interval
-        self._chat_next[address] = max(self._chat_next.get(address, 0.0),
-                                       t + self._interval_of(address) + self.PER_CHAT_MARGIN)
-        if len(self._chat_next) > 10_000:
-            self._chat_next = {a: at for a, at in self._chat_next.items() if at > now - self.FORGET_AFTER}
-        return t
-
-    def next_slot(self) -> float:
-        """The earliest monotonic time at which any message may go (a chat may wait longer)."""
-        t = max(self._next_slot, self.paused_until)
-        if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
-        return t
-
-    def done(self, address: str) -> None:
-        """The server surely has it now: the next message to `address` waits from here."""
-        self._chat_next[address] = max(self._chat_next.get(address, 0.0),
-                                       self._monotonic() + self._interval_of(address))
-
-    def _interval_of(self, address: str) -> float:
-        if address.startswith("-") and self.per_chat_interval > 0:
-            return max(self.per_chat_interval, self.GROUP_INTERVAL)
-        return self.per_chat_interval
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self._monotonic() + seconds)
-
-    def free_at(self, address: str) -> float:
-        return self._chat_next.get(address, 0.0)
 
 
 # What a delivery or a failure sets off, by the row's purpose ("kind:argument"). Each runs in
@@ -483,68 +402,6 @@ class Sender:
         return min(self.max_backoff, delay)
 
 
-@dataclass(order=True)
-class _Waiter:
-    priority: int
-    seq: int
-    address: str = field(compare=False)
-    granted: asyncio.Future[None] = field(compare=False)
-
-
-class _Turns:
-    """Hands out the pace's slots to messages ready to go, most urgent first, at the moment a slot
-    opens (not when a message was taken up): a reply that arrives while bulk messages wait for
-    their turn goes before them."""
-
-    def __init__(self, pace: Pace, clock: Clock) -> None:
-        self.pace, self.clock = pace, clock
-        self.waiting: list[_Waiter] = []
-        self.kick = asyncio.Event()
-        self.seq = itertools.count()
-
-    async def take(self, priority: int, address: str) -> None:
-        waiter = _Waiter(priority, next(self.seq), address, asyncio.get_running_loop().create_future())
-        self.waiting.append(waiter)
-        self.kick.set()
-        try:
-            await waiter.granted
-        except asyncio.CancelledError:
-            if waiter in self.waiting:
-                self.waiting.remove(waiter)
-            raise
-
-    async def run(self) -> None:
-        while True:
-            self.waiting = [w for w in self.waiting if not w.granted.done()]
-            if not self.waiting:
-                self.kick.clear()
-                await self.kick.wait()
-                continue
-            now = self.clock.monotonic()
-            opens = self.pace.next_slot()
-            ready = [w for w in self.waiting if self.pace.free_at(w.address) <= max(now, opens)]
-            if not ready:
-                opens = max(opens, min(self.pace.free_at(w.address) for w in self.waiting))
-            if opens > now or not ready:
-                await self._sleep(max(0.001, opens - now))
-                continue
-            chosen = min(ready)
-            self.waiting.remove(chosen)
-            self.pace.reserve(chosen.address)
-            chosen.granted.set_result(None)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Until the next slot opens, or a new message comes to wait (it may be more urgent)."""
-        self.kick.clear()
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        kicked = asyncio.ensure_future(self.kick.wait())
-        try:
-            await asyncio.wait({sleeper, kicked}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            kicked.cancel()
-
-
 class _Workers:
     """One dispatcher feeding at most `concurrency` send tasks, and one writer that commits
     their status changes in groups (a group commit keeps SQLite well ahead of 30 a second)."""
@@ -560,7 +417,7 @@ class _Workers:
         self.changed = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.writer = _GroupWriter(sender._sessions)
-        self.turns = _Turns(sender.pace, sender._clock)
+        self.turns = Turns(sender.pace, sender._clock)
         self.failure: BaseException | None = None
 
     async def run(self, stop_when_idle: bool) -> None:

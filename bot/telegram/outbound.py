@@ -13,7 +13,8 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.services.effects import effects
-from bot.services.sender import Pace, Sender, default_holder
+from bot.services.pace import Pace
+from bot.services.sender import Sender, default_holder
 from bot.telegram.broadcast_channel import TelegramChannel, sending_bot
 
 log = logging.getLogger(__name__)

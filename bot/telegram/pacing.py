@@ -21,7 +21,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.services.sender import Pace
+from bot.services.pace import Pace
 
 log = logging.getLogger(__name__)
 
