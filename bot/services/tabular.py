@@ -3,6 +3,13 @@ rows, and writing reports back in the same two formats.
 
 Every cell comes back as a stripped string, keyed by its column header, together with the
 row number staff see in their spreadsheet (the header is row 1), so errors can point at it.
+
+Files are read within limits (`Limits`: file size, unpacked size and compression ratio of an
+.xlsx, rows, columns, cell length), streaming in openpyxl's read-only mode, so a small file that
+declares a huge sheet or unpacks to gigabytes is refused in moments with a message naming the
+limit, before anything is written. Reports are written safe to open: a text cell starting with
+= + - @, a tab or a carriage return is never a formula (OWASP's CSV injection guidance): in .csv
+it gets a leading apostrophe, in .xlsx it is stored as text.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ import csv
 import io
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -29,11 +38,31 @@ BAD_CSV = "文件「{name}」不是有效的 CSV：{reason}"
 EMPTY_FILE = "文件「{name}」是空的，没有表头。"
 MISSING_HEADERS = "缺少必需的列：{headers}。第 1 行应是表头，请对照模板检查列名。"
 DUPLICATE_HEADER = "列「{header}」出现了不止一次，请只保留一列。"
+TOO_BIG = ("文件「{name}」超出了导入上限：{what}。请拆分成几个文件或删掉多余内容后再导入。"
+           " / The file exceeds an import limit: {what_en}.")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one imported spreadsheet may hold. Staff's directories are hundreds of rows."""
+
+    file_bytes: int = 10 * 1024 * 1024        # the file itself
+    unpacked_bytes: int = 100 * 1024 * 1024   # an .xlsx's parts, unzipped
+    compression_ratio: int = 100              # unzipped / zipped, per part
+    rows: int = 20_000
+    columns: int = 50
+    cell_chars: int = 5_000
+
+
+LIMITS = Limits()
+# A cell that a spreadsheet program would run as a formula (or as DDE) when it starts so.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Row = tuple[int, dict[str, str]]
 
 
-def read_table(path: str | Path, required: Sequence[str] = ()) -> tuple[list[str], list[Row]]:
+def read_table(path: str | Path, required: Sequence[str] = (),
+               limits: Limits = LIMITS) -> tuple[list[str], list[Row]]:
     """Headers and the non-empty rows of the first sheet of a .xlsx or .csv file.
 
     Each row is (spreadsheet row number, {header: cell text}). Headers in `required` are
@@ -45,30 +74,89 @@ def read_table(path: str | Path, required: Sequence[str] = ()) -> tuple[list[str
     if suffix not in SUPPORTED_SUFFIXES:
         raise ImportFileError(UNSUPPORTED_FILE.format(suffix=path.suffix or path.name))
     try:
+        size = path.stat().st_size
+        if size > limits.file_bytes:
+            _too_big(path.name, f"文件 {_size(size)}，上限 {_size(limits.file_bytes)}",
+                     f"{_size(size)}, the limit is {_size(limits.file_bytes)}")
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(UNREADABLE_FILE.format(name=path.name, reason=exc.strerror or exc)) from exc
-    records = _xlsx_records(raw, path.name) if suffix == ".xlsx" else _csv_records(raw, path.name)
+    if suffix == ".xlsx":
+        records = _bounded(_xlsx_records(raw, path.name, limits), path.name, limits)
+    else:
+        records = _bounded(_csv_records(raw, path.name), path.name, limits)
     return _table(records, path.name, required)
 
 
-def _xlsx_records(raw: bytes, name: str) -> list[tuple[int, list[str]]]:
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.0f} {unit}"
+    return f"{n} B"
+
+
+def _too_big(name: str, what: str, what_en: str) -> None:
+    raise ImportFileError(TOO_BIG.format(name=name, what=what, what_en=what_en))
+
+
+def _bounded(records: Iterable[tuple[int, list[str]]], name: str,
+             limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    """The records, refused as soon as one passes a limit (rows, columns, cell length)."""
+    for number, values in records:
+        if number > limits.rows + 1:
+            _too_big(name, f"超过 {limits.rows} 行", f"more than {limits.rows} rows")
+        while values and not values[-1]:
+            values.pop()
+        if len(values) > limits.columns:
+            _too_big(name, f"第 {number} 行超过 {limits.columns} 列", f"row {number} has more than {limits.columns} columns")
+        for value in values:
+            if len(value) > limits.cell_chars:
+                _too_big(name, f"第 {number} 行有单元格超过 {limits.cell_chars} 个字",
+                         f"a cell in row {number} is longer than {limits.cell_chars} characters")
+        yield number, values
+
+
+def _check_zip(raw: bytes, name: str, limits: Limits) -> None:
+    """Refuse an .xlsx whose parts unzip to far more than the file (a zip bomb)."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(CORRUPT_XLSX.format(name=name)) from exc
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > limits.unpacked_bytes:
+        _too_big(name, f"解压后 {_size(unpacked)}，上限 {_size(limits.unpacked_bytes)}",
+                 f"it unpacks to {_size(unpacked)}, the limit is {_size(limits.unpacked_bytes)}")
+    for part in parts:
+        if part.file_size > 1024 * 1024 and part.file_size > limits.compression_ratio * max(part.compress_size, 1):
+            _too_big(name, f"压缩比超过 {limits.compression_ratio} 倍", f"a part is compressed more than "
+                     f"{limits.compression_ratio} times")
+
+
+def _xlsx_records(raw: bytes, name: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     import openpyxl  # only imports need it; keeps `jiceng run` start-up light
 
+    _check_zip(raw, name, limits)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about Excel/WPS extensions it does not read (data validation,
             # conditional formats); the cell values are unaffected.
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+            book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True, read_only=True)
     except Exception as exc:  # zip, XML and openpyxl errors alike mean "not a workbook"
         raise ImportFileError(CORRUPT_XLSX.format(name=name)) from exc
     try:
         sheet = book.worksheets[0]
-        return [
-            (number, [_cell_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        # Read one column past the limit (to notice a wider sheet) and never the declared
+        # dimension, which a file may set to the whole 16,384 × 1,048,576 grid.
+        rows = sheet.iter_rows(max_col=limits.columns + 1, values_only=True)
+        for number, values in enumerate(rows, start=1):
+            if number > limits.rows + 1:
+                _too_big(name, f"超过 {limits.rows} 行", f"more than {limits.rows} rows")
+            yield number, [_cell_text(v) for v in values]
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(CORRUPT_XLSX.format(name=name)) from exc
     finally:
         book.close()
 
@@ -168,6 +256,8 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequenc
 def _csv_cell(value: object) -> object:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text by Excel, WPS and LibreOffice, never run
     return value
 
 
@@ -185,6 +275,9 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[obje
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([int(v) if isinstance(v, float) and v.is_integer() else v for v in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+                cell.data_type = "s"  # text, not a formula: openpyxl would store "=…" as one
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
