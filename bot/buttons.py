@@ -154,11 +154,13 @@ class SetDraftRegion(Button):
     region: str
 
 
-@button("kb")
+@button("kb2")
 @dataclass(frozen=True)
 class SimilarAnswer(Button):
-    """📖 the whole answer of a similar solved question shown under a draft."""
+    """📖 the whole answer of a similar solved question shown under a draft: only an answer that
+    draft showed its owner ("kb:" buttons, which named any entry, are refused)."""
 
+    draft_id: int
     source: str
     number: str
 
@@ -180,6 +182,15 @@ class Solved(Button):
 @dataclass(frozen=True)
 class NotSolved(Button):
     demand_id: int
+
+
+@button("fb:sh")
+@dataclass(frozen=True)
+class ShareAnswer(Button):
+    """May this question and its answer (names and numbers taken out) help other farmers?"""
+
+    demand_id: int
+    agree: bool
 
 
 @button("fb:s")

@@ -16,7 +16,7 @@ from storage.models import Demand, DemandEvent, Expert, ServiceRecord
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
 
-FARMER, LEADER, EXPERT, OTHER_LEADER, STAFF = 1001, 2001, 3001, 2002, 4001
+FARMER, LEADER, EXPERT, OTHER_LEADER, STAFF, OTHER_FARMER = 1001, 2001, 3001, 2002, 4001, 1002
 QUESTION = "浏阳的水稻叶子上好多褐色病斑，是不是稻瘟病，打什么药"
 
 
@@ -50,9 +50,9 @@ async def submit(api, text=QUESTION):
     return await api.wait_for_message(LEADER, "新需求", after=mark)
 
 
-async def assign_expert(api):
+async def assign_expert(api, text=QUESTION):
     """The leader accepts the submitted demand and assigns 张专家; returns the expert's card."""
-    card = await submit(api)
+    card = await submit(api, text)
     api.press(LEADER, card, "接单")
     await api.wait_idle()
     api.press(LEADER, api.current(card), "派专家")
@@ -260,7 +260,7 @@ async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clo
     assert notes[-1] == "回访：问题没有解决"
 
 
-async def test_a_solved_demand_joins_the_knowledge_base(world):
+async def test_a_solved_demand_joins_the_knowledge_base_only_if_the_farmer_agrees(world):
     from storage.models import KnowledgeEntry
 
     api = world.api
@@ -271,9 +271,50 @@ async def test_a_solved_demand_joins_the_knowledge_base(world):
     await api.wait_for_message(FARMER, "三环唑")
     ask = await close_service(api, brief, "线上服务", "1 线上指导")
     api.press(FARMER, ask, "已解决")
+    share = await api.wait_for_message(FARMER, "可以给遇到同样问题的农户参考吗")
+    async with world.sessions() as session:
+        assert await session.scalar(select(KnowledgeEntry)) is None  # nothing shared before a yes
+    api.press(FARMER, share, "可以分享")
     await api.wait_idle()
     async with world.sessions() as session:
         entry = await session.scalar(select(KnowledgeEntry))
     assert entry.question == QUESTION and "三环唑" in entry.answer and entry.source == "demand"
     await world.services.live.refresh()
     assert any(h.entry.answer == entry.answer for h in world.services.knowledge.search(QUESTION))
+
+
+async def test_a_shared_answer_never_shows_the_first_farmers_phone_or_name(world):
+    """Farmer A gives name, village and phone; after A agrees to share, farmer B asking the same
+    sees the answer — without any of them — and cannot open answers B was never shown."""
+    from storage.models import KnowledgeEntry
+
+    api = world.api
+    personal = "我是王建国，住在青山村，电话13912345678，水稻稻瘟病怎么防治？"
+    brief = await assign_expert(api, personal)
+    api.press(EXPERT, brief, "回复农户")
+    await api.wait_for_message(EXPERT, "请发给农户的内容")
+    api.send_text(EXPERT, "王建国您好，稻瘟病用三环唑喷雾，有问题打我电话 13800000000。")
+    await api.wait_for_message(FARMER, "三环唑")
+    ask = await close_service(api, brief, "线上服务", "1 线上指导")
+    api.press(FARMER, ask, "已解决")
+    api.press(FARMER, await api.wait_for_message(FARMER, "可以给遇到同样问题的农户参考吗"), "可以分享")
+    await api.wait_idle()
+    async with world.sessions() as session:
+        entry = await session.scalar(select(KnowledgeEntry))
+    for secret in ("王建国", "青山村", "13912345678", "13800000000"):
+        assert secret not in entry.question and secret not in entry.answer
+    await world.services.live.refresh()
+    mark = api.mark()
+    api.send_text(OTHER_FARMER, "请问水稻稻瘟病怎么防治？", first_name="李大姐")
+    confirm = await api.wait_for_message(OTHER_FARMER, "提交", after=mark)
+    assert "三环唑" in confirm.text
+    api.press(OTHER_FARMER, confirm, "看第1条答案")
+    full = await api.wait_for_message(OTHER_FARMER, "三环唑", after=mark + 1)
+    seen = confirm.text + full.text
+    for secret in ("王建国", "青山村", "13912345678", "13800000000"):
+        assert secret not in seen
+    api.press_data(FARMER, confirm, "kb:db:1")   # an old-style key naming any entry
+    api.press_data(FARMER, confirm, next(b["callback_data"] for row in confirm.reply_markup["inline_keyboard"]
+                                         for b in row if "答案" in b["text"]))  # B's button, pressed by A
+    await api.wait_idle()
+    assert not [m for m in api.messages_to(FARMER) if m.seq > mark and "三环唑" in (m.text or "")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import messages
-from bot.buttons import FollowUpNotSolved, FollowUpSolved, NotSolved, Rate, Solved, Withdraw
+from bot.buttons import FollowUpNotSolved, FollowUpSolved, NotSolved, Rate, ShareAnswer, Solved, Withdraw
 from bot.chat.presses import on
 from bot.chat.turn import Choice, Choices, Turn
 from bot.services.feedback import Reopened
@@ -30,6 +30,8 @@ async def solved_pressed(turn: Turn,
         await turn.edit(turn.pressed_text + "\n\n" + messages.FOLLOW_UP_OK)
     elif solved:
         await turn.edit(messages.ASK_STARS, stars_keyboard(button.demand_id))
+        await turn.say(messages.ASK_SHARE, [[Choice(messages.BTN_SHARE, ShareAnswer(button.demand_id, True)),
+                                             Choice(messages.BTN_NO_SHARE, ShareAnswer(button.demand_id, False))]])
     else:
         await _announce_reopen(turn, reopened)
 
@@ -55,3 +57,10 @@ async def _announce_reopen(turn: Turn, reopened: Reopened | None) -> None:
 async def withdraw_pressed(turn: Turn, button: Withdraw) -> None:
     demand = await turn.services.feedback.cancel(button.demand_id, turn.person_id, turn.key)
     await turn.tell(messages.WITHDRAWN.format(no=demand.tracking_no))
+
+
+@on(ShareAnswer)
+async def share_pressed(turn: Turn, button: ShareAnswer) -> None:
+    shared = await turn.services.feedback.share(button.demand_id, turn.person_id, button.agree)
+    await turn.answer()
+    await turn.edit(messages.SHARED if shared else messages.NOT_SHARED)

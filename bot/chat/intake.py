@@ -73,7 +73,7 @@ def _similar_buttons(view: DraftView) -> list[list[Choice]]:
     buttons = []
     for n, hit in enumerate(view.similar, 1):
         source, _, number = hit.entry.key.partition(":")
-        button = SimilarAnswer(source, number)
+        button = SimilarAnswer(view.draft.id, source, number)
         if decode(button.encode()) == button:  # a key no button can carry is left out
             buttons.append(Choice(messages.BTN_SIMILAR.format(n=n), button))
     return rows(buttons, 3)
@@ -254,7 +254,9 @@ async def _dispatch(turn: Turn, submission: Submission) -> None:
 @on(SimilarAnswer)
 async def similar_answer(turn: Turn, button: SimilarAnswer) -> None:
     """📖 看第N条答案: the whole answer of a similar solved question, as a new message."""
-    entry = turn.services.knowledge.get(button.key)
+    view = await turn.services.intake.get_draft(button.draft_id, turn.person_id)  # theirs, or refused
+    shown = {hit.entry.key for hit in view.similar}
+    entry = turn.services.knowledge.get(button.key) if button.key in shown else None
     if entry is None:
         await turn.tell(messages.STALE_BUTTON)
         return

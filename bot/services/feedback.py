@@ -14,6 +14,7 @@ from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
 from bot.services.people import person_by_id
+from bot.services.redact import names_in, redact
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, KnowledgeEntry, Person, ServiceTeam
 
 
@@ -37,8 +38,7 @@ class FeedbackService:
         async with self._sessions.begin() as session:
             demand, farmer = await _own_demand(session, demand_id, person_id)
             if solved:
-                demand.solved = True
-                await _remember_answer(session, demand, now)
+                demand.solved = True  # shared with others only if the farmer agrees (`share`)
                 return None
             if demand.status == lifecycle.REOPENED:
                 return None  # a second tap
@@ -51,6 +51,20 @@ class FeedbackService:
             await session.refresh(demand)
             await self._hooks.accepted(session, demand)  # a new first-answer deadline
             return Reopened(demand, await _team_people(session, demand))
+
+    async def share(self, demand_id: int, person_id: int, agree: bool) -> bool:
+        """The farmer's answer to "may this help others?": only a yes puts the question and the
+        experts' answers (redacted) among the similar solved questions; the default is no."""
+        async with self._sessions.begin() as session:
+            demand, farmer = await _own_demand(session, demand_id, person_id)
+            if not demand.solved:
+                raise Conflict("问题解决以后才能分享。")
+            if agree:
+                experts = (await session.scalars(
+                    select(Expert.name).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+                    .where(DemandAssignment.demand_id == demand.id))).all()
+                await _remember_answer(session, demand, self._clock(), [farmer.display_name, *experts])
+            return agree
 
     async def rate(self, demand_id: int, person_id: int, stars: int) -> Demand:
         if not 1 <= stars <= 5:
@@ -85,9 +99,10 @@ class FeedbackService:
             return list(rows)
 
 
-async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime) -> None:
-    """A demand the farmer says is solved joins the knowledge base behind "similar solved
-    questions", answered with what the experts wrote."""
+async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime, names: list[str]) -> None:
+    """A solved demand whose farmer agreed joins the knowledge base behind "similar solved
+    questions", answered with what the experts wrote — both with phone and ID numbers, names and
+    villages taken out (`bot.services.redact`)."""
     from bot.services.knowledge import question_key
 
     answers = (await session.scalars(
@@ -95,10 +110,13 @@ async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime)
                                          DemandMessage.kind == "text", DemandMessage.text != "")
         .order_by(DemandMessage.id)
     )).all()
-    key = question_key(demand.text)
+    names = [*names, *names_in(demand.text)]
+    question = redact(demand.text, names)
+    key = question_key(question)
     if not answers or await session.scalar(select(KnowledgeEntry.id).where(KnowledgeEntry.question_key == key)):
         return
-    session.add(KnowledgeEntry(question=demand.text, question_key=key, answer="\n".join(answers)[:3000],
+    answer = redact("\n".join(answers), names)
+    session.add(KnowledgeEntry(question=question, question_key=key, answer=answer[:3000],
                                field=demand.field, source="demand", demand_id=demand.id, created_at=now, updated_at=now))
 
 
