@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_parser("expert", help="专家邀请").add_argument("target", metavar="NAME")
     for sub in invite.choices.values():
         sub.set_defaults(handler=_invite)
+    invite.add_parser("list", help="列出邀请（未用、已用、过期、收回）").set_defaults(handler=_invite_list)
+    revoke = invite.add_parser("revoke", help="收回一个还没用过的邀请")
+    revoke.add_argument("code", help="邀请码（可以只写开头几位）")
+    revoke.set_defaults(handler=_invite_revoke)
 
     intents = commands.add_parser("intents", help="理解中文：分类检查与重新训练").add_subparsers(
         dest="intents_command", required=True)
@@ -245,6 +249,41 @@ def _invite(args, settings: Settings) -> int:
     from bot.telegram.links import invite_link
 
     print(invite_link(username, code))
+    return 0
+
+
+INVITE_STATES = {"open": "可用", "used": "已使用", "expired": "已过期", "revoked": "已收回"}
+INVITE_KINDS = {"leader": "团长", "expert": "专家"}
+
+
+def _invite_line(info) -> str:
+    from bot.clock import CHINA_TIME
+
+    expires = info.expires_at.astimezone(CHINA_TIME).strftime("%m-%d %H:%M") if info.expires_at else "不过期"
+    return (f"{info.code[:8]}…  {INVITE_KINDS.get(info.kind, info.kind)}  {info.target}  "
+            f"{INVITE_STATES[info.state]}  有效至 {expires}")
+
+
+def _invite_list(args, settings: Settings) -> int:
+    from bot.services import directory
+
+    if not _schema_ready(settings):
+        return 2
+    invites = _with_sessions(settings, directory.list_invites)
+    for info in invites:
+        print(_invite_line(info))
+    if not invites:
+        print("还没有邀请。")
+    return 0
+
+
+def _invite_revoke(args, settings: Settings) -> int:
+    from bot.services import directory
+
+    if not _schema_ready(settings):
+        return 2
+    info = _with_sessions(settings, lambda sessions: directory.revoke_invite(sessions, args.code))
+    print(_invite_line(info))
     return 0
 
 

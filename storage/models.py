@@ -141,6 +141,8 @@ class Invite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     used_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()  # None: an invite made before invites expired
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Draft(Base):

@@ -61,7 +61,17 @@ def test_staff_add_and_invite_link_uses_the_bots_stored_username(env, capsys):
     asyncio.run(remember_username())
     capsys.readouterr()
     assert main(["invite", "leader", "长沙市种植业专家服务团"]) == 0
-    assert capsys.readouterr().out.strip().startswith("https://t.me/jiceng_demo_bot?start=")
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://t.me/jiceng_demo_bot?start=")
+    code = link.rsplit("=", 1)[1]
+
+    assert main(["invite", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert code[:8] in listed and "团长" in listed and "可用" in listed and "有效至" in listed
+    assert main(["invite", "revoke", code[:8]]) == 0
+    assert "已收回" in capsys.readouterr().out
+    assert main(["invite", "revoke", "nosuchcode"]) == 1
+    assert "没有这个邀请码" in capsys.readouterr().err
 
 
 def test_run_without_a_token_explains_what_to_set(env, capsys):

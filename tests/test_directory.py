@@ -486,3 +486,27 @@ def test_directory_workflow_knows_nothing_of_telegram():
     for module in (directory, tabular):
         source = Path(module.__file__).read_text("utf-8")
         assert "import telegram" not in source and "from telegram" not in source
+
+
+async def test_invites_expire_after_a_week_and_can_be_revoked(sessions, tmp_path):
+    from datetime import timedelta, timezone
+
+    from bot.services.directory import list_invites, revoke_invite
+
+    await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团"))
+    monday = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+    stale = await create_invite(sessions, "leader", "长沙市种植业专家服务团", now=monday)
+    with pytest.raises(NotFound, match="过期或被收回"):
+        await redeem_invite(sessions, stale, await person_id(sessions, 100000001, "刘团长"),
+                            now=monday + timedelta(days=7, seconds=1))
+    fresh = await create_invite(sessions, "leader", "长沙市种植业专家服务团", now=monday)
+    revoked = await revoke_invite(sessions, fresh[:8], now=monday + timedelta(hours=1))
+    assert revoked.state == "revoked"
+    with pytest.raises(NotFound, match="过期或被收回"):
+        await redeem_invite(sessions, fresh, await person_id(sessions, 100000001), now=monday + timedelta(hours=2))
+    states = {i.code: i.state for i in await list_invites(sessions, now=monday + timedelta(days=8))}
+    assert states == {stale: "expired", fresh: "revoked"}
+    with pytest.raises(NotFound):
+        await revoke_invite(sessions, "zz")  # too short to name one invite
+    [team] = await all_of(sessions, ServiceTeam)
+    assert team.leader_id is None

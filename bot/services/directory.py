@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -56,6 +56,8 @@ NO_SUCH_TEAM = "没有名为「{name}」的服务团，请检查名称或先导�
 NO_SUCH_EXPERT = "没有找到专家「{name}」，请检查姓名或先导入专家名单。"
 AMBIGUOUS_EXPERT = "有 {count} 位专家都叫「{name}」：{candidates}。请写成「姓名@工作单位」或专家编号（如 #{example}）。"
 INVITE_UNKNOWN = "这个邀请链接无效，请向工作人员重新获取。"
+INVITE_EXPIRED = "这个邀请链接已经过期或被收回了，请向工作人员重新获取。"
+NO_SUCH_INVITE = "没有这个邀请码（可以只写开头几位）：{code}"
 INVITE_USED = "这个邀请链接已经被使用过了，每个链接只能用一次；请向工作人员重新获取。"
 INVITE_TARGET_GONE = "邀请对应的服务团或专家已不存在，请向工作人员重新获取邀请。"
 ACCOUNT_BOUND_ELSEWHERE = "这个账号已经绑定了专家「{expert}」，不能再绑定「{other}」；如有疑问请联系工作人员。"
@@ -441,13 +443,19 @@ async def find_expert(session: AsyncSession, target: str) -> Expert:
     return found[0]
 
 
-async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, target_name: str) -> str:
+INVITE_DAYS = 7  # an invite works this long
+
+
+async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, target_name: str, *,
+                        days: float = INVITE_DAYS, now: datetime | None = None) -> str:
     """A one-time join code for a team's leader (target: the team's name) or an expert
-    (target: 姓名, 姓名@工作单位 or #编号)."""
+    (target: 姓名, 姓名@工作单位 or #编号), valid for `days`."""
     if kind not in INVITE_KINDS:
         raise ValueError(f"invite kind must be one of {INVITE_KINDS}, not {kind!r}")
     # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a link's start parameter.
-    invite = Invite(code=secrets.token_urlsafe(16), kind=kind)
+    issued = now or utcnow()
+    invite = Invite(code=secrets.token_urlsafe(16), kind=kind, created_at=issued,
+                    expires_at=issued + timedelta(days=days))
     async with sessions.begin() as session:
         if kind == LEADER:
             team = await session.scalar(select(ServiceTeam).where(ServiceTeam.name == target_name.strip()))
@@ -474,16 +482,20 @@ async def redeem_invite(
         raise NotFound(INVITE_UNKNOWN)
     async with sessions.begin() as session:
         person = await person_by_id(session, person_id)
+        moment = now or utcnow()
         claim = await session.execute(
             update(Invite)
-            .where(Invite.code == code, Invite.used_at.is_(None))
-            .values(used_at=now or utcnow(), used_by_id=person.id)
+            .where(Invite.code == code, Invite.used_at.is_(None), Invite.revoked_at.is_(None),
+                   (Invite.expires_at.is_(None)) | (Invite.expires_at > moment))
+            .values(used_at=moment, used_by_id=person.id)
             .execution_options(synchronize_session=False)
         )
         invite = await session.get(Invite, code)
         if invite is None:
             raise NotFound(INVITE_UNKNOWN)
         if rowcount(claim) != 1:
+            if invite.used_at is None:  # expired or revoked, never used
+                raise NotFound(INVITE_EXPIRED)
             if invite.used_by_id != person.id:
                 raise Conflict(INVITE_USED)
             return await _join(session, invite, person, already=True)
@@ -564,3 +576,48 @@ async def _expert_accounts(session: AsyncSession) -> dict[int, str]:
         .join(Expert, Expert.person_id == ChannelAccount.person_id)
         .where(ChannelAccount.channel == SHEET_ACCOUNTS.name).order_by(ChannelAccount.id))
     return {person_id: external_id for person_id, external_id in rows}
+
+
+@dataclass(frozen=True)
+class InviteInfo:
+    code: str
+    kind: str
+    target: str
+    created_at: datetime
+    expires_at: datetime | None
+    state: str  # "open" | "used" | "expired" | "revoked"
+
+
+async def list_invites(sessions: async_sessionmaker[AsyncSession], now: datetime | None = None) -> list[InviteInfo]:
+    """`jiceng invite list`: every invite, the newest first, with what became of it."""
+    moment = now or utcnow()
+    async with sessions() as session:
+        invites = (await session.scalars(select(Invite).order_by(Invite.created_at.desc()))).all()
+        found = []
+        for invite in invites:
+            if invite.team_id is not None:
+                team = await session.get(ServiceTeam, invite.team_id)
+                target = team.name if team else "?"
+            else:
+                expert = await session.get(Expert, invite.expert_id) if invite.expert_id else None
+                target = _labelled(expert.name, expert.employer) if expert else "?"
+            state = ("used" if invite.used_at else "revoked" if invite.revoked_at
+                     else "expired" if invite.expires_at is not None and invite.expires_at <= moment else "open")
+            found.append(InviteInfo(invite.code, invite.kind, target, invite.created_at, invite.expires_at, state))
+        return found
+
+
+async def revoke_invite(sessions: async_sessionmaker[AsyncSession], code_prefix: str,
+                        now: datetime | None = None) -> InviteInfo:
+    """`jiceng invite revoke CODE`: an unused invite stops working (a prefix of the code will do
+    when it names one invite)."""
+    async with sessions.begin() as session:
+        prefix = code_prefix.strip()
+        matches = (await session.scalars(select(Invite).where(Invite.code.startswith(prefix, autoescape=True))
+                                         .limit(2))).all() if len(prefix) >= 4 else []
+        if len(matches) != 1:
+            raise NotFound(NO_SUCH_INVITE.format(code=prefix))
+        invite = matches[0]
+        if invite.used_at is None and invite.revoked_at is None:
+            invite.revoked_at = now or utcnow()
+    return next(i for i in await list_invites(sessions, now) if i.code == invite.code)
