@@ -16,6 +16,7 @@ from telegram.request import HTTPXRequest
 from bot.channels import TELEGRAM
 from bot.config import Settings
 from bot.health import Health, HealthServer
+from bot.services import retention
 from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 DEADLINE_SECONDS = 60  # how often due reminders, escalations and follow-ups are looked for
 READMIT_SECONDS = 15   # how often unhandled updates nobody holds (a staff replay) are looked for
 PRIVILEGED_SECONDS = 60  # how often the list of staff, leaders and experts (flood limits) is read
+RETENTION_SECONDS = 6 * 3600  # drafts and old outbox rows are pruned this often (bot.services.retention)
 
 
 @dataclass
@@ -153,6 +155,10 @@ def build_application(
             application.job_queue.run_once(lambda _context: services.live.refresh(), when=0, name="load-knowledge-base")
             application.job_queue.run_repeating(
                 lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
+            )
+            application.job_queue.run_repeating(
+                lambda _context: retention.prune(services.sessions, clock()), interval=RETENTION_SECONDS, first=60,
+                name="retention",
             )
             application.job_queue.run_repeating(
                 lambda _context: services.live.refresh(), interval=REFRESH_SECONDS, first=REFRESH_SECONDS,
