@@ -1,7 +1,7 @@
 """How long personal data is kept, enforced: drafts nobody submitted go after `drafts` (their
 photos and voice notes with them), delivered or undeliverable outbox rows after `outbox`. A
 submitted question lives on as its demand; field corrections keep only the words, not the draft.
-(The update log has its own pruning: bot.telegram.durable.)"""
+(The update log of the channel keeps its own, shorter time.)"""
 
 from __future__ import annotations
 
