@@ -338,6 +338,15 @@ class MessageIsReply(Button):
     demand_id: int
 
 
+@button("hr")
+@dataclass(frozen=True)
+class ReviewHours(Button):
+    """Staff count a service record under review (认可) or not (不认可)."""
+
+    record_id: int
+    approve: bool
+
+
 # Staff: triage.
 
 

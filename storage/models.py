@@ -248,6 +248,9 @@ class ServiceRecord(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: counted. "pending": staff decide first (long, or a leader serving a demand they assigned
+    # to themselves); then "approved" (counted) or "rejected".
+    review: Mapped[str | None] = mapped_column(String(20))
 
 
 class ScheduledJob(Base):

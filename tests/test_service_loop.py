@@ -318,3 +318,44 @@ async def test_a_shared_answer_never_shows_the_first_farmers_phone_or_name(world
                                          for b in row if "答案" in b["text"]))  # B's button, pressed by A
     await api.wait_idle()
     assert not [m for m in api.messages_to(FARMER) if m.seq > mark and "三环唑" in (m.text or "")]
+
+
+async def test_a_leader_serving_themselves_or_a_long_record_waits_for_staff(world):
+    """A leader may assign themselves, but their hours count only once staff approve; so do any
+    hours above 24; above 72 a record is refused."""
+    from bot.services import hours
+    from bot.services.hours import ConversionRule
+    from storage.models import ServiceRecord
+
+    api = world.api
+    card = await submit(api)
+    api.press(LEADER, card, "接单")
+    await api.wait_idle()
+    api.press(LEADER, api.current(card), "派专家")
+    ranked = await api.wait_for_message(LEADER, "按匹配程度排序")
+    api.press(LEADER, ranked, "李团长")
+    brief = await api.wait_for_message(LEADER, "派给您的需求")
+    api.press(LEADER, brief, "办结")
+    api.press(LEADER, await api.wait_for_message(LEADER, "哪种方式服务"), "线上服务")
+    await api.wait_for_message(LEADER, "服务记录")
+    mark = api.mark()
+    api.send_text(LEADER, "100 电话指导")
+    await api.wait_for_message(LEADER, "0 到 72 小时", after=mark)
+    api.send_text(LEADER, "2 电话指导")
+    await api.wait_for_message(LEADER, "要经工作人员审核", after=mark)
+    review = await api.wait_for_message(STAFF, "请审核服务时长", after=mark)
+    assert "团长把需求派给了自己" in review.text and "2 小时" in review.text
+
+    async def counted() -> float:
+        rows = await hours.ledger(world.sessions, 2026, ConversionRule())
+        return sum(r.total_hours for r in rows)
+
+    assert await counted() == 0
+    api.press(LEADER, review, "认可")                    # not staff: refused
+    await api.wait_idle()
+    assert await counted() == 0
+    api.press(STAFF, review, "认可")
+    await api.wait_idle()
+    assert "已认可" in api.current(review).text and await counted() == 2
+    async with world.sessions() as session:
+        assert (await session.scalar(select(ServiceRecord))).review == "approved"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot import messages
-from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode
+from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode, ReviewHours
 from bot.chat.feedback import solved_keyboard
 from bot.chat.presses import on
 from bot.chat.steps import ANY, step
@@ -84,6 +84,14 @@ async def record_given(turn: Turn, waiting: states.Waiting) -> None:
     await turn.services.states.clear(person)
     no = closing.demand.tracking_no
     await turn.say(messages.CLOSED_EXPERT.format(no=no, mode=MODES[data["mode"]], hours=f"{hours:g}"))
+    if closing.review:
+        await turn.say(messages.HOURS_UNDER_REVIEW.format(reason=closing.review))
+        text = messages.REVIEW_HOURS.format(name=closing.expert_name, no=no, mode=MODES[data["mode"]],
+                                            hours=f"{hours:g}", reason=closing.review, summary=summary)
+        choices = [[Choice(messages.BTN_APPROVE_HOURS, ReviewHours(closing.record.id, True)),
+                    Choice(messages.BTN_REJECT_HOURS, ReviewHours(closing.record.id, False))]]
+        for staff in closing.reviewers:
+            await turn.notify(staff, text, choices)
     await turn.notify(closing.farmer_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
                       solved_keyboard(closing.demand.id))
 
@@ -106,3 +114,11 @@ async def deliver(turn: Turn, relay: Relay, kind: str, text: str, file_id: str |
 
 def _is_to_farmer(relay: Relay) -> bool:
     return relay.direction == TO_FARMER
+
+
+@on(ReviewHours)
+async def hours_reviewed(turn: Turn, button: ReviewHours) -> None:
+    record, name = await turn.services.experts.review(button.record_id, turn.person_id, button.approve)
+    await turn.answer()
+    verdict = messages.HOURS_APPROVED if record.review == "approved" else messages.HOURS_REJECTED
+    await turn.edit(turn.pressed_text + "\n" + verdict.format(name=name, hours=f"{record.hours:g}"))

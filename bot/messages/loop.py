@@ -71,6 +71,12 @@ BTN_STARS = "{n}星"
 CLOSED_FARMER = "专家 {name} 已办结您的需求 {no}。问题解决了吗？"
 ASK_STARS = "谢谢！请给这次服务打个分："
 THANKS_RATING = "谢谢您的评价（{stars}星）！"
+HOURS_UNDER_REVIEW = "这次的服务时长（{reason}）要经工作人员审核后才计入学时。"
+REVIEW_HOURS = ("请审核服务时长：{name} 办结需求 {no}，{mode} {hours} 小时（{reason}）。\n服务摘要：{summary}")
+BTN_APPROVE_HOURS = "✅ 认可"
+BTN_REJECT_HOURS = "不认可"
+HOURS_APPROVED = "→ 已认可：{name} 的 {hours} 小时计入学时。"
+HOURS_REJECTED = "→ 不认可：{name} 的 {hours} 小时不计入学时。"
 ASK_SHARE = ("您的问题和专家的答复，可以给遇到同样问题的农户参考吗？分享前会去掉姓名、电话、身份证号和村组名称。"
              "不点就不分享。")
 BTN_SHARE = "可以分享"

@@ -5,7 +5,7 @@ Neither side sees the other's phone number: only the bot's relayed copies."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -16,14 +16,18 @@ from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.dispatch import MODES
 from bot.services.hooks import LoopHooks
-from bot.services.people import person_by_id
+from bot.services.people import STAFF, person_by_id, staff_ids
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
 
 if TYPE_CHECKING:
     from bot.services.sender import Row
 
 TO_FARMER, TO_EXPERT = "to_farmer", "to_expert"
-MAX_HOURS = 240
+MAX_HOURS = 72      # one service record, at most (nine working days)
+REVIEW_HOURS = 24   # longer records count once staff approve them
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+REVIEW_LONG = "服务时长超过 {hours} 小时"
+REVIEW_SELF = "团长把需求派给了自己"
 
 
 class NotAssigned(NotAllowed):
@@ -46,6 +50,8 @@ class Closing:
     record: ServiceRecord
     farmer_id: int
     expert_name: str
+    review: str | None = None               # why staff must approve the hours first, if they must
+    reviewers: list[int] = field(default_factory=list)  # staff
 
 
 class ExpertService:
@@ -136,17 +142,44 @@ class ExpertService:
             demand, expert, person = await _assigned(session, demand_id, person_id)
             if request_key and (record := await session.scalar(
                     select(ServiceRecord).where(ServiceRecord.request_key == request_key))) is not None:
-                return Closing(demand, record, demand.submitter_id, expert.name)  # handled again: as before
+                return Closing(demand, record, demand.submitter_id, expert.name,  # handled again: as before
+                               await _review_reason(session, record, person.id), await staff_ids(session))
             if demand.status not in lifecycle.SERVING:
                 raise Conflict(f"这条需求现在是「{lifecycle.status_name(demand.status)}」，不能办结。")
             record = ServiceRecord(demand_id=demand.id, expert_id=expert.id, mode=mode, hours=hours,
                                    visit_date=visit_date, summary=summary, request_key=request_key, created_at=now)
             session.add(record)
+            await session.flush()
+            reason = await _review_reason(session, record, person.id)
+            record.review = PENDING if reason else None
             await lifecycle.move(session, demand.id, demand.status, lifecycle.CLOSED, actor_id=person.id, at=now,
                                  note=f"{expert.name}办结：{summary}", request_key=request_key, closed_at=now)
             await session.refresh(demand)
             await self._hooks.closed(session, demand)
-            return Closing(demand, record, demand.submitter_id, expert.name)
+            return Closing(demand, record, demand.submitter_id, expert.name, reason, await staff_ids(session))
+
+    async def review(self, record_id: int, staff_id: int, approve: bool) -> tuple[ServiceRecord, str]:
+        """Staff count a record under review (认可) or not (不认可); the first decision stands."""
+        async with self._sessions.begin() as session:
+            staff = await person_by_id(session, staff_id)
+            if STAFF not in staff.role_names:
+                raise NotAllowed("只有工作人员可以审核服务时长。")
+            record = await session.get(ServiceRecord, record_id)
+            if record is None:
+                raise NotFound("没有找到这条服务记录。")
+            if record.review == PENDING:
+                record.review = APPROVED if approve else REJECTED
+            expert = await session.get(Expert, record.expert_id)
+            return record, expert.name if expert else "专家"
+
+
+async def _review_reason(session: AsyncSession, record: ServiceRecord, person_id: int) -> str | None:
+    if record.hours > REVIEW_HOURS:
+        return REVIEW_LONG.format(hours=REVIEW_HOURS)
+    self_assigned = await session.scalar(select(DemandAssignment.id).where(
+        DemandAssignment.demand_id == record.demand_id, DemandAssignment.expert_id == record.expert_id,
+        DemandAssignment.assigned_by_id == person_id))
+    return REVIEW_SELF if self_assigned is not None else None
 
 
 async def _expert_of(session: AsyncSession, person_id: int) -> Expert | None:

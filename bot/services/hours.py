@@ -201,7 +201,8 @@ def _in_year(year: int) -> ColumnElement[bool]:
 
 async def _rows(session: AsyncSession, year: int, rule: ConversionRule, experts: list[Expert] | None = None,
                 ) -> list[LedgerRow]:
-    query = select(ServiceRecord).where(_in_year(year)).order_by(ServiceRecord.id)
+    counted = or_(ServiceRecord.review.is_(None), ServiceRecord.review == "approved")  # not under review
+    query = select(ServiceRecord).where(_in_year(year), counted).order_by(ServiceRecord.id)
     if experts is not None:
         query = query.where(ServiceRecord.expert_id.in_([e.id for e in experts]))
     records = (await session.scalars(query)).all()
