@@ -347,6 +347,14 @@ class ReviewHours(Button):
     approve: bool
 
 
+@button("fg")
+@dataclass(frozen=True)
+class ForgetMe(Button):
+    """/forget: yes, delete my personal data (or no)."""
+
+    confirm: bool
+
+
 # Staff: triage.
 
 

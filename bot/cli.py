@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     attendance.add_argument("file")
     attendance.set_defaults(handler=_import_attendance)
 
+    forget = commands.add_parser("forget", help="删除一位农户的个人信息（需求只留统计）")
+    forget.add_argument("telegram_id", type=int)
+    forget.set_defaults(handler=_forget)
     invite = commands.add_parser("invite", help="生成一次性邀请链接").add_subparsers(dest="kind", required=True)
     invite.add_parser("leader", help="团长邀请").add_argument("target", metavar="TEAM")
     invite.add_parser("expert", help="专家邀请").add_argument("target", metavar="NAME")
@@ -249,6 +252,28 @@ def _invite(args, settings: Settings) -> int:
     from bot.telegram.links import invite_link
 
     print(invite_link(username, code))
+    return 0
+
+
+def _forget(args, settings: Settings) -> int:
+    from bot.services.forget import forget
+    from bot.services.people import find_person
+    from bot.telegram.common import account_of
+
+    if not _schema_ready(settings):
+        return 2
+
+    async def work(sessions):
+        async with sessions() as session:
+            person = await find_person(session, account_of(args.telegram_id))
+        return None if person is None else await forget(sessions, person.id)
+
+    forgotten = _with_sessions(settings, work)
+    if forgotten is None:
+        print(f"没有 TelegramID 为 {args.telegram_id} 的人。", file=sys.stderr)
+        return 1
+    print(f"已删除个人信息：{forgotten.demands} 条需求只保留统计，清空 {forgotten.messages} 条消息，"
+          f"删除 {forgotten.media} 个照片或语音。")
     return 0
 
 

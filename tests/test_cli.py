@@ -105,3 +105,20 @@ async def test_jiceng_run_serves_a_farmer_and_a_leader_over_http_and_stops_on_si
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
         assert process.returncode == 0, stderr.decode()
         assert "refused the command menu" in stderr.decode()  # refused command menu: logged, not fatal
+
+
+def test_staff_delete_a_farmers_personal_data(env, capsys):
+    from bot.services.people import ensure_person
+    from bot.telegram.common import account_of
+
+    async def a_farmer():
+        engine = create_engine(env)
+        async with session_factory(engine).begin() as session:
+            await ensure_person(session, account_of(777), "张大哥")
+        await engine.dispose()
+
+    asyncio.run(a_farmer())
+    assert main(["forget", "777"]) == 0
+    assert "已删除个人信息" in capsys.readouterr().out
+    assert main(["forget", "777"]) == 1  # nobody by that account any more
+    assert "没有 TelegramID 为 777 的人" in capsys.readouterr().err

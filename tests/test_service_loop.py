@@ -12,7 +12,7 @@ from bot.services.people import EXPERT as EXPERT_ROLE
 from bot.services.people import ensure_person, grant_role
 from bot.services.situation import NEWCOMER
 from bot.telegram.common import account_of
-from storage.models import Demand, DemandEvent, Expert, ServiceRecord
+from storage.models import Demand, DemandEvent, DemandMessage, Expert, ServiceRecord
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
 
@@ -359,3 +359,43 @@ async def test_a_leader_serving_themselves_or_a_long_record_waits_for_staff(worl
     assert "已认可" in api.current(review).text and await counted() == 2
     async with world.sessions() as session:
         assert (await session.scalar(select(ServiceRecord))).review == "approved"
+
+
+async def test_a_farmer_deletes_their_personal_data(world):
+    """/forget, after a yes: the name, accounts and words go; the demand stays as statistics;
+    the farmer's next message starts a new person. A directory member is refused."""
+    from bot.services.forget import FORGOTTEN
+    from bot.telegram.common import account_of
+    from storage.models import ChannelAccount, Person
+
+    api = world.api
+    brief = await assign_expert(api, "我是王建国，电话13912345678，水稻稻瘟病怎么防治？")
+    api.send_photo(FARMER)
+    api.press(EXPERT, brief, "回复农户")
+    await api.wait_for_message(EXPERT, "请发给农户的内容")
+    api.send_text(EXPERT, "王建国您好，用三环唑。")
+    await api.wait_for_message(FARMER, "三环唑")
+    farmer = (await world.services.people.by_account(account_of(FARMER))).id
+    mark = api.mark()
+    api.send_text(FARMER, "/forget")
+    ask = await api.wait_for_message(FARMER, "确定要删除吗", after=mark)
+    api.press(FARMER, ask, "确定删除")
+    await api.wait_idle()
+    assert "已删除您的个人信息" in api.current(ask).text
+    async with world.sessions() as session:
+        demand = await session.scalar(select(Demand))
+        person = await session.get(Person, farmer)
+        accounts = (await session.scalars(select(ChannelAccount).where(ChannelAccount.person_id == farmer))).all()
+        words = " ".join((await session.scalars(select(DemandMessage.text))).all())
+    assert demand.text == FORGOTTEN and demand.field == "plant_protection" and demand.status == lifecycle.ANSWERED
+    assert person.display_name == "" and accounts == [] and "王建国" not in words and "13912345678" not in words
+    mark = api.mark()
+    api.send_text(FARMER, "柑橘红蜘蛛怎么防治", first_name="新用户")
+    await api.wait_for_message(FARMER, "提交", after=mark)
+    assert (await world.services.people.by_account(account_of(FARMER))).id != farmer
+
+    mark = api.mark()
+    api.send_text(EXPERT, "/forget")
+    api.press(EXPERT, await api.wait_for_message(EXPERT, "确定要删除吗", after=mark), "确定删除")
+    await api.wait_idle()
+    assert any("由工作人员维护" in (a.text or "") for a in api.answered_callbacks)

@@ -144,6 +144,12 @@ class PeopleService:
         while len(self._known) > self.KNOWN:
             self._known.popitem(last=False)
 
+    def forget(self, person_id: int) -> None:
+        """This process stops remembering the person's accounts (their data was deleted: their
+        next message starts a new person)."""
+        for account in [a for a, (known, _) in self._known.items() if known == person_id]:
+            del self._known[account]
+
     async def get(self, person_id: int) -> Person | None:
         async with self._sessions() as session:
             return await session.get(Person, person_id)
