@@ -23,7 +23,7 @@ from bot.chat.turn import Choices, Content
 from bot.errors import JicengError
 from bot.services.effects import effects
 from bot.services.notifier import Action
-from bot.services.outbox import ACTION, REPLY, Outgoing
+from bot.services.outbox import Outgoing, priority_for
 from bot.services.pace import Pace
 from bot.services.people import Account
 from bot.services.sender import Sender
@@ -156,7 +156,7 @@ class MemoryTurn:
         self.display_name = person.name
 
     async def _put(self, to: int | Account, outgoing: Outgoing, purpose: str) -> None:
-        priority = REPLY if to in (self._person.account, self.person_id) else ACTION
+        priority = priority_for(to, self._person.account, self.person_id)
         await self.services.outbox.send(to, outgoing, priority, purpose=purpose,
                                         request_key=f"{self.key}#{next(self._sent)}")
 

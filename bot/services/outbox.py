@@ -80,6 +80,12 @@ class Outgoing:
         return cls(body.get("text", ""), actions, body.get("media"), body.get("file_ref"), body.get("request"))
 
 
+def priority_for(to: int | Account, writer: Account, writer_id: int | None) -> int:
+    """While a person's message is handled: what goes back to them is a reply (sent first),
+    what goes to anyone else is for someone who must act."""
+    return REPLY if to == writer or (writer_id is not None and to == writer_id) else ACTION
+
+
 def buttons(rows: Sequence[Sequence[Action]]) -> tuple[tuple[Action, ...], ...]:
     return tuple(tuple(row) for row in rows if row)
 

@@ -6,25 +6,23 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, TelegramError
 
 from bot.channels import TELEGRAM
 from bot.errors import JicengError
 from bot.services.notifier import Action
-from bot.services.outbox import ACTION, REMINDER, REPLY, Outgoing
+from bot.services.outbox import REMINDER, Outgoing, priority_for
 from bot.services.people import Account
 from bot.telegram.broadcast_channel import fit  # noqa: F401 - the telegram layer's text helper
 from bot.telegram.context import JicengContext
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 5
 
 Handler = Callable[[Update, JicengContext], Awaitable[None]]
 
@@ -102,12 +100,7 @@ async def put(context: JicengContext, chat_id: int, message: Outgoing, *, purpos
 async def _put(context: JicengContext, to: Account | int, message: Outgoing, purpose: str) -> None:
     """`to`: an account, or a person (by id, reached on the account they used last)."""
     scope = _serving.get()
-    if scope is None:
-        priority = REMINDER
-    elif to == account_of(scope.chat_id or 0) or to == scope.person_id:
-        priority = REPLY
-    else:
-        priority = ACTION
+    priority = REMINDER if scope is None else priority_for(to, account_of(scope.chat_id or 0), scope.person_id)
     key = f"{scope.key}#{next(scope.sent)}" if scope is not None and scope.key else None
     await context.services.outbox.send(to, message, priority, request_key=key, purpose=purpose)
 
@@ -140,10 +133,6 @@ async def edit(query_message: Message | None, text: str, markup: InlineKeyboardM
         await query_message.edit_text(fit(text), reply_markup=markup)
     except BadRequest as exc:  # "message is not modified" and the like
         log.debug("edit skipped: %s", exc)
-
-
-def rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
 def guarded(handler: Handler) -> Handler:

@@ -50,10 +50,4 @@ def register_fallbacks(application: Application) -> None:
     application.add_handler(MessageHandler(private_message & filters.COMMAND, _replier(messages.UNKNOWN_COMMAND)))
     application.add_handler(MessageHandler(private_message & filters.Sticker.ALL, _replier(messages.STICKER)))
     application.add_handler(MessageHandler(private_message, _replier(messages.UNSUPPORTED)))
-    application.add_handler(TypeHandler(Update, _stale_button_fallback))
     application.add_error_handler(on_error)
-
-
-async def _stale_button_fallback(update: Update, context: JicengContext) -> None:
-    if update.callback_query is not None:
-        await tell(update, context, messages.STALE_BUTTON)
