@@ -127,6 +127,7 @@ def build_application(
         poison_attempts=settings.poison_attempts,
     )
     pace = settings.pace()
+    keep = settings.retention()
     pacer = SendPacer(pace, mode=settings.send_pacing)
     outbound = OutboxRunner(services, settings, pace)
     health_server: list[HealthServer] = []
@@ -139,7 +140,7 @@ def build_application(
         from bot.telegram.startup import announce
 
         await announce(application, services)
-        await prune(services.update_log, clock())
+        await prune(services.update_log, clock(), keep.updates)
         await refresh_privileged()
         await lanes.readmit()  # what a crash or a stop left unhandled, in order
         gc.freeze()  # everything built so far lives as long as the bot: keep it out of collections
@@ -154,10 +155,10 @@ def build_application(
             # The knowledge base is loaded once the bot runs, off the event loop (see LiveUnderstanding).
             application.job_queue.run_once(lambda _context: services.live.refresh(), when=0, name="load-knowledge-base")
             application.job_queue.run_repeating(
-                lambda _context: prune(services.update_log, clock()), interval=3600, first=3600, name="prune-update-log"
+                lambda _context: prune(services.update_log, clock(), keep.updates), interval=3600, first=3600, name="prune-update-log"
             )
             application.job_queue.run_repeating(
-                lambda _context: retention.prune(services.sessions, clock()), interval=RETENTION_SECONDS, first=60,
+                lambda _context: retention.prune(services.sessions, clock(), keep), interval=RETENTION_SECONDS, first=60,
                 name="retention",
             )
             application.job_queue.run_repeating(

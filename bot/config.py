@@ -40,6 +40,9 @@ class Settings:
     chat_interval: float = 1.0        # Telegram: about one message a second in one chat
     health_host: str = "127.0.0.1"
     health_port: int | None = None    # /healthz and /metrics; None or 0: no health server
+    keep_updates_days: float = 3      # retention (bot.services.retention): handled updates,
+    keep_drafts_days: float = 7       # unsubmitted drafts with their photos and voice notes,
+    keep_outbox_days: float = 30      # and delivered messages
 
     @property
     def effective_file_api_url(self) -> str:
@@ -80,6 +83,9 @@ class Settings:
             chat_interval=float(env.get("JICENG_CHAT_INTERVAL") or 1),
             health_host=env.get("JICENG_HEALTH_HOST") or "127.0.0.1",
             health_port=int(env.get("JICENG_HEALTH_PORT") or DEFAULT_HEALTH_PORT),
+            keep_updates_days=float(env.get("JICENG_KEEP_UPDATES_DAYS") or 3),
+            keep_drafts_days=float(env.get("JICENG_KEEP_DRAFTS_DAYS") or 7),
+            keep_outbox_days=float(env.get("JICENG_KEEP_OUTBOX_DAYS") or 30),
         )
 
     def pace(self):
@@ -89,6 +95,14 @@ class Settings:
         if self.send_pacing == "off":
             return Pace(rate=10_000, per_chat_interval=0)
         return Pace(self.send_per_second, self.chat_interval)
+
+    def retention(self):
+        from datetime import timedelta
+
+        from bot.services.retention import Retention
+
+        return Retention(updates=timedelta(days=self.keep_updates_days), drafts=timedelta(days=self.keep_drafts_days),
+                         outbox=timedelta(days=self.keep_outbox_days))
 
     def deadline_policy(self):
         from datetime import time

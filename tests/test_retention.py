@@ -43,3 +43,32 @@ async def test_old_drafts_and_delivered_messages_are_pruned(sessions, understand
         media = (await session.scalars(select(DemandMedia))).all()
         assert [(m.file_id, m.draft_id) for m in media] == [("PHOTO-2", None)]  # with its demand
         assert (await session.scalar(select(FieldCorrection))).draft_id is None
+
+
+async def test_a_handled_update_keeps_only_its_id_and_chinese_is_stored_unescaped(sessions, clock, db_url):
+    import sqlite3
+
+    from bot.services.update_log import UpdateLog
+
+    log = UpdateLog(sessions)
+    words = "稻" * 4096
+    await log.record([(1, {"message": {"text": words}}), (2, {"message": {"text": words}})], clock())
+    path = db_url.split("///", 1)[1]
+    with sqlite3.connect(path) as raw:
+        size = raw.execute("SELECT length(CAST(payload AS BLOB)) FROM update_log WHERE update_id = 1").fetchone()[0]
+    assert size < 4096 * 3 + 100  # UTF-8, not \\u7a3b escapes (6 bytes a character)
+    await log.mark_handled(1, clock())
+    async with sessions() as session:
+        from storage.models import LoggedUpdate
+
+        assert (await session.get(LoggedUpdate, 1)).payload == {}
+        assert (await session.get(LoggedUpdate, 2)).payload["message"]["text"] == words  # not yet handled
+
+
+def test_retention_is_configured_per_deployment():
+    from bot.config import Settings
+
+    keep = Settings.from_env({"JICENG_KEEP_UPDATES_DAYS": "1", "JICENG_KEEP_DRAFTS_DAYS": "2",
+                              "JICENG_KEEP_OUTBOX_DAYS": "10"}).retention()
+    assert (keep.updates, keep.drafts, keep.outbox) == (timedelta(days=1), timedelta(days=2), timedelta(days=10))
+    assert Settings.from_env({}).retention().drafts == timedelta(days=7)

@@ -3,6 +3,7 @@ team leader gets the card and presses 接单; everyone else is told politely wha
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,29 @@ async def test_bad_input_gets_a_clear_answer(world):
     await api.wait_for_message(FARMER, "修改")
     api.send_group_text(-100123, FARMER, "/start")
     await api.wait_for_message(-100123, "私聊")
+
+
+async def test_malformed_updates_are_skipped_once_and_the_bot_keeps_serving(world, caplog):
+    """A message with no chat, a message that is not an object, an id past 64 bits: each is
+    logged once by its update id (never its content) and nobody else waits behind it."""
+    caplog.set_level(logging.INFO)
+    api = world.api
+    api.inject({"message": {"message_id": 1, "date": 1, "text": "电话13912345678"}})
+    api.inject({"message": "nonsense"})
+    huge = {"id": 2**64, "is_bot": False, "first_name": "x"}
+    api.inject({"message": {"message_id": 2, "date": 1, "chat": {"id": 2**64, "type": "private"}, "from": huge,
+                            "text": "hi"}})
+    api.inject({"callback_query": {"id": "9", "chat_instance": "1", "data": "ac:1"}})
+    near = 2**63 - 1
+    api.send_text(near, "水稻叶子发黄怎么办")
+    await api.wait_for_message(near, "提交")
+    api.send_text(FARMER, "水稻叶子发黄怎么办")
+    await api.wait_for_message(FARMER, "提交")
+    await api.wait_idle()
+    skipped = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(skipped) == 4
+    assert not any("13912345678" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
 async def test_the_same_update_delivered_twice_has_one_effect(world, team):

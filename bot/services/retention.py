@@ -19,6 +19,9 @@ from storage.models import DemandMedia, Draft, FieldCorrection, OutboxMessage
 
 @dataclass(frozen=True)
 class Retention:
+    """Set per deployment: JICENG_KEEP_UPDATES_DAYS, JICENG_KEEP_DRAFTS_DAYS, JICENG_KEEP_OUTBOX_DAYS."""
+
+    updates: timedelta = timedelta(days=3)  # handled channel updates (ids only; see UpdateLog)
     drafts: timedelta = timedelta(days=7)
     outbox: timedelta = timedelta(days=30)
 

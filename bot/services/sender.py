@@ -585,7 +585,7 @@ class _Workers:
                     await self.writer.submit(_record_failed(row, str(error), s.effects.after_failed(row)))
                 except (TransientError, Exception) as error:
                     if not isinstance(error, SendError):
-                        log.exception("unexpected error sending to %s", row.address)
+                        log.exception("unexpected error sending outbox row %s", row.id)
                     attempts = row.attempts + 1
                     if attempts >= s.max_attempts:
                         s.counters.undeliverable += 1

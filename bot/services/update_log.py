@@ -1,5 +1,8 @@
 """The durable update log: record before acknowledging, mark handled after handling,
-set aside what keeps failing, replay what was recorded but never handled, prune what is old."""
+set aside what keeps failing, replay what was recorded but never handled, prune what is old.
+
+What people wrote stays here only until it is handled: a handled update keeps its id (so a
+redelivery is recognised) and an empty payload; a set-aside one keeps its content for staff."""
 
 from __future__ import annotations
 
@@ -75,7 +78,7 @@ class UpdateLog:
             await session.execute(
                 update(LoggedUpdate)
                 .where(LoggedUpdate.update_id.in_(ids), LoggedUpdate.handled_at.is_(None))
-                .values(handled_at=now)
+                .values(handled_at=now, payload={})  # trimmed: the id alone keeps a redelivery out
             )
 
     async def set_aside(self, update_id: int, attempts: int, error: str, now: datetime) -> None:

@@ -11,11 +11,14 @@ Effects stay once-only because every write keyed by the update (request_key) is 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Update
+from telegram._utils.types import JSONDict
 from telegram.error import BadRequest, EndPointNotFound
 from telegram.ext import ExtBot
 
@@ -53,6 +56,12 @@ class DurableBot(ExtBot):
             log.warning("the Bot API server refused deleteWebhook (%s); polling anyway", exc)
             return True
 
+    async def _post(self, endpoint: str, data: JSONDict | None = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            return [well_formed(raw, self) for raw in result]
+        return result
+
     async def get_updates(self, *args, **kwargs) -> tuple[Update, ...]:
         await self._lanes.wait_for_room()
         updates = await super().get_updates(*args, **kwargs)
@@ -77,8 +86,51 @@ class DurableBot(ExtBot):
 
 
 
+INT64 = range(-(2**63), 2**63)
 
-async def prune(update_log: UpdateLog, now: datetime) -> None:
-    removed = await update_log.prune(now - RETENTION)
+
+def well_formed(raw: Any, bot: ExtBot) -> Any:
+    """An update python-telegram-bot cannot read, or one carrying a number no 64-bit column
+    holds, would stop polling for everyone (the whole batch fails to parse and is fetched again,
+    forever). It is kept as a bare update with its id — stored, acknowledged, answered by
+    nothing — and logged once, without its content."""
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    if not isinstance(update_id, int) or update_id not in INT64:
+        return raw  # not an update at all: nothing can acknowledge it; let the library say so
+    problem = _out_of_range(raw)
+    if problem is None:
+        try:
+            problem = _incomplete(Update.de_json(copy.deepcopy(raw), bot))
+        except Exception as error:
+            problem = type(error).__name__
+        if problem is None:
+            return raw
+    log.warning("update %s is malformed (%s); skipped", update_id, problem)
+    return {"update_id": update_id}
+
+
+def _incomplete(update: Update) -> str | None:
+    """What Telegram always sends but a parser lets pass: a chat for every message, a sender
+    for every button press."""
+    message = update.effective_message
+    if message is not None and getattr(message, "chat", None) is None:
+        return "a message without a chat"
+    if update.callback_query is not None and update.callback_query.from_user is None:
+        return "a button press without a sender"
+    return None
+
+
+def _out_of_range(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((p for p in map(_out_of_range, value.values()) if p), None)
+    if isinstance(value, list):
+        return next((p for p in map(_out_of_range, value) if p), None)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        return "a number outside 64 bits"
+    return None
+
+
+async def prune(update_log: UpdateLog, now: datetime, keep: timedelta = RETENTION) -> None:
+    removed = await update_log.prune(now - keep)
     if removed:
-        log.info("pruned %d handled update(s) older than %s", removed, RETENTION)
+        log.info("pruned %d handled update(s) older than %s", removed, keep)

@@ -86,7 +86,7 @@ class SendPacer(BaseRateLimiter[None]):
                     raise
                 if address is None:
                     await asyncio.sleep(wait)
-                log.info("%s to chat %s refused (429); trying again in %.1f s", endpoint, chat, wait)
+                log.info("%s refused (429); trying again in %.1f s", endpoint, wait)
                 continue
             if address is not None:
                 self.pace.done(address)
