@@ -29,6 +29,7 @@ from bot.services.live import REFRESH_SECONDS, LiveUnderstanding, starter_index
 from bot.services.notices import NoticeService, SubscriptionService
 from bot.services.outbox import Outbox
 from bot.services.people import PeopleService
+from bot.services.sharing import SharingReview
 from bot.services.signups import SignupService
 from bot.services.situation import Situations
 from bot.services.states import ChatStates
@@ -68,6 +69,7 @@ class Services:
     dispatch: DispatchService
     experts: ExpertService
     feedback: FeedbackService
+    sharing: SharingReview
     triage: TriageService
     states: ChatStates
     deadlines: DeadlineService
@@ -99,6 +101,7 @@ class Services:
             dispatch=DispatchService(sessions, clock, hooks),
             experts=ExpertService(sessions, clock, hooks),
             feedback=FeedbackService(sessions, clock, hooks),
+            sharing=SharingReview(sessions),
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
             situations=Situations(sessions, clock),

@@ -347,6 +347,16 @@ class ReviewHours(Button):
     approve: bool
 
 
+@button("kr")
+@dataclass(frozen=True)
+class ReviewShared(Button):
+    """The leader or staff on an answer a farmer agreed to share: publish it, turn it down, or
+    correct its question or answer first."""
+
+    entry_id: int
+    action: Literal["publish", "drop", "question", "answer"]
+
+
 @button("fg")
 @dataclass(frozen=True)
 class ForgetMe(Button):

@@ -60,6 +60,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     region_code: Mapped[str | None] = mapped_column(String(12))
+    privacy_agreed_at: Mapped[datetime | None] = mapped_column()  # the privacy notice, agreed in chat
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -143,6 +144,9 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()  # None: an invite made before invites expired
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # "pending" while staff decide on an invite that would replace a leader or move an expert's
+    # account; then "confirmed" or "refused". None: nobody was replaced.
+    confirmation: Mapped[str | None] = mapped_column(String(12))
 
 
 class Draft(Base):
@@ -386,8 +390,8 @@ class FieldModelVersion(Base):
 
 
 class KnowledgeEntry(Base):
-    """An answered question for the similar-question search: imported by staff, or
-    (later) a demand an expert answered."""
+    """An answered question for the similar-question search: imported by staff, or a solved
+    demand its farmer agreed to share, redacted and reviewed."""
 
     __tablename__ = "knowledge_entries"
 
@@ -397,6 +401,9 @@ class KnowledgeEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20))
+    # "published" (searchable), "review" (a farmer agreed to share; the leader or staff check the
+    # redacted text first) or "withdrawn" (turned down, or its farmer asked to be forgotten).
+    status: Mapped[str] = mapped_column(String(12), default="published", server_default="published")
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

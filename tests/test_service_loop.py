@@ -260,7 +260,7 @@ async def test_follow_up_a_week_after_closing_reopens_when_not_solved(world, clo
     assert notes[-1] == "回访：问题没有解决"
 
 
-async def test_a_solved_demand_joins_the_knowledge_base_only_if_the_farmer_agrees(world):
+async def test_a_solved_demand_joins_the_knowledge_base_only_if_the_farmer_agrees_and_the_leader_publishes(world):
     from storage.models import KnowledgeEntry
 
     api = world.api
@@ -275,12 +275,30 @@ async def test_a_solved_demand_joins_the_knowledge_base_only_if_the_farmer_agree
     async with world.sessions() as session:
         assert await session.scalar(select(KnowledgeEntry)) is None  # nothing shared before a yes
     api.press(FARMER, share, "可以分享")
-    await api.wait_idle()
+    card = await api.wait_for_message(LEADER, "请核对后发布")
     async with world.sessions() as session:
         entry = await session.scalar(select(KnowledgeEntry))
-    assert entry.question == QUESTION and "三环唑" in entry.answer and entry.source == "demand"
+    assert entry.question == QUESTION and "三环唑" in entry.answer and entry.status == "review"
     await world.services.live.refresh()
-    assert any(h.entry.answer == entry.answer for h in world.services.knowledge.search(QUESTION))
+    assert f"db:{entry.id}" not in world.services.knowledge.index  # not before review
+
+    api.press(EXPERT, card, "发布")  # not the leader: refused
+    api.press(LEADER, card, "修改答案")
+    await api.wait_for_message(LEADER, "修改后的答案")
+    api.send_text(LEADER, "稻瘟病：发病初期用三环唑按标签用量喷雾，间隔7天再喷一次。电话13800000000")
+    corrected = await api.wait_for_message(LEADER, "间隔7天")
+    assert "13800000000" not in corrected.text  # numbers are taken out of corrections too
+    drop = next(b["callback_data"] for row in corrected.reply_markup["inline_keyboard"] for b in row
+                if b["text"] == "不发布")
+    api.press(LEADER, corrected, "发布")
+    await api.wait_for_edit(LEADER, "已发布")
+    assert "间隔7天" in world.services.knowledge.get(f"db:{entry.id}").answer
+    mark = api.mark()
+    api.press_data(LEADER, corrected, drop)  # a second decision does not undo the first
+    await api.wait_idle()
+    async with world.sessions() as session:
+        assert (await session.scalar(select(KnowledgeEntry))).status == "published"
+    assert not [m for m in api.messages_to(EXPERT) if m.seq > mark]
 
 
 async def test_a_shared_answer_never_shows_the_first_farmers_phone_or_name(world):
@@ -298,12 +316,13 @@ async def test_a_shared_answer_never_shows_the_first_farmers_phone_or_name(world
     ask = await close_service(api, brief, "线上服务", "1 线上指导")
     api.press(FARMER, ask, "已解决")
     api.press(FARMER, await api.wait_for_message(FARMER, "可以给遇到同样问题的农户参考吗"), "可以分享")
-    await api.wait_idle()
+    card = await api.wait_for_message(LEADER, "请核对后发布")
     async with world.sessions() as session:
         entry = await session.scalar(select(KnowledgeEntry))
     for secret in ("王建国", "青山村", "13912345678", "13800000000"):
-        assert secret not in entry.question and secret not in entry.answer
-    await world.services.live.refresh()
+        assert secret not in entry.question and secret not in entry.answer and secret not in card.text
+    api.press(LEADER, card, "发布")
+    await api.wait_for_edit(LEADER, "已发布")
     mark = api.mark()
     api.send_text(OTHER_FARMER, "请问水稻稻瘟病怎么防治？", first_name="李大姐")
     confirm = await api.wait_for_message(OTHER_FARMER, "提交", after=mark)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import messages
 from bot.buttons import FollowUpNotSolved, FollowUpSolved, NotSolved, Rate, ShareAnswer, Solved, Withdraw
 from bot.chat.presses import on
+from bot.chat.sharing import offer_for_review
 from bot.chat.turn import Choice, Choices, Turn
 from bot.services.feedback import Reopened
 
@@ -61,6 +62,8 @@ async def withdraw_pressed(turn: Turn, button: Withdraw) -> None:
 
 @on(ShareAnswer)
 async def share_pressed(turn: Turn, button: ShareAnswer) -> None:
-    shared = await turn.services.feedback.share(button.demand_id, turn.person_id, button.agree)
+    offered = await turn.services.feedback.share(button.demand_id, turn.person_id, button.agree)
     await turn.answer()
-    await turn.edit(messages.SHARED if shared else messages.NOT_SHARED)
+    await turn.edit(messages.SHARED if button.agree else messages.NOT_SHARED)
+    if offered is not None:
+        await offer_for_review(turn, offered)

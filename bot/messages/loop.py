@@ -81,7 +81,17 @@ ASK_SHARE = ("您的问题和专家的答复，可以给遇到同样问题的农
              "不点就不分享。")
 BTN_SHARE = "可以分享"
 BTN_NO_SHARE = "不分享"
-SHARED = "谢谢！去掉个人信息后，这条问答会帮到遇到同样问题的农户。"
+SHARED = "谢谢！去掉个人信息、经团长或工作人员审核后，这条问答会帮到遇到同样问题的农户。"
+REVIEW_SHARED = ("农户同意分享需求 {no} 的问答。姓名、电话、身份证号和村组名称已自动去掉，请核对后发布"
+                 "（发布后其他农户提问时会看到）：\n\n问：{question}\n\n答：{answer}")
+BTN_PUBLISH = "发布"
+BTN_DONT_PUBLISH = "不发布"
+BTN_CORRECT_QUESTION = "修改问题"
+BTN_CORRECT_ANSWER = "修改答案"
+ASK_CORRECTION = "请发送修改后的{part}（整段替换原文）："
+SHARED_PUBLISHED = "已发布。"
+SHARED_WITHDRAWN = "已决定不发布，其他农户看不到这条问答。"
+SHARED_PARTS = {"question": "问题", "answer": "答案"}
 NOT_SHARED = "好的，这条问答不会给别人看。"
 REOPENED_FARMER = "已重新交给服务团处理需求 {no}，专家会再联系您。"
 REOPENED_TEAM = "需求 {no} 农户反映问题没有解决，已重新打开，请继续跟进。\n内容：{text}"

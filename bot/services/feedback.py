@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, NotFound
 from bot.services import lifecycle
 from bot.services.hooks import LoopHooks
+from bot.services.knowledge import MAX_ANSWER, REVIEW, question_key
 from bot.services.people import person_by_id
 from bot.services.redact import names_in, redact
+from bot.services.sharing import Offered, reviewers_of, shared
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, KnowledgeEntry, Person, ServiceTeam
 
 
@@ -52,19 +54,22 @@ class FeedbackService:
             await self._hooks.accepted(session, demand)  # a new first-answer deadline
             return Reopened(demand, await _team_people(session, demand))
 
-    async def share(self, demand_id: int, person_id: int, agree: bool) -> bool:
-        """The farmer's answer to "may this help others?": only a yes puts the question and the
-        experts' answers (redacted) among the similar solved questions; the default is no."""
+    async def share(self, demand_id: int, person_id: int, agree: bool) -> Offered | None:
+        """The farmer's answer to "may this help others?": only a yes offers the question and the
+        experts' answers, redacted, for review (`bot.services.sharing`); the default is no."""
         async with self._sessions.begin() as session:
             demand, farmer = await _own_demand(session, demand_id, person_id)
             if not demand.solved:
                 raise Conflict("问题解决以后才能分享。")
-            if agree:
-                experts = (await session.scalars(
-                    select(Expert.name).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
-                    .where(DemandAssignment.demand_id == demand.id))).all()
-                await _remember_answer(session, demand, self._clock(), [farmer.display_name, *experts])
-            return agree
+            if not agree:
+                return None
+            experts = (await session.scalars(
+                select(Expert.name).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+                .where(DemandAssignment.demand_id == demand.id))).all()
+            entry = await _remember_answer(session, demand, self._clock(), [farmer.display_name, *experts])
+            if entry is None:
+                return None
+            return Offered(await shared(session, entry), await reviewers_of(session, demand))
 
     async def rate(self, demand_id: int, person_id: int, stars: int) -> Demand:
         if not 1 <= stars <= 5:
@@ -99,11 +104,12 @@ class FeedbackService:
             return list(rows)
 
 
-async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime, names: list[str]) -> None:
-    """A solved demand whose farmer agreed joins the knowledge base behind "similar solved
+async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime,
+                           names: list[str]) -> KnowledgeEntry | None:
+    """A solved demand whose farmer agreed is offered to the knowledge base behind "similar solved
     questions", answered with what the experts wrote — both with phone and ID numbers, names and
-    villages taken out (`bot.services.redact`)."""
-    from bot.services.knowledge import question_key
+    villages taken out (`bot.services.redact`) — and waits for review. None: nothing to share
+    (no written answer) or the same question is there already."""
 
     answers = (await session.scalars(
         select(DemandMessage.text).where(DemandMessage.demand_id == demand.id, DemandMessage.direction == "to_farmer",
@@ -114,10 +120,13 @@ async def _remember_answer(session: AsyncSession, demand: Demand, now: datetime,
     question = redact(demand.text, names)
     key = question_key(question)
     if not answers or await session.scalar(select(KnowledgeEntry.id).where(KnowledgeEntry.question_key == key)):
-        return
+        return None
     answer = redact("\n".join(answers), names)
-    session.add(KnowledgeEntry(question=question, question_key=key, answer=answer[:3000],
-                               field=demand.field, source="demand", demand_id=demand.id, created_at=now, updated_at=now))
+    entry = KnowledgeEntry(question=question, question_key=key, answer=answer[:MAX_ANSWER], field=demand.field,
+                           source="demand", status=REVIEW, demand_id=demand.id, created_at=now)
+    session.add(entry)
+    await session.flush()
+    return entry
 
 
 async def _own_demand(session: AsyncSession, demand_id: int, person_id: int) -> tuple[Demand, Person]:

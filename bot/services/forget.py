@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed
+from bot.services.knowledge import WITHDRAWN
 from bot.services.outbox import WAITING_STATUSES
 from bot.services.people import EXPERT, LEADER, STAFF, person_by_id
 from bot.services.sql import rowcount
@@ -33,6 +34,7 @@ from storage.models import (
     PersonRole,
     ServiceTeam,
     Subscription,
+    utcnow,
 )
 
 FORGOTTEN = "（提问人已要求删除个人信息）"
@@ -61,7 +63,8 @@ async def forget(sessions: async_sessionmaker[AsyncSession], person_id: int) -> 
         await session.execute(update(FieldCorrection).where(FieldCorrection.draft_id.in_(drafts)).values(draft_id=None))
         await session.execute(update(FieldCorrection).where(FieldCorrection.demand_id.in_(demands))
                               .values(text=FORGOTTEN))
-        await session.execute(delete(KnowledgeEntry).where(KnowledgeEntry.demand_id.in_(demands)))
+        await session.execute(update(KnowledgeEntry).where(KnowledgeEntry.demand_id.in_(demands)).values(
+            status=WITHDRAWN, question="", answer="", updated_at=utcnow()))  # running bots drop it too
         await session.execute(delete(Draft).where(Draft.person_id == person_id))
         count = rowcount(await session.execute(update(Demand).where(Demand.submitter_id == person_id).values(
             text=FORGOTTEN, keywords=[], entities={})))
@@ -71,7 +74,7 @@ async def forget(sessions: async_sessionmaker[AsyncSession], person_id: int) -> 
             OutboxMessage.person_id == person_id, OutboxMessage.status.in_(WAITING_STATUSES)))
         await session.execute(delete(ChannelAccount).where(ChannelAccount.person_id == person_id))
         await session.execute(delete(PersonRole).where(PersonRole.person_id == person_id))
-        person.display_name, person.region_code = "", None
+        person.display_name, person.region_code, person.privacy_agreed_at = "", None, None
         return Forgotten(count, messages, media)
 
 

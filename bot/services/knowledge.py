@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ HEADERS = ("问题", "答案", "领域")
 MAX_QUESTION = 500
 MAX_ANSWER = 3000
 IMPORTED = "import"
+PUBLISHED, REVIEW, WITHDRAWN = "published", "review", "withdrawn"
 
 BLANK = "{column}不能为空"
 UNKNOWN_FIELD = "领域无法识别：{value}。可填代码（如 crop）或中文名称（如 种植栽培）"
@@ -49,6 +51,9 @@ class KnowledgeBase:
     def add(self, entry: IndexEntry) -> None:
         self.index.add(entry)
 
+    def remove(self, key: str) -> None:
+        self.index.remove(key)
+
     def replace(self, index: KnowledgeIndex) -> None:
         self.index = index  # one reference swap: searches see the old or the new index, whole
 
@@ -71,18 +76,30 @@ def starter_entries() -> list[IndexEntry]:
     return [IndexEntry(f"starter:{r['id']}", r["问题"], r["答案"], r["领域"]) for r in rows]
 
 
+@dataclass(frozen=True)
+class StoredChanges:
+    published: list[IndexEntry]   # to search (new, or changed)
+    unpublished: list[str]        # keys to stop showing (under review, withdrawn)
+    newest: datetime | None       # the newest change seen, for the next call
+
+
 async def stored_entries(
     sessions: async_sessionmaker[AsyncSession], changed_after: datetime | None = None
-) -> tuple[list[IndexEntry], datetime | None]:
-    """Entries added or updated in the database after `changed_after` (all when None),
-    and the newest change seen, for the next call."""
+) -> StoredChanges:
+    """Entries added or updated in the database since `changed_after` (all when None). The newest
+    moment is read again next time: a change written in the same instant is not missed."""
     query = select(KnowledgeEntry).order_by(KnowledgeEntry.updated_at, KnowledgeEntry.id)
     if changed_after is not None:
-        query = query.where(KnowledgeEntry.updated_at > changed_after)
+        query = query.where(KnowledgeEntry.updated_at >= changed_after)
     async with sessions() as session:
         rows = (await session.scalars(query)).all()
-    entries = [IndexEntry(f"db:{r.id}", r.question, r.answer, r.field) for r in rows]
-    return entries, max((r.updated_at for r in rows), default=changed_after)
+    published = [IndexEntry(entry_key(r), r.question, r.answer, r.field) for r in rows if r.status == PUBLISHED]
+    unpublished = [entry_key(r) for r in rows if r.status != PUBLISHED]
+    return StoredChanges(published, unpublished, max((r.updated_at for r in rows), default=changed_after))
+
+
+def entry_key(entry: KnowledgeEntry) -> str:
+    return f"db:{entry.id}"
 
 
 async def import_knowledge(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:

@@ -43,7 +43,8 @@ class LiveUnderstanding:
             self.model_id, model = newest
             self._understander.swap_model(model)
             log.info("now classifying with retrained model %d", self.model_id)
-        entries, self._knowledge_seen = await stored_entries(self._sessions, self._knowledge_seen)
+        changes = await stored_entries(self._sessions, self._knowledge_seen)
+        self._knowledge_seen, entries = changes.newest, changes.published
         if not self._loaded:
             # The first load may be large: index it in a thread and swap it in whole, so
             # the bot answers farmers meanwhile (with the starter set).
@@ -53,5 +54,7 @@ class LiveUnderstanding:
         else:
             for entry in entries:
                 self._knowledge.add(entry)
+        for key in changes.unpublished:
+            self._knowledge.remove(key)
         if entries:
             log.info("knowledge base: %d entries added or updated, %d in all", len(entries), len(self._knowledge))

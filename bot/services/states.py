@@ -18,6 +18,7 @@ ASK = "ask"                          # expert: the next message is a question fo
 SERVICE_RECORD = "service_record"    # expert: hours and a short summary to close the service
 SERVICE_ITEM = "service_item"        # farmer: the next message asks about a listed service
 NOTICE_DRAFT = "notice_draft"        # staff: composing a training notice step by step
+CORRECT_SHARED = "correct_shared"    # leader or staff: their wording of a shared question or answer
 
 
 @dataclass(frozen=True)
