@@ -357,6 +357,12 @@ class ReviewShared(Button):
     action: Literal["publish", "drop", "question", "answer"]
 
 
+@button("pv")
+@dataclass(frozen=True)
+class AgreePrivacy(Button):
+    """同意 under the privacy notice."""
+
+
 @button("fg")
 @dataclass(frozen=True)
 class ForgetMe(Button):

@@ -130,6 +130,28 @@ async def service_loop(channel: Channel) -> None:
     assert demand.status == lifecycle.REOPENED and demand.rating == 5
 
 
+async def privacy_notice(channel: Channel) -> None:
+    """A newcomer reads the short privacy notice on /start and above their first question, and
+    agrees (同意, or 提交 as the notice says); /privacy tells what is stored, for how long, who
+    sees it and how to delete it."""
+    await directory(channel)
+    farmer, other = channel.person(FARMER, "张大哥"), channel.person(1002, "李大姐")
+    await farmer.command("start")
+    notice = await farmer.sees("隐私说明")
+    await farmer.presses(notice, "同意")
+    assert "谢谢" in (await farmer.current(notice)).text
+    await farmer.says(QUESTION)
+    assert "隐私说明" not in (await farmer.sees("提交")).text  # agreed already
+
+    await other.says("柑橘红蜘蛛太多了，用什么药防治")
+    confirm = await other.sees("提交")
+    assert "隐私说明" in confirm.text and "即表示您同意" in confirm.text
+    await other.presses(confirm, "提交")
+    await other.command("privacy")
+    full = await other.sees("存多久")
+    assert "/forget" in full.text and "同意" not in " ".join(full.labels)  # agreed by submitting
+
+
 async def sign_up(channel: Channel) -> None:
     """A farmer subscribes; staff compose a training notice step by step and send it; the farmer
     gets it and presses 报名, and holds a seat."""
@@ -158,4 +180,4 @@ async def sign_up(channel: Channel) -> None:
     assert "取消报名" in " ".join(confirmed.labels)
 
 
-SCENARIOS = {"intake": intake, "service_loop": service_loop, "sign_up": sign_up}
+SCENARIOS = {"intake": intake, "service_loop": service_loop, "sign_up": sign_up, "privacy_notice": privacy_notice}

@@ -103,7 +103,10 @@ async def show_draft(turn: Turn, view: DraftView, *, replace: bool) -> None:
         text = messages.ASK_FIELD.format(text=messages.short(view.draft.text, 300))
         markup = field_keyboard(view)
     else:
-        text, markup = confirm_text(view), confirm_keyboard(view)
+        # Someone who has not agreed to the privacy notice reads it here: 提交 is their 同意.
+        agreed = await turn.services.people.agreed_privacy(turn.person_id)
+        notice = "" if agreed else f"\n\n{messages.PRIVACY_SHORT}{messages.SUBMIT_MEANS_AGREE}"
+        text, markup = confirm_text(view) + notice, confirm_keyboard(view)
     if replace and turn.pressed:
         await turn.edit(text, markup)
     else:
@@ -153,6 +156,7 @@ async def _attach(turn: Turn, *, quiet: bool) -> None:
 @on(SubmitDraft)
 async def submit_pressed(turn: Turn, button: SubmitDraft) -> None:
     submission = await turn.services.intake.submit(button.draft_id, turn.person_id, turn.key)
+    await turn.services.people.agree_privacy(turn.person_id, turn.services.clock())  # as the notice said
     await turn.answer(messages.SUBMITTED_SHORT)
     await turn.edit(_submitted_text(submission))
     await _dispatch(turn, submission)

@@ -6,6 +6,7 @@ from bot import messages
 from bot.buttons import ProfileRegion
 from bot.chat.commands import command
 from bot.chat.presses import on
+from bot.chat.privacy import offer_notice
 from bot.chat.regions import city_keyboard, county_keyboard, is_city
 from bot.chat.turn import Turn
 from bot.errors import Conflict, NotFound
@@ -42,10 +43,12 @@ async def start(turn: Turn) -> None:
         lines.append(messages.WELCOME_STAFF)
     if person.region_code is None:
         await turn.say("\n\n".join(lines))
+        await offer_notice(turn)
         await turn.say(messages.ASK_REGION, city_keyboard(_pick_city))
     else:
         lines.append(f"您的地区：{regions.full_name(person.region_code)}（/region 可修改）")
         await turn.say("\n\n".join(lines))
+        await offer_notice(turn)
 
 
 @command("help")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -120,6 +121,7 @@ class PeopleService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._known: OrderedDict[Account, tuple[int, str]] = OrderedDict()
+        self._agreed: set[int] = set()  # people known to have agreed to the privacy notice
 
     async def person_id(self, account: Account, display_name: str = "") -> int:
         """The id of the person behind an account, created on first contact. An account never
@@ -149,6 +151,26 @@ class PeopleService:
         next message starts a new person)."""
         for account in [a for a, (known, _) in self._known.items() if known == person_id]:
             del self._known[account]
+        self._agreed.discard(person_id)
+
+    async def agreed_privacy(self, person_id: int) -> bool:
+        if person_id in self._agreed:
+            return True
+        async with self._sessions() as session:
+            agreed = await session.scalar(select(Person.privacy_agreed_at).where(Person.id == person_id)) is not None
+        if agreed:
+            self._agreed.add(person_id)
+        return agreed
+
+    async def agree_privacy(self, person_id: int, now: datetime) -> None:
+        """The person pressed 同意 under the privacy notice (the first time counts)."""
+        if await self.agreed_privacy(person_id):
+            return
+        async with self._sessions.begin() as session:
+            person = await person_by_id(session, person_id)
+            if person.privacy_agreed_at is None:
+                person.privacy_agreed_at = now
+        self._agreed.add(person_id)
 
     async def get(self, person_id: int) -> Person | None:
         async with self._sessions() as session:
