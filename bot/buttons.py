@@ -363,6 +363,16 @@ class AgreePrivacy(Button):
     """同意 under the privacy notice."""
 
 
+@button("tk")
+@dataclass(frozen=True)
+class DecideTakeover(Button):
+    """Staff on an invite that would replace a team's leader or move an expert's account:
+    确认更换 or 不同意."""
+
+    code: str
+    confirm: bool
+
+
 @button("fg")
 @dataclass(frozen=True)
 class ForgetMe(Button):

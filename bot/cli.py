@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke = invite.add_parser("revoke", help="收回一个还没用过的邀请")
     revoke.add_argument("code", help="邀请码（可以只写开头几位）")
     revoke.set_defaults(handler=_invite_revoke)
+    for verb, text in (("confirm", "确认一个会替换现任团长或专家账号的邀请"), ("refuse", "不同意这次更换")):
+        decide = invite.add_parser(verb, help=text)
+        decide.add_argument("code", metavar="CODE")
+        decide.set_defaults(handler=_invite_decide)
 
     intents = commands.add_parser("intents", help="理解中文：分类检查与重新训练").add_subparsers(
         dest="intents_command", required=True)
@@ -239,11 +243,11 @@ def _import(args, settings: Settings) -> int:
 
 
 def _invite(args, settings: Settings) -> int:
-    from bot.services import directory
+    from bot.services import invites
 
     if not _schema_ready(settings):
         return 2
-    code = _with_sessions(settings, lambda sessions: directory.create_invite(sessions, args.kind, args.target))
+    code = _with_sessions(settings, lambda sessions: invites.create(sessions, args.kind, args.target))
     username = settings.bot_username or _with_sessions(settings, _stored_username) or _ask_username(settings)
     if not username:
         print(NO_USERNAME, file=sys.stderr)
@@ -277,7 +281,8 @@ def _forget(args, settings: Settings) -> int:
     return 0
 
 
-INVITE_STATES = {"open": "可用", "used": "已使用", "expired": "已过期", "revoked": "已收回"}
+INVITE_STATES = {"open": "可用", "used": "已使用", "expired": "已过期", "revoked": "已收回",
+                 "pending": "待确认更换", "refused": "未同意更换"}
 INVITE_KINDS = {"leader": "团长", "expert": "专家"}
 
 
@@ -290,25 +295,51 @@ def _invite_line(info) -> str:
 
 
 def _invite_list(args, settings: Settings) -> int:
-    from bot.services import directory
+    from bot.services import invites
 
     if not _schema_ready(settings):
         return 2
-    invites = _with_sessions(settings, directory.list_invites)
-    for info in invites:
+    found = _with_sessions(settings, invites.list_all)
+    for info in found:
         print(_invite_line(info))
-    if not invites:
+    if not found:
         print("还没有邀请。")
     return 0
 
 
 def _invite_revoke(args, settings: Settings) -> int:
-    from bot.services import directory
+    from bot.services import invites
 
     if not _schema_ready(settings):
         return 2
-    info = _with_sessions(settings, lambda sessions: directory.revoke_invite(sessions, args.code))
+    info = _with_sessions(settings, lambda sessions: invites.revoke(sessions, args.code))
     print(_invite_line(info))
+    return 0
+
+
+def _invite_decide(args, settings: Settings) -> int:
+    """`jiceng invite confirm|refuse CODE`: staff decide on an invite that would replace a leader or
+    move an expert's account; both people hear the decision through the running bot's outbox."""
+    from bot.services import invites
+    from bot.services.outbox import ACTION, Outbox, Outgoing
+    from storage.models import utcnow
+
+    if not _schema_ready(settings):
+        return 2
+
+    async def work(sessions):
+        decision = await invites.decide(sessions, args.code, args.kind == "confirm")
+        if decision.first:
+            outbox = Outbox(sessions, utcnow)
+            await outbox.send(decision.takeover.newcomer_id, Outgoing(decision.to_newcomer), ACTION)
+            await outbox.send(decision.takeover.current_id, Outgoing(decision.to_current), ACTION)
+        return decision
+
+    decision = _with_sessions(settings, work)
+    t = decision.takeover
+    verdict = "已确认更换" if decision.confirmed else "未同意更换"
+    print(f"「{t.target}」{t.role}：{t.current_name} → {t.newcomer_name}  {verdict}"
+          + ("" if decision.first else "（之前已处理）"))
     return 0
 
 

@@ -74,6 +74,35 @@ def test_staff_add_and_invite_link_uses_the_bots_stored_username(env, capsys):
     assert "没有这个邀请码" in capsys.readouterr().err
 
 
+def test_staff_confirm_a_takeover_on_the_command_line(env, tmp_path, capsys):
+    from bot.services import invites
+    from bot.services.people import ensure_person
+    from bot.telegram.common import account_of
+
+    teams = tmp_path / "teams.csv"
+    teams.write_text("服务团名称,领域,服务地区,团长TelegramID\n好团,植物保护,长沙市,1001\n", "utf-8")
+    assert main(["import", "teams", str(teams)]) == 0
+
+    async def open_invite():
+        engine = create_engine(env)
+        sessions = session_factory(engine)
+        code = await invites.create(sessions, "leader", "好团")
+        async with sessions.begin() as session:
+            newcomer = await ensure_person(session, account_of(1002), "赵新")
+        await invites.redeem(sessions, code, newcomer.id)
+        await engine.dispose()
+        return code
+
+    code = asyncio.run(open_invite())
+    capsys.readouterr()
+    assert main(["invite", "list"]) == 0
+    assert "待确认更换" in capsys.readouterr().out
+    assert main(["invite", "confirm", code[:8]]) == 0
+    assert "已确认更换" in capsys.readouterr().out
+    assert main(["invite", "refuse", code[:8]]) == 0
+    assert "之前已处理" in capsys.readouterr().out
+
+
 def test_run_without_a_token_explains_what_to_set(env, capsys):
     assert main(["run"]) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err

@@ -10,19 +10,16 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import Conflict, ImportFileError, NotFound
-from bot.services import directory, tabular
+from bot.errors import Conflict, ImportFileError, NotAllowed, NotFound
+from bot.services import directory, invites, tabular
 from bot.services.directory import (
     EXPERT_HEADERS,
     TEAM_HEADERS,
     AmbiguousName,
     add_staff,
-    bind_by_phone,
-    create_invite,
     import_experts,
     import_teams,
     normalize_phone,
-    redeem_invite,
 )
 from bot.services.people import address_of, find_person
 from bot.services.tabular import read_table
@@ -384,11 +381,11 @@ async def test_two_rows_that_would_update_one_expert_are_bad_rows(sessions, tmp_
 
 async def test_a_leader_joins_by_a_one_time_invite(sessions, tmp_path):
     await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团"))
-    code = await create_invite(sessions, "leader", "长沙市种植业专家服务团")
+    code = await invites.create(sessions, "leader", "长沙市种植业专家服务团")
     assert len(code) <= 32 and all(c.isascii() and (c.isalnum() or c in "-_") for c in code)
     assert invite_link("@jiceng_bot", code) == f"https://t.me/jiceng_bot?start={code}"
 
-    joined = await redeem_invite(sessions, code, await person_id(sessions, 100000001, "刘团长"))
+    joined = await invites.redeem(sessions, code, await person_id(sessions, 100000001, "刘团长"))
     assert (joined.kind, joined.name) == ("leader", "长沙市种植业专家服务团")
     assert joined.message == "您已作为「长沙市种植业专家服务团」团长加入。"
     leader = await person(sessions, 100000001)
@@ -397,10 +394,61 @@ async def test_a_leader_joins_by_a_one_time_invite(sessions, tmp_path):
     assert (team.leader_id, await tg(sessions, team.leader_id)) == (leader.id, 100000001)
 
     with pytest.raises(Conflict, match="已经被使用过了"):
-        await redeem_invite(sessions, code, await person_id(sessions, 100000002, "冒名者"))
+        await invites.redeem(sessions, code, await person_id(sessions, 100000002, "冒名者"))
     assert "leader" not in (await person(sessions, 100000002)).role_names
-    again = await redeem_invite(sessions, code, await person_id(sessions, 100000001, "刘团长"))  # pressed the link twice
+    again = await invites.redeem(sessions, code, await person_id(sessions, 100000001, "刘团长"))  # pressed the link twice
     assert again.already_joined and again.message == "您已经是「长沙市种植业专家服务团」团长了。"
+
+
+async def test_an_invite_that_would_replace_the_leader_waits_for_staff(sessions, tmp_path):
+    """A second leader invite opened by someone else changes nothing until staff confirm; the
+    current leader can be told at once; the first decision stands."""
+    await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团", leader="100000001"))
+    current = (await person(sessions, 100000001)).id
+    staff = (await add_staff(sessions, account_of(100000009), "王干事")).id
+    code = await invites.create(sessions, "leader", "长沙市种植业专家服务团")
+    newcomer = await person_id(sessions, 100000002, "赵新")
+    joined = await invites.redeem(sessions, code, newcomer)
+    t = joined.takeover
+    assert (t.current_id, t.newcomer_id, t.newcomer_name, t.role, t.staff) == (current, newcomer, "赵新", "团长", (staff,))
+    assert "需要工作人员确认" in joined.message
+    [team] = await all_of(sessions, ServiceTeam)
+    assert team.leader_id == current  # nothing changed yet
+    again = await invites.redeem(sessions, code, newcomer)
+    assert again.takeover is None and "需要工作人员确认" in again.message
+    assert [i.state for i in await invites.list_all(sessions)] == ["pending"]
+
+    with pytest.raises(NotAllowed):
+        await invites.decide(sessions, code, True, staff_id=newcomer)  # not staff
+    decision = await invites.decide(sessions, code[:8], True, staff_id=staff)
+    assert decision.first and decision.confirmed and "接替您" in decision.to_current
+    [team] = await all_of(sessions, ServiceTeam)
+    assert team.leader_id == newcomer
+    assert "leader" not in (await person(sessions, 100000001)).role_names
+    assert not (await invites.decide(sessions, code, False, staff_id=staff)).first  # the first decision stands
+
+
+async def test_an_invite_that_would_move_an_expert_can_be_refused(sessions, tmp_path):
+    await experts_from(sessions, tmp_path, expert_row("张三", telegram_id="100000011"))
+    code = await invites.create(sessions, "expert", "张三")
+    joined = await invites.redeem(sessions, code, await person_id(sessions, 100000012, "冒名者"))
+    assert joined.takeover is not None and joined.takeover.role == "专家账号"
+    decision = await invites.decide(sessions, code, False)  # on the command line the operator is staff
+    assert not decision.confirmed and "仍是" in decision.to_current and "没有确认" in decision.to_newcomer
+    [expert] = await all_of(sessions, Expert)
+    assert await tg(sessions, expert.person_id) == 100000011
+    assert "expert" not in (await person(sessions, 100000012)).role_names
+    refused = await invites.redeem(sessions, code, await person_id(sessions, 100000012))
+    assert "没有确认" in refused.message
+
+
+async def test_an_import_that_replaces_a_leader_tells_the_one_replaced(sessions, tmp_path):
+    from storage.models import OutboxMessage
+
+    await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团", leader="100000001"))
+    await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团", leader="100000002"), name="v2.csv")
+    [told] = await all_of(sessions, OutboxMessage)
+    assert told.address == "100000001" and "不再担任" in told.body["text"]
 
 
 async def test_an_expert_joins_by_invite_and_namesakes_must_be_told_apart(sessions, tmp_path):
@@ -410,16 +458,16 @@ async def test_an_expert_joins_by_invite_and_namesakes_must_be_told_apart(sessio
     first, second, _ = await all_of(sessions, Expert)
 
     with pytest.raises(AmbiguousName) as exc:
-        await create_invite(sessions, "expert", "张三")
+        await invites.create(sessions, "expert", "张三")
     assert "张三（示例农业大学）" in exc.value.user_message and "张三（示例农科院）" in exc.value.user_message
     assert "姓名@工作单位" in exc.value.user_message
     with pytest.raises(NotFound):
-        await create_invite(sessions, "expert", "张三@不存在的单位")
+        await invites.create(sessions, "expert", "张三@不存在的单位")
 
-    code = await create_invite(sessions, "expert", "张三@示例农业大学")
-    joined = await redeem_invite(sessions, code, await person_id(sessions, 100000011, "Zhang San"))
+    code = await invites.create(sessions, "expert", "张三@示例农业大学")
+    joined = await invites.redeem(sessions, code, await person_id(sessions, 100000011, "Zhang San"))
     assert joined.message == "张三您好，您已作为专家加入「长沙市种植业专家服务团」。"
-    by_id = await redeem_invite(sessions, await create_invite(sessions, "expert", f"#{second.id}"), await person_id(sessions, 100000022, ""))
+    by_id = await invites.redeem(sessions, await invites.create(sessions, "expert", f"#{second.id}"), await person_id(sessions, 100000022, ""))
     assert by_id.message == "张三您好，您已作为专家加入。"
     first, second, _ = await all_of(sessions, Expert)
     assert (await tg(sessions, first.person_id), await tg(sessions, second.person_id)) == (100000011, 100000022)
@@ -428,24 +476,24 @@ async def test_an_expert_joins_by_invite_and_namesakes_must_be_told_apart(sessio
 
     # One account is one expert.
     with pytest.raises(Conflict, match="已经绑定了专家「张三」"):
-        await redeem_invite(sessions, await create_invite(sessions, "expert", "李四"), await person_id(sessions, 100000011, ""))
+        await invites.redeem(sessions, await invites.create(sessions, "expert", "李四"), await person_id(sessions, 100000011, ""))
 
 
 async def test_unknown_invites_and_targets(sessions, tmp_path):
     with pytest.raises(NotFound, match="没有名为「不存在的服务团」的服务团"):
-        await create_invite(sessions, "leader", "不存在的服务团")
+        await invites.create(sessions, "leader", "不存在的服务团")
     with pytest.raises(NotFound, match="没有找到专家"):
-        await create_invite(sessions, "expert", "#999")
+        await invites.create(sessions, "expert", "#999")
     for code in ("no-such-code", "bad code!", "x" * 65):
         with pytest.raises(NotFound, match="邀请链接无效"):
-            await redeem_invite(sessions, code, await person_id(sessions, 100000001, ""))
+            await invites.redeem(sessions, code, await person_id(sessions, 100000001, ""))
 
 
 async def test_of_many_people_opening_one_invite_at_once_exactly_one_joins(sessions, tmp_path):
     await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团"))
-    code = await create_invite(sessions, "leader", "长沙市种植业专家服务团")
+    code = await invites.create(sessions, "leader", "长沙市种植业专家服务团")
     people = [await person_id(sessions, 100000100 + i, f"用户{i}") for i in range(6)]
-    results = await asyncio.gather(*(redeem_invite(sessions, code, p) for p in people), return_exceptions=True)
+    results = await asyncio.gather(*(invites.redeem(sessions, code, p) for p in people), return_exceptions=True)
     joined = [r for r in results if not isinstance(r, BaseException)]
     assert len(joined) == 1
     assert all(isinstance(r, Conflict) for r in results if r not in joined)
@@ -460,17 +508,17 @@ async def test_of_many_people_opening_one_invite_at_once_exactly_one_joins(sessi
 
 async def test_an_expert_joins_by_sharing_their_phone_number(sessions, tmp_path):
     await experts_from(sessions, tmp_path, expert_row("李四", phone="138-0000-0002"), expert_row("王五", phone="13800000003"))
-    assert await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "8613900000009") is None
-    assert await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "not a number") is None
+    assert await invites.bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "8613900000009") is None
+    assert await invites.bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "not a number") is None
 
-    joined = await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "+86 138 0000 0002")
+    joined = await invites.bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "+86 138 0000 0002")
     assert (joined.kind, joined.name) == ("expert", "李四")
     li = (await all_of(sessions, Expert))[0]
     bound = await person(sessions, 100000012)
     assert (li.person_id, await tg(sessions, li.person_id)) == (bound.id, 100000012) and "expert" in bound.role_names
-    assert (await bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "13800000002")).already_joined
+    assert (await invites.bind_by_phone(sessions, await person_id(sessions, 100000012, "Li Si"), "13800000002")).already_joined
     with pytest.raises(Conflict, match="另一个账号"):
-        await bind_by_phone(sessions, await person_id(sessions, 100000099, ""), "13800000002")
+        await invites.bind_by_phone(sessions, await person_id(sessions, 100000099, ""), "13800000002")
 
 
 async def test_adding_staff(sessions):
@@ -491,22 +539,21 @@ def test_directory_workflow_knows_nothing_of_telegram():
 async def test_invites_expire_after_a_week_and_can_be_revoked(sessions, tmp_path):
     from datetime import timedelta, timezone
 
-    from bot.services.directory import list_invites, revoke_invite
 
     await teams_from(sessions, tmp_path, team_row("长沙市种植业专家服务团"))
     monday = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
-    stale = await create_invite(sessions, "leader", "长沙市种植业专家服务团", now=monday)
+    stale = await invites.create(sessions, "leader", "长沙市种植业专家服务团", now=monday)
     with pytest.raises(NotFound, match="过期或被收回"):
-        await redeem_invite(sessions, stale, await person_id(sessions, 100000001, "刘团长"),
+        await invites.redeem(sessions, stale, await person_id(sessions, 100000001, "刘团长"),
                             now=monday + timedelta(days=7, seconds=1))
-    fresh = await create_invite(sessions, "leader", "长沙市种植业专家服务团", now=monday)
-    revoked = await revoke_invite(sessions, fresh[:8], now=monday + timedelta(hours=1))
+    fresh = await invites.create(sessions, "leader", "长沙市种植业专家服务团", now=monday)
+    revoked = await invites.revoke(sessions, fresh[:8], now=monday + timedelta(hours=1))
     assert revoked.state == "revoked"
     with pytest.raises(NotFound, match="过期或被收回"):
-        await redeem_invite(sessions, fresh, await person_id(sessions, 100000001), now=monday + timedelta(hours=2))
-    states = {i.code: i.state for i in await list_invites(sessions, now=monday + timedelta(days=8))}
+        await invites.redeem(sessions, fresh, await person_id(sessions, 100000001), now=monday + timedelta(hours=2))
+    states = {i.code: i.state for i in await invites.list_all(sessions, now=monday + timedelta(days=8))}
     assert states == {stale: "expired", fresh: "revoked"}
     with pytest.raises(NotFound):
-        await revoke_invite(sessions, "zz")  # too short to name one invite
+        await invites.revoke(sessions, "zz")  # too short to name one invite
     [team] = await all_of(sessions, ServiceTeam)
     assert team.leader_id is None

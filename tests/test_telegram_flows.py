@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import directory, lifecycle
+from bot.services import directory, invites, lifecycle
 from bot.telegram.common import account_of
-from storage.models import Demand, DemandEvent
+from storage.models import ChannelAccount, Demand, DemandEvent, Person
 from tests.factories import make_staff, make_team
 from tests.telegram_world import running_bot
 
@@ -183,7 +183,7 @@ async def test_leader_queue_lists_waiting_demands(world, team):
 async def test_leader_joins_by_invite_link(world):
     api = world.api
     await make_team(world.sessions, "油茶服务团", ["forestry"])
-    code = await directory.create_invite(world.sessions, "leader", "油茶服务团")
+    code = await invites.create(world.sessions, "leader", "油茶服务团")
     api.send_text(LEADER, f"/start {code}", first_name="王团长")
     await api.wait_for_message(LEADER, "团长")
     api.send_text(FARMER, "油茶树叶子发黄掉果，怎么管理")
@@ -193,6 +193,28 @@ async def test_leader_joins_by_invite_link(world):
     mark = api.mark()
     api.send_text(OUTSIDER, f"/start {code}")
     await api.wait_for_message(OUTSIDER, "邀请", after=mark)
+
+
+async def test_a_leader_invite_opened_by_someone_else_waits_for_staff(world, team):
+    """Someone opens a leader invite for a team that has a leader: the leader is warned, staff
+    get 确认更换 / 不同意, and only staff's yes changes the leader — both are told."""
+    api = world.api
+    await make_staff(world.sessions, STAFF)
+    code = await invites.create(world.sessions, "leader", "水稻植保服务团")
+    api.send_text(OUTSIDER, f"/start {code}", first_name="赵新")
+    await api.wait_for_message(OUTSIDER, "需要工作人员确认")
+    await api.wait_for_message(LEADER, "尽快联系工作人员")
+    card = await api.wait_for_message(STAFF, "确认是本人")
+    assert "赵新" in card.text and "李团长" in card.text
+    api.press(OUTSIDER, card, "确认更换")  # a forged press by the newcomer
+    await api.wait_idle()
+    async with world.sessions() as session:
+        assert (await session.get(type(team), team.id)).leader_id != (await session.scalar(
+            select(Person.id).join(ChannelAccount).where(ChannelAccount.external_id == str(OUTSIDER))))
+    api.press(STAFF, card, "确认更换")
+    await api.wait_for_message(OUTSIDER, "您已作为「水稻植保服务团」团长加入")
+    await api.wait_for_message(LEADER, "不再担任")
+    await api.wait_for_edit(STAFF, "双方都已通知")
 
 
 async def test_bad_input_gets_a_clear_answer(world):

@@ -1,5 +1,5 @@
-"""The directory of service teams and experts: importing staff's spreadsheets, one-time
-invites, binding a leader's or an expert's chat account, and adding staff.
+"""The directory of service teams and experts: importing staff's spreadsheets, binding a leader's
+or an expert's chat account, and adding staff (invites are in `bot.services.invites`).
 
 Channel-neutral: callers pass plain values (a file path, a person id, an account, a name) and
 get plain values back; errors are the domain errors of `bot.errors`. The spreadsheets carry each
@@ -10,29 +10,25 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import ID_COLUMN, SHEET_ACCOUNTS
 from bot.errors import Conflict, ImportFileError, JicengError, NotFound, RowError
-from bot.services.people import EXPERT, LEADER, STAFF, Account, ensure_person, grant_role, person_by_id
-from bot.services.sql import rowcount
+from bot.services.people import EXPERT, LEADER, STAFF, Account, ensure_person, grant_role
 from bot.services.tabular import read_table
 from intents import regions, taxonomy
-from storage.models import ChannelAccount, Expert, Invite, Person, ServiceTeam, utcnow
+from storage.models import ChannelAccount, Expert, Person, ServiceTeam, utcnow
 
 log = logging.getLogger(__name__)
 
 LEADER_ID_COLUMN = f"团长{ID_COLUMN}"
 TEAM_HEADERS = ("服务团名称", "领域", "服务地区", LEADER_ID_COLUMN)
 EXPERT_HEADERS = ("姓名", "职称", "工作单位", "领域", "擅长", "服务地区", "所属服务团", ID_COLUMN, "手机")
-INVITE_KINDS = (LEADER, EXPERT)
 
 # --- What the directory says to people -------------------------------------------------
 
@@ -54,18 +50,10 @@ NO_SUCH_TEAM_IN_ROW = "所属服务团「{name}」不存在，请先导入服务
 
 NO_SUCH_TEAM = "没有名为「{name}」的服务团，请检查名称或先导入服务团名单。"
 NO_SUCH_EXPERT = "没有找到专家「{name}」，请检查姓名或先导入专家名单。"
+LEADER_REPLACED = "工作人员已把「{team}」的团长换成了另一位，您不再担任该服务团团长。如有疑问请联系工作人员。"
+EXPERT_MOVED = "工作人员已把专家「{name}」绑定到另一个账号，您这个账号不再以该专家身份接收需求。如有疑问请联系工作人员。"
 AMBIGUOUS_EXPERT = "有 {count} 位专家都叫「{name}」：{candidates}。请写成「姓名@工作单位」或专家编号（如 #{example}）。"
-INVITE_UNKNOWN = "这个邀请链接无效，请向工作人员重新获取。"
-INVITE_EXPIRED = "这个邀请链接已经过期或被收回了，请向工作人员重新获取。"
-NO_SUCH_INVITE = "没有这个邀请码（可以只写开头几位）：{code}"
-INVITE_USED = "这个邀请链接已经被使用过了，每个链接只能用一次；请向工作人员重新获取。"
-INVITE_TARGET_GONE = "邀请对应的服务团或专家已不存在，请向工作人员重新获取邀请。"
 ACCOUNT_BOUND_ELSEWHERE = "这个账号已经绑定了专家「{expert}」，不能再绑定「{other}」；如有疑问请联系工作人员。"
-PHONE_BOUND_ELSEWHERE = "这个手机号对应的专家已绑定了另一个账号；如需更换，请联系工作人员。"
-LEADER_JOINED = "您已作为「{team}」团长加入。"
-LEADER_ALREADY = "您已经是「{team}」团长了。"
-EXPERT_JOINED = "{name}您好，您已作为专家加入{team}。"
-EXPERT_ALREADY = "{name}您好，您已经作为专家加入{team}了。"
 
 
 class AmbiguousName(JicengError):
@@ -82,7 +70,6 @@ _SEPARATORS = re.compile(r"\s*[、,，;；]\s*")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-－‐–—]")
 _MAINLAND_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
-_INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAX_BIGINT = 2**63 - 1
 
 
@@ -156,7 +143,7 @@ def _required(row: dict[str, str], column: str, problems: list[str]) -> str:
     return row[column]
 
 
-def _labelled(expert_name: str, employer: str) -> str:
+def labelled(expert_name: str, employer: str) -> str:
     return f"{expert_name}（{employer}）" if employer else expert_name
 
 
@@ -202,7 +189,7 @@ class _ExpertRow:
 
     @property
     def label(self) -> str:
-        return _labelled(self.name, self.employer)
+        return labelled(self.name, self.employer)
 
     @property
     def keyless(self) -> bool:
@@ -253,7 +240,9 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
             team.fields, team.regions = entry.fields, entry.regions
             if entry.leader_account is not None:
                 await session.flush()
-                await _set_leader(session, team, await ensure_person(session, _sheet_account(entry.leader_account)))
+                leader = await ensure_person(session, _sheet_account(entry.leader_account))
+                if (replaced := await set_leader(session, team, leader)) is not None:
+                    await tell_replaced(sessions, session, replaced, LEADER_REPLACED.format(team=team.name))
     return ImportReport("teams", created, updated)
 
 
@@ -319,12 +308,12 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
             if match is not None:
                 if match.id in claimed:
                     errors.append(RowError(entry.row, SAME_EXPERT_TWICE.format(
-                        row=claimed[match.id], expert=_labelled(match.name, match.employer))))
+                        row=claimed[match.id], expert=labelled(match.name, match.employer))))
                 claimed.setdefault(match.id, entry.row)
             owner = on_file.phone_owner(entry.phone)
             if owner is not None and owner is not match:
                 errors.append(RowError(entry.row, PHONE_TAKEN.format(
-                    phone=entry.phone, expert=_labelled(owner.name, owner.employer))))
+                    phone=entry.phone, expert=labelled(owner.name, owner.employer))))
         _raise_if(errors)
 
         for entry in parsed:
@@ -342,7 +331,9 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
                 expert.phone = entry.phone
             if entry.account is not None:
                 await session.flush()
-                await _bind_expert(session, expert, await ensure_person(session, _sheet_account(entry.account)))
+                person = await ensure_person(session, _sheet_account(entry.account))
+                if (replaced := await bind_expert(session, expert, person)) is not None:
+                    await tell_replaced(sessions, session, replaced, EXPERT_MOVED.format(name=expert.name))
     return ImportReport("experts", created, updated)
 
 
@@ -376,28 +367,43 @@ class _Directory:
 # --- Bindings --------------------------------------------------------------------------
 
 
-async def _set_leader(session: AsyncSession, team: ServiceTeam, person: Person) -> None:
+async def set_leader(session: AsyncSession, team: ServiceTeam, person: Person) -> int | None:
+    """Make the person the team's leader; gives the leader they replaced, if any."""
     previous = team.leader_id
     grant_role(person, LEADER)
     team.leader_id = person.id
-    if previous is not None and previous != person.id:
-        still_leads = await session.scalar(
-            select(ServiceTeam.id).where(ServiceTeam.leader_id == previous, ServiceTeam.id != team.id).limit(1)
-        )
-        if still_leads is None:
-            await _drop_role(session, previous, LEADER)
+    if previous is None or previous == person.id:
+        return None
+    still_leads = await session.scalar(
+        select(ServiceTeam.id).where(ServiceTeam.leader_id == previous, ServiceTeam.id != team.id).limit(1)
+    )
+    if still_leads is None:
+        await _drop_role(session, previous, LEADER)
+    return previous
 
 
-async def _bind_expert(session: AsyncSession, expert: Expert, person: Person) -> None:
-    """Bind an expert to a person; a person is at most one expert (experts.person_id is unique)."""
+async def bind_expert(session: AsyncSession, expert: Expert, person: Person) -> int | None:
+    """Bind an expert to a person; a person is at most one expert (experts.person_id is unique).
+    Gives the person the expert was bound to before, if another."""
     other = await session.scalar(select(Expert).where(Expert.person_id == person.id, Expert.id != expert.id))
     if other is not None:
         raise Conflict(ACCOUNT_BOUND_ELSEWHERE.format(expert=other.name, other=expert.name))
     previous = expert.person_id
     grant_role(person, EXPERT)
     expert.person_id = person.id
-    if previous is not None and previous != person.id:
-        await _drop_role(session, previous, EXPERT)
+    if previous is None or previous == person.id:
+        return None
+    await _drop_role(session, previous, EXPERT)
+    return previous
+
+
+async def tell_replaced(sessions: async_sessionmaker[AsyncSession], session: AsyncSession, person_id: int,
+                        text: str) -> None:
+    """The leader or expert account that staff replaced hears it (through the outbox, so a running
+    bot delivers it even when the change came from the command line)."""
+    from bot.services.outbox import ACTION, Outbox, Outgoing
+
+    await Outbox(sessions, utcnow).put(session, person_id, Outgoing(text), ACTION)
 
 
 async def _drop_role(session: AsyncSession, person_id: int, role: str) -> None:
@@ -406,17 +412,7 @@ async def _drop_role(session: AsyncSession, person_id: int, role: str) -> None:
         person.roles = [r for r in person.roles if r.role != role]
 
 
-# --- Invites and joining -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    kind: str  # "leader" | "expert"
-    name: str  # the team's name for a leader, the expert's name for an expert
-    message: str  # what to tell the person who joined
-    person_id: int
-    team_name: str | None = None
-    already_joined: bool = False
+# --- Finding an expert by what staff type ------------------------------------------------
 
 
 async def find_expert(session: AsyncSession, target: str) -> Expert:
@@ -435,122 +431,12 @@ async def find_expert(session: AsyncSession, target: str) -> Expert:
     if not found:
         raise NotFound(NO_SUCH_EXPERT.format(name=target))
     if len(found) > 1:
-        candidates = "、".join(f"#{e.id} {_labelled(e.name, e.employer)}" for e in found)
+        candidates = "、".join(f"#{e.id} {labelled(e.name, e.employer)}" for e in found)
         raise AmbiguousName(
             AMBIGUOUS_EXPERT.format(count=len(found), name=target, candidates=candidates, example=found[0].id),
             found,
         )
     return found[0]
-
-
-INVITE_DAYS = 7  # an invite works this long
-
-
-async def create_invite(sessions: async_sessionmaker[AsyncSession], kind: str, target_name: str, *,
-                        days: float = INVITE_DAYS, now: datetime | None = None) -> str:
-    """A one-time join code for a team's leader (target: the team's name) or an expert
-    (target: 姓名, 姓名@工作单位 or #编号), valid for `days`."""
-    if kind not in INVITE_KINDS:
-        raise ValueError(f"invite kind must be one of {INVITE_KINDS}, not {kind!r}")
-    # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a link's start parameter.
-    issued = now or utcnow()
-    invite = Invite(code=secrets.token_urlsafe(16), kind=kind, created_at=issued,
-                    expires_at=issued + timedelta(days=days))
-    async with sessions.begin() as session:
-        if kind == LEADER:
-            team = await session.scalar(select(ServiceTeam).where(ServiceTeam.name == target_name.strip()))
-            if team is None:
-                raise NotFound(NO_SUCH_TEAM.format(name=target_name.strip()))
-            invite.team_id = team.id
-        else:
-            invite.expert_id = (await find_expert(session, target_name)).id
-        session.add(invite)
-    return invite.code
-
-
-async def redeem_invite(
-    sessions: async_sessionmaker[AsyncSession],
-    code: str,
-    person_id: int,
-    *,
-    now: datetime | None = None,
-) -> JoinResult:
-    """Bind the person who opened an invite. Each code works once: of any number
-    of concurrent redeemers exactly one wins (the claim is a conditional UPDATE); the same
-    person opening their own used link again is told they have already joined."""
-    if not valid_invite_code(code):
-        raise NotFound(INVITE_UNKNOWN)
-    async with sessions.begin() as session:
-        person = await person_by_id(session, person_id)
-        moment = now or utcnow()
-        claim = await session.execute(
-            update(Invite)
-            .where(Invite.code == code, Invite.used_at.is_(None), Invite.revoked_at.is_(None),
-                   (Invite.expires_at.is_(None)) | (Invite.expires_at > moment))
-            .values(used_at=moment, used_by_id=person.id)
-            .execution_options(synchronize_session=False)
-        )
-        invite = await session.get(Invite, code)
-        if invite is None:
-            raise NotFound(INVITE_UNKNOWN)
-        if rowcount(claim) != 1:
-            if invite.used_at is None:  # expired or revoked, never used
-                raise NotFound(INVITE_EXPIRED)
-            if invite.used_by_id != person.id:
-                raise Conflict(INVITE_USED)
-            return await _join(session, invite, person, already=True)
-        return await _join(session, invite, person, already=False)
-
-
-async def _join(session: AsyncSession, invite: Invite, person: Person, *, already: bool) -> JoinResult:
-    if invite.kind == LEADER:
-        team = await session.get(ServiceTeam, invite.team_id) if invite.team_id else None
-        if team is None:
-            raise NotFound(INVITE_TARGET_GONE)
-        if not already:
-            await _set_leader(session, team, person)
-        template = LEADER_ALREADY if already else LEADER_JOINED
-        return JoinResult(LEADER, team.name, template.format(team=team.name), person.id, team.name, already)
-    expert = await session.get(Expert, invite.expert_id) if invite.expert_id else None
-    if expert is None:
-        raise NotFound(INVITE_TARGET_GONE)
-    if not already:
-        await _bind_expert(session, expert, person)
-    return await _expert_joined(session, expert, person, already=already)
-
-
-async def _expert_joined(session: AsyncSession, expert: Expert, person: Person, *, already: bool) -> JoinResult:
-    team = await session.get(ServiceTeam, expert.team_id) if expert.team_id else None
-    template = EXPERT_ALREADY if already else EXPERT_JOINED
-    message = template.format(name=expert.name, team=f"「{team.name}」" if team else "")
-    return JoinResult(EXPERT, expert.name, message, person.id, team.name if team else None, already)
-
-
-async def bind_by_phone(
-    sessions: async_sessionmaker[AsyncSession], person_id: int, phone: str
-) -> JoinResult | None:
-    """Join as the imported expert whose 手机 is this number; None if no expert has it.
-
-    The channel must pass only a number the person proved is theirs (a contact they shared of
-    themselves, a code sent to it), since the number is the proof of identity.
-    """
-    number = normalize_phone(phone)
-    if number is None:
-        return None
-    async with sessions.begin() as session:
-        experts = list(await session.scalars(select(Expert).where(Expert.phone == number)))
-        if len(experts) != 1:
-            if experts:  # imports refuse shared numbers; older data might still have them
-                log.warning("phone shared by experts %s", [e.id for e in experts])
-            return None
-        expert = experts[0]
-        person = await person_by_id(session, person_id)
-        if expert.person_id == person.id:
-            return await _expert_joined(session, expert, person, already=True)
-        if expert.person_id is not None:
-            raise Conflict(PHONE_BOUND_ELSEWHERE)
-        await _bind_expert(session, expert, person)
-        return await _expert_joined(session, expert, person, already=False)
 
 
 async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account, name: str | None = None) -> Person:
@@ -559,10 +445,6 @@ async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account
         person = await ensure_person(session, account, name or "")
         grant_role(person, STAFF)
     return person
-
-
-def valid_invite_code(code: str) -> bool:
-    return bool(_INVITE_CODE.fullmatch(code))
 
 
 def _sheet_account(external_id: str) -> Account:
@@ -576,48 +458,3 @@ async def _expert_accounts(session: AsyncSession) -> dict[int, str]:
         .join(Expert, Expert.person_id == ChannelAccount.person_id)
         .where(ChannelAccount.channel == SHEET_ACCOUNTS.name).order_by(ChannelAccount.id))
     return {person_id: external_id for person_id, external_id in rows}
-
-
-@dataclass(frozen=True)
-class InviteInfo:
-    code: str
-    kind: str
-    target: str
-    created_at: datetime
-    expires_at: datetime | None
-    state: str  # "open" | "used" | "expired" | "revoked"
-
-
-async def list_invites(sessions: async_sessionmaker[AsyncSession], now: datetime | None = None) -> list[InviteInfo]:
-    """`jiceng invite list`: every invite, the newest first, with what became of it."""
-    moment = now or utcnow()
-    async with sessions() as session:
-        invites = (await session.scalars(select(Invite).order_by(Invite.created_at.desc()))).all()
-        found = []
-        for invite in invites:
-            if invite.team_id is not None:
-                team = await session.get(ServiceTeam, invite.team_id)
-                target = team.name if team else "?"
-            else:
-                expert = await session.get(Expert, invite.expert_id) if invite.expert_id else None
-                target = _labelled(expert.name, expert.employer) if expert else "?"
-            state = ("used" if invite.used_at else "revoked" if invite.revoked_at
-                     else "expired" if invite.expires_at is not None and invite.expires_at <= moment else "open")
-            found.append(InviteInfo(invite.code, invite.kind, target, invite.created_at, invite.expires_at, state))
-        return found
-
-
-async def revoke_invite(sessions: async_sessionmaker[AsyncSession], code_prefix: str,
-                        now: datetime | None = None) -> InviteInfo:
-    """`jiceng invite revoke CODE`: an unused invite stops working (a prefix of the code will do
-    when it names one invite)."""
-    async with sessions.begin() as session:
-        prefix = code_prefix.strip()
-        matches = (await session.scalars(select(Invite).where(Invite.code.startswith(prefix, autoescape=True))
-                                         .limit(2))).all() if len(prefix) >= 4 else []
-        if len(matches) != 1:
-            raise NotFound(NO_SUCH_INVITE.format(code=prefix))
-        invite = matches[0]
-        if invite.used_at is None and invite.revoked_at is None:
-            invite.revoked_at = now or utcnow()
-    return next(i for i in await list_invites(sessions, now) if i.code == invite.code)

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import messages
-from bot.services import directory
+from bot.services import invites
 from bot.services.notifier import Action
 from bot.services.outbox import Outgoing
 from bot.telegram.common import guarded, me, put
@@ -26,7 +26,7 @@ async def contact_shared(update: Update, context: JicengContext) -> None:
     if contact.user_id != user.id:
         await put(context, chat_id, Outgoing(messages.JOIN_NOT_OWN, request="done"))
         return
-    joined = await directory.bind_by_phone(context.services.sessions, await me(update, context), contact.phone_number)
+    joined = await invites.bind_by_phone(context.services.sessions, await me(update, context), contact.phone_number)
     text = joined.message if joined else messages.JOIN_NOT_FOUND
     await put(context, chat_id, Outgoing(text, request="done"))
 

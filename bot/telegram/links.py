@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.directory import valid_invite_code
+from bot.services.invites import valid_code as valid_invite_code
 
 
 def invite_link(bot_username: str, code: str) -> str:
