@@ -254,6 +254,30 @@ async def test_malformed_updates_are_skipped_once_and_the_bot_keeps_serving(worl
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
+async def test_odd_messages_each_get_a_polite_answer_and_no_traceback(world, caplog):
+    """A 4,096-character message, emoji only, a sticker, a location, someone else's contact, and a
+    writer whose id is near 2^63: each is answered in plain Chinese; the log has no traceback."""
+    caplog.set_level(logging.INFO)
+    api = world.api
+    near = 2**63 - 2
+    api.send_text(FARMER, "稻" * 4096)
+    await api.wait_for_message(FARMER, "太长")
+    mark = api.mark()
+    api.send_text(FARMER, "😀😀🌾！")
+    assert "表情" in (await api.wait_for_message(FARMER, after=mark)).text
+    for send in (lambda: api.send_sticker(FARMER),
+                 lambda: api.send_location(FARMER), lambda: api.send_contact(FARMER, "13912345678", own=False)):
+        mark = api.mark()
+        send()
+        reply = await api.wait_for_message(FARMER, after=mark)
+        assert reply.text and not reply.text.isascii()
+    api.send_text(near, "/start", first_name="大号")
+    await api.wait_for_message(near, "专家服务基层")
+    await api.wait_idle()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not any("13912345678" in r.getMessage() for r in caplog.records)
+
+
 async def test_the_same_update_delivered_twice_has_one_effect(world, team):
     from telegram import Update
 

@@ -122,6 +122,9 @@ async def question(turn: Turn) -> None:
     if len(text) > MAX_QUESTION_CHARS:
         await turn.say(messages.TOO_LONG.format(limit=MAX_QUESTION_CHARS))
         return
+    if turn.content.kind == "text" and not any(ch.isalnum() for ch in text):  # emoji or punctuation only
+        await turn.say(messages.STICKER)
+        return
     view = await turn.services.intake.new_question(person, text, turn.key)
     if turn.content.kind != "text":
         await _attach(turn, quiet=True)

@@ -97,6 +97,11 @@ class UserSide:
         fields = {"sticker": sticker}
         return self.inject({"message": self._user_message(user_id, None, None, fields)})
 
+    def send_location(self, user_id: int, latitude: float = 28.15, longitude: float = 113.63) -> dict:
+        """The user shares a location (by default, 浏阳)."""
+        fields = {"location": {"latitude": latitude, "longitude": longitude}}
+        return self.inject({"message": self._user_message(user_id, None, None, fields)})
+
     def send_contact(self, user_id: int, phone_number: str, *, own: bool = True) -> dict:
         """The user shares a contact: their own (contact.user_id set) or someone else's."""
         contact: dict[str, Any] = {"phone_number": phone_number}
