@@ -120,9 +120,8 @@ async def create(sessions: async_sessionmaker[AsyncSession], kind: str, target_n
     (target: 姓名, 姓名@工作单位 or #编号), valid for `days`."""
     if kind not in KINDS:
         raise ValueError(f"invite kind must be one of {KINDS}, not {kind!r}")
-    # 16 random bytes: 22 characters of [A-Za-z0-9_-], fit for a link's start parameter.
     issued = now or utcnow()
-    invite = Invite(code=secrets.token_urlsafe(16), kind=kind, created_at=issued,
+    invite = Invite(code=_new_code(), kind=kind, created_at=issued,
                     expires_at=issued + timedelta(days=days))
     async with sessions.begin() as session:
         if kind == LEADER:
@@ -134,6 +133,15 @@ async def create(sessions: async_sessionmaker[AsyncSession], kind: str, target_n
             invite.expert_id = (await find_expert(session, target_name)).id
         session.add(invite)
     return invite.code
+
+
+def _new_code() -> str:
+    """16 random bytes as 22 characters of [A-Za-z0-9_-], never starting with "-" (which a
+    command line would read as an option: `jiceng invite revoke -x…`)."""
+    while True:
+        code = secrets.token_urlsafe(16)
+        if code[0] != "-":
+            return code
 
 
 async def redeem(sessions: async_sessionmaker[AsyncSession], code: str, person_id: int, *,
