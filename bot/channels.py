@@ -19,9 +19,11 @@ class Channel:
 
 
 TELEGRAM = Channel("telegram", "Telegram", 4096)
+WEB = Channel("web", "网页", 4096)            # the H5 web chat (bot/web); accounts are phone numbers
+WECHAT = Channel("wechat", "微信", 600)       # the Official Account (bot/wechat): 客服消息 text ≤ 2,048 bytes
 MEMORY = Channel("memory", "测试通道", 4096)  # the in-memory channel of the tests
 
-CHANNELS = {c.name: c for c in (TELEGRAM, MEMORY)}
+CHANNELS = {c.name: c for c in (TELEGRAM, WEB, WECHAT, MEMORY)}
 
 # The channel whose account ids staff's spreadsheets carry (the directory's and the attendance
 # sheet's id column): staff copy them from the chat app, so it is the first channel's.

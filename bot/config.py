@@ -43,6 +43,18 @@ class Settings:
     keep_updates_days: float = 3      # retention (bot.services.retention): handled updates,
     keep_drafts_days: float = 7       # unsubmitted drafts with their photos and voice notes,
     keep_outbox_days: float = 30      # and delivered messages
+    # The web chat (bot/web): `jiceng web`.
+    media_dir: str = "./media"        # photos and voice notes people send from the web (and WeChat)
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secret: str = ""              # the session cookies' key; empty: one made and kept in the database
+    web_secure_cookie: bool = False   # set behind HTTPS
+    sms: str = "console"              # console (prints the code) | aliyun
+    sms_demo_code: str | None = None  # console only: every code is this (the demo prints it)
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_sign: str = ""
+    aliyun_sms_template: str = ""
 
     @property
     def effective_file_api_url(self) -> str:
@@ -86,6 +98,17 @@ class Settings:
             keep_updates_days=float(env.get("JICENG_KEEP_UPDATES_DAYS") or 3),
             keep_drafts_days=float(env.get("JICENG_KEEP_DRAFTS_DAYS") or 7),
             keep_outbox_days=float(env.get("JICENG_KEEP_OUTBOX_DAYS") or 30),
+            media_dir=env.get("JICENG_MEDIA_DIR") or "./media",
+            web_host=env.get("JICENG_WEB_HOST") or "127.0.0.1",
+            web_port=int(env.get("JICENG_WEB_PORT") or 8080),
+            web_secret=env.get("JICENG_WEB_SECRET") or "",
+            web_secure_cookie=(env.get("JICENG_WEB_SECURE_COOKIE") or "") in ("1", "true", "yes"),
+            sms=env.get("JICENG_SMS") or "console",
+            sms_demo_code=env.get("JICENG_SMS_DEMO_CODE") or None,
+            aliyun_access_key_id=env.get("JICENG_ALIYUN_ACCESS_KEY_ID") or "",
+            aliyun_access_key_secret=env.get("JICENG_ALIYUN_ACCESS_KEY_SECRET") or "",
+            aliyun_sms_sign=env.get("JICENG_ALIYUN_SMS_SIGN") or "",
+            aliyun_sms_template=env.get("JICENG_ALIYUN_SMS_TEMPLATE") or "",
         )
 
     def pace(self):

@@ -514,10 +514,45 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class WebMessage(Base):
+    """The web chat's transcript of one account (a phone number): what the bot said there and what
+    the person wrote, kept so a page opened later shows everything. `rev` grows with every new
+    message or edit of that account; a page asks for what changed after the rev it has seen."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_address_rev", "address", "rev"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(40))
+    sender: Mapped[str] = mapped_column(String(8))  # "bot" | "me"
+    text: Mapped[str] = mapped_column(Text, default="")
+    choices: Mapped[list[Any]] = mapped_column(default=list)  # rows of [label, button data]
+    media: Mapped[str | None] = mapped_column(String(10))
+    file_ref: Mapped[str | None] = mapped_column(String(300))
+    rev: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SmsCode(Base):
+    """The sign-in code last sent to a phone: only its hash is kept; it works for 5 minutes and
+    5 tries, after which the phone is locked for 15 minutes."""
+
+    __tablename__ = "sms_codes"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime | None] = mapped_column()
+    tries: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    sent_day: Mapped[str] = mapped_column(String(10), default="")  # China date of the count below
+    sent_count: Mapped[int] = mapped_column(default=0)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
-    "utcnow",
+    "WebMessage", "SmsCode", "utcnow",
 ]
