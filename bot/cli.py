@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("run", help="连接 Telegram 运行机器人").set_defaults(handler=_run)
+    web = commands.add_parser("web", help="网页聊天（H5）：农户、团长、专家用手机号和短信验证码登录")
+    web.add_argument("--host", default=None, help="监听地址（默认 JICENG_WEB_HOST 或 127.0.0.1）")
+    web.add_argument("--port", type=int, default=None, help="端口（默认 JICENG_WEB_PORT 或 8080）")
+    web.set_defaults(handler=_web)
 
     demo = commands.add_parser("demo", help="离线演示：在终端里扮演农户、团长与机器人对话（不需要令牌，不联网）")
     demo.add_argument("--data", metavar="DIR", default=None, help="把演示数据库保存在这个文件夹（默认用临时文件夹）")
@@ -150,6 +154,19 @@ def _run(args, settings: Settings) -> int:
 
     application = build_application(settings)
     application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    return 0
+
+
+def _web(args, settings: Settings) -> int:
+    import asyncio
+    from dataclasses import replace
+
+    from bot.web.run import serve
+
+    if not _schema_ready(settings):
+        return 2
+    settings = replace(settings, web_host=args.host or settings.web_host, web_port=args.port or settings.web_port)
+    asyncio.run(serve(settings))
     return 0
 
 

@@ -57,19 +57,41 @@ async def run(data_dir: Path | None, stdin: TextIO = sys.stdin, stdout: TextIO =
                 )
                 application = build_application(settings)
                 await start_polling(application, poll_timeout=POLL_TIMEOUT)
+                web_runner, web_line = await _start_web(application, settings)
                 try:
-                    stdout.write(_banner(data_dir, folder, loaded) + "\n")
+                    stdout.write(_banner(data_dir, folder, loaded) + "\n" + web_line + "\n")
                     terminal = Terminal(
                         api, read_lines(stdin), latest_leader=lambda: leader_of_latest_demand(sessions),
                         out=stdout, echo=not stdin.isatty(),
                     )
                     await terminal.run()
                 finally:
+                    if web_runner is not None:
+                        await web_runner.cleanup()
                     await stop_polling(application)
         finally:
             await engine.dispose()
     stdout.write(texts.BYE + "\n")
     stdout.flush()
+
+
+async def _start_web(application, settings: Settings) -> tuple[object | None, str]:
+    """The web chat beside the bot, on the same services (so a farmer in the browser and a leader
+    in the terminal meet), with the demo's fixed code printed instead of an SMS."""
+    from dataclasses import replace
+
+    from bot.web import ConsoleSms, build_web
+    from bot.web.run import start_site
+
+    env = Settings.from_env()
+    web_settings = replace(settings, web_host=env.web_host, web_port=env.web_port, media_dir=str(Path(settings.database_url.split("///", 1)[1]).parent / "media"))
+    chat = await build_web(application.bot_data["services"], web_settings,
+                           ConsoleSms(fixed_code=texts.DEMO_CODE, echo=None))
+    try:
+        runner, url = await start_site(chat, web_settings.web_host, web_settings.web_port)
+    except OSError:
+        return None, texts.WEB_BUSY.format(port=web_settings.web_port)
+    return runner, texts.WEB.format(url=url, code=texts.DEMO_CODE)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from bot.channels import TELEGRAM
+from bot.media import MediaStore, is_local
 from bot.services.outbox import Outgoing
 from bot.services.sender import Blocked, PermanentError, RateLimited, TransientError
 from bot.telegram.pacing import read_retry_after_as_timedelta, retry_seconds
@@ -28,12 +29,13 @@ CAPTION_LIMIT = 1024
 
 class TelegramChannel:
     """Delivers an outbox row in Telegram: one text message with its buttons, or a photo / voice
-    note by file id with its caption."""
+    note with its caption — by Telegram file id, or uploaded when it came from the web chat."""
 
     name = TELEGRAM.name
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, media: MediaStore | None = None) -> None:
         self._bot = bot
+        self._media = media
 
     async def send(self, address: str, message: Outgoing) -> int:
         chat_id = int(address)
@@ -50,8 +52,8 @@ class TelegramChannel:
         try:
             if message.media:
                 send_media = self._bot.send_photo if message.media == "photo" else self._bot.send_voice
-                sent = await send_media(chat_id, message.file_ref, caption=fit(message.text, CAPTION_LIMIT) or None,
-                                        reply_markup=markup)
+                sent = await send_media(chat_id, self._file(message.file_ref),
+                                        caption=fit(message.text, CAPTION_LIMIT) or None, reply_markup=markup)
                 return sent.message_id
             # The outbox keeps each row within one message (bot.services.outbox.split_text).
             sent = await self._bot.send_message(chat_id, fit(message.text or " "), reply_markup=markup)
@@ -68,6 +70,15 @@ class TelegramChannel:
             raise TransientError(error.message) from error
         except TelegramError as error:
             raise TransientError(str(error)) from error
+
+
+    def _file(self, file_ref: str | None) -> str | bytes | None:
+        if not is_local(file_ref):
+            return file_ref
+        data = self._media.read(file_ref) if self._media is not None and file_ref else None
+        if data is None:
+            raise PermanentError("the photo or voice note is no longer kept")
+        return data
 
 
 def fit(text: str, limit: int = TEXT_LIMIT) -> str:

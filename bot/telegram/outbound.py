@@ -12,6 +12,7 @@ import logging
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.media import MediaStore
 from bot.services.effects import effects
 from bot.services.pace import Pace
 from bot.services.sender import Sender, default_holder
@@ -47,7 +48,8 @@ class OutboxRunner:
         async with sending_bot(bot.token, base_url, CONCURRENCY) as sender_bot:
             holder = default_holder()  # the same across restarts: a restarted sender takes its own lease back
             while True:
-                self.sender = Sender(self._services.sessions, TelegramChannel(sender_bot), pace=self._pace,
+                channel = TelegramChannel(sender_bot, MediaStore(self._settings.media_dir))
+                self.sender = Sender(self._services.sessions, channel, pace=self._pace,
                                      concurrency=CONCURRENCY, effects=effects(self._services.outbox), holder=holder)
                 self._services.outbox.listen(self.sender.wake)
                 try:
