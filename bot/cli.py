@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default=None, help="监听地址（默认 JICENG_WEB_HOST 或 127.0.0.1）")
     web.add_argument("--port", type=int, default=None, help="端口（默认 JICENG_WEB_PORT 或 8080）")
     web.set_defaults(handler=_web)
+    wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="action", required=True)
+    wechat_menu = wechat.add_parser("menu", help="设置公众号菜单：网页提问（链接到网页聊天）、我的问题、使用说明")
+    wechat_menu.add_argument("--url", required=True, help="网页聊天的地址，如 https://jiceng.example.cn/")
+    wechat_menu.set_defaults(handler=_wechat_menu)
 
     demo = commands.add_parser("demo", help="离线演示：在终端里扮演农户、团长与机器人对话（不需要令牌，不联网）")
     demo.add_argument("--data", metavar="DIR", default=None, help="把演示数据库保存在这个文件夹（默认用临时文件夹）")
@@ -167,6 +171,28 @@ def _web(args, settings: Settings) -> int:
         return 2
     settings = replace(settings, web_host=args.host or settings.web_host, web_port=args.port or settings.web_port)
     asyncio.run(serve(settings))
+    return 0
+
+
+def _wechat_menu(args, settings: Settings) -> int:
+    import asyncio
+
+    import aiohttp
+
+    from bot.wechat.api import WeChatApi
+    from bot.wechat.channel import menu
+
+    if not settings.wechat_appid or not settings.wechat_secret:
+        print("请先设置 JICENG_WECHAT_APPID 和 JICENG_WECHAT_SECRET。", file=sys.stderr)
+        return 2
+
+    async def create() -> None:
+        async with aiohttp.ClientSession() as http:
+            api = WeChatApi(http, settings.wechat_appid, settings.wechat_secret, base_url=settings.wechat_api_url)
+            await api.create_menu(menu(args.url))
+
+    asyncio.run(create())
+    print("公众号菜单已设置。")
     return 0
 
 

@@ -55,6 +55,13 @@ class Settings:
     aliyun_access_key_secret: str = ""
     aliyun_sms_sign: str = ""
     aliyun_sms_template: str = ""
+    # The WeChat Official Account (bot/wechat), served by `jiceng web` at /wechat when configured.
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_token: str = ""
+    wechat_aes_key: str = ""          # EncodingAESKey: 安全模式 (recommended); empty: 明文模式
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_template_id: str = ""      # a template with a `thing1` field: "something waits for you"
 
     @property
     def effective_file_api_url(self) -> str:
@@ -109,6 +116,12 @@ class Settings:
             aliyun_access_key_secret=env.get("JICENG_ALIYUN_ACCESS_KEY_SECRET") or "",
             aliyun_sms_sign=env.get("JICENG_ALIYUN_SMS_SIGN") or "",
             aliyun_sms_template=env.get("JICENG_ALIYUN_SMS_TEMPLATE") or "",
+            wechat_appid=env.get("JICENG_WECHAT_APPID") or "",
+            wechat_secret=env.get("JICENG_WECHAT_SECRET") or "",
+            wechat_token=env.get("JICENG_WECHAT_TOKEN") or "",
+            wechat_aes_key=env.get("JICENG_WECHAT_AES_KEY") or "",
+            wechat_api_url=env.get("JICENG_WECHAT_API_URL") or "https://api.weixin.qq.com",
+            wechat_template_id=env.get("JICENG_WECHAT_TEMPLATE_ID") or "",
         )
 
     def pace(self):

@@ -549,10 +549,47 @@ class SmsCode(Base):
     sent_count: Mapped[int] = mapped_column(default=0)
 
 
+class WeChatPush(Base):
+    """A push from WeChat, stored before it is acknowledged with "success": a re-delivery (the
+    same MsgId) is recognised, and one not yet handled when the process stopped is handled after."""
+
+    __tablename__ = "wechat_pushes"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # MsgId, or sender:time:event
+    openid: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class WeChatWindow(Base):
+    """How many 客服消息 a WeChat user may still get: WeChat allows a few (5 after a message, 3
+    after a menu click or subscribe) within 48 hours of the user's last action."""
+
+    __tablename__ = "wechat_windows"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column()
+    closes_at: Mapped[datetime] = mapped_column()
+    allowance: Mapped[int] = mapped_column(default=5)
+    used: Mapped[int] = mapped_column(default=0)
+
+
+class WeChatHeld(Base):
+    """A message beyond the quota or outside the window: kept until the user writes again."""
+
+    __tablename__ = "wechat_held"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
-    "WebMessage", "SmsCode", "utcnow",
+    "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "utcnow",
 ]

@@ -87,10 +87,11 @@ class WebWorld:
 
 
 @asynccontextmanager
-async def web_chat(db_url: str, understander, clock, tmp_path, services: Services | None = None):
-    """The web chat on a free local port over the test database (its own services unless given)."""
+async def web_chat(db_url: str, understander, clock, tmp_path, services: Services | None = None, **extra):
+    """The web chat on a free local port over the test database (its own services unless given);
+    `extra` settings (the WeChat account's, say)."""
     settings = Settings(database_url=db_url, media_dir=str(tmp_path / "media"), send_pacing="off",
-                        farmer_burst=1000, farmer_per_minute=6000)
+                        farmer_burst=1000, farmer_per_minute=6000, **extra)
     own = services is None
     services = services or Services.build(settings, understander, clock)
     sms = ConsoleSms(echo=None)

@@ -559,10 +559,13 @@
     state.reconnectTimer = setTimeout(connectEvents, delay);
   }
 
-  function ensureConnected() {
+  // force: open a new stream even if the old one looks open (after the network came back or the
+  // page slept in the background, an old connection may be dead without knowing it).
+  function ensureConnected(force) {
     if (!state.signedIn) return;
-    if (!state.es || state.es.readyState === 2) {
+    if (force === true || !state.es || state.es.readyState === 2) {
       state.reconnectDelay = RECONNECT_MIN_MS;
+      if (!state.es || state.es.readyState !== 1) setStatus('offline');
       connectEvents();
     }
     sync();
@@ -1116,10 +1119,15 @@
       new ResizeObserver(keepBottom).observe(el.messages);
     }
 
+    var hiddenAt = 0;
     document.addEventListener('visibilitychange', function () {
-      if (document.visibilityState === 'visible') ensureConnected();
+      if (document.visibilityState === 'hidden') {
+        hiddenAt = Date.now();
+      } else {
+        ensureConnected(hiddenAt > 0 && Date.now() - hiddenAt > 20000);
+      }
     });
-    window.addEventListener('online', ensureConnected);
+    window.addEventListener('online', function () { ensureConnected(true); });
     window.addEventListener('offline', function () {
       if (state.signedIn) setStatus('offline');
     });

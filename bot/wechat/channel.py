@@ -1,0 +1,401 @@
+"""The WeChat Official Account as a channel of the conversation (`bot.chat`).
+
+WeChat pushes each user message to our callback URL and re-delivers it (same MsgId) when no
+answer comes within 5 seconds. So a push is checked (`push.read_push`: signature, 安全模式),
+stored, and answered at once with "success"; a re-delivered or replayed push finds itself stored
+and does nothing. The conversation then runs in the background and what it says goes through the
+outbox; this process's sender of channel "wechat" delivers it as 客服消息 (customer-service
+messages) — buttons become a `msgmenu` the user taps, which comes back as a push with the
+button's data.
+
+WeChat allows only a few 客服消息 after each user action (5 within 48 hours of a message). The
+window is counted here (`Windows`); a message beyond it is kept (`WeChatHeld`) and sent when the
+user writes again, and — when a template is configured — the user gets one template notice that
+something is waiting. Photos and voice notes people send are fetched and kept in the media folder,
+so experts on Telegram or the web see them too."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels import WECHAT
+from bot.chat.commands import parse, run_command
+from bot.chat.conversation import on_message
+from bot.chat.presses import press
+from bot.chat.turn import Choices, Content
+from bot.errors import JicengError
+from bot.media import MediaStore, is_local, sniff
+from bot.services.effects import effects
+from bot.services.notifier import Action
+from bot.services.outbox import Outgoing, priority_for
+from bot.services.pace import Pace
+from bot.services.people import Account
+from bot.services.sender import PermanentError, Sender, TransientError, default_holder
+from bot.wechat.api import OutsideWindow, OverQuota, WeChatApi, WeChatError, WeChatUnavailable
+from bot.wechat.push import BadPush, Push, read_push, verify_url
+from storage.models import WeChatHeld, WeChatPush, WeChatWindow, utcnow
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+AFTER_MESSAGE = 5       # 客服消息 allowed after a user's message ...
+AFTER_CLICK = 3         # ... after a menu click or a subscribe (within a minute)
+CLICK_WINDOW = timedelta(minutes=1)
+HELD_NOTICE = "您有新的回复，请在公众号里发任意消息查看。"
+WELCOME_COMMAND = "start"
+MENU_BUTTONS = ("my", "help", "privacy")  # CLICK keys the menu may carry: the commands they run
+
+
+def menu(h5_url: str) -> dict[str, object]:
+    """The Official Account's menu: the web chat (H5) to ask with photos, and two commands."""
+    return {"button": [
+        {"type": "view", "name": "网页提问", "url": h5_url},
+        {"type": "click", "name": "我的问题", "key": "my"},
+        {"type": "click", "name": "使用说明", "key": "help"},
+    ]}
+
+
+class Windows:
+    """Each user's 客服消息 window, counted in the database (so several processes share it)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def opened(self, openid: str, kind: str, now: datetime) -> None:
+        allowance, length = (AFTER_CLICK, CLICK_WINDOW) if kind == "event" else (AFTER_MESSAGE, WINDOW)
+        async with self._sessions.begin() as session:
+            await session.merge(WeChatWindow(openid=openid, opened_at=now, closes_at=now + length,
+                                             allowance=allowance, used=0))
+
+    async def spend(self, openid: str, now: datetime) -> bool:
+        """Take one message from the allowance; False when none is left or the window closed."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(WeChatWindow)
+                .where(WeChatWindow.openid == openid, WeChatWindow.closes_at > now,
+                       WeChatWindow.used < WeChatWindow.allowance)
+                .values(used=WeChatWindow.used + 1))
+            return bool(getattr(result, "rowcount", 0))
+
+    async def close(self, openid: str) -> None:
+        """WeChat said the window is closed or the quota spent (its count is the one that holds)."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(WeChatWindow).where(WeChatWindow.openid == openid)
+                                  .values(used=WeChatWindow.allowance))
+
+
+class WeChatDelivery:
+    """The outbox sender's delivery for channel "wechat"."""
+
+    name = WECHAT.name
+
+    def __init__(self, wechat: WeChatChannel) -> None:
+        self._wechat = wechat
+        self._ids = itertools.count(1)
+
+    async def send(self, address: str, message: Outgoing) -> int:
+        wechat = self._wechat
+        if not await wechat.windows.spend(address, utcnow()):
+            await wechat.hold(address, message)
+            return next(self._ids)
+        try:
+            await wechat.deliver(address, message)
+        except (OutsideWindow, OverQuota):
+            await wechat.windows.close(address)
+            await wechat.hold(address, message)
+        except WeChatUnavailable as error:
+            raise TransientError(str(error)) from error
+        except WeChatError as error:
+            raise PermanentError(f"{error.errcode} {error.errmsg}") from error
+        return next(self._ids)
+
+
+class WeChatChannel:
+    def __init__(self, services: Services, settings: Settings, media: MediaStore) -> None:
+        self.services = services
+        self.settings = settings
+        self.media = media
+        self.windows = Windows(services.sessions)
+        self.api: WeChatApi | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sender_task: asyncio.Task[None] | None = None
+        self._keys = itertools.count(1)
+
+    # -- the callback URL -----------------------------------------------------------------
+
+    def attach(self, app: web.Application, path: str = "/wechat") -> None:
+        app.router.add_get(path, self.check_url)
+        app.router.add_post(path, self.receive)
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    async def check_url(self, request: web.Request) -> web.Response:
+        """WeChat's 接入 check when the URL is configured: echo `echostr` if the signature holds."""
+        s = self.settings
+        echo = verify_url(request.query, s.wechat_token, s.wechat_aes_key or None, s.wechat_appid)
+        if echo is None:
+            return web.Response(status=403, text="forbidden")
+        return web.Response(text=echo)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        s = self.settings
+        body = await request.read()
+        try:
+            push = read_push(body, request.query, s.wechat_token, s.wechat_appid, s.wechat_aes_key or None)
+        except BadPush as error:
+            log.warning("refused a WeChat push: %s", error)
+            return web.Response(status=403, text="forbidden")
+        if await self._store(push):
+            self._spawn(push.dedupe_key)
+        return web.Response(text="success")  # at once: the answer follows as 客服消息
+
+    async def _store(self, push: Push) -> bool:
+        """Store a push not seen before; False for a re-delivery or a replay."""
+        async with self.services.sessions.begin() as session:
+            if await session.get(WeChatPush, push.dedupe_key) is not None:
+                return False
+            session.add(WeChatPush(key=push.dedupe_key, openid=push.openid, payload=_payload(push),
+                                   received_at=utcnow()))
+        return True
+
+    def _spawn(self, key: str) -> None:
+        task = asyncio.create_task(self._handle(key), name=f"wechat:{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- handling a push ------------------------------------------------------------------
+
+    async def _handle(self, key: str) -> None:
+        try:
+            async with self.services.sessions() as session:
+                stored = await session.get(WeChatPush, key)
+            if stored is None or stored.handled_at is not None:
+                return
+            push = Push(**stored.payload)
+            async with self._locks[push.openid]:
+                await self.windows.opened(push.openid, push.kind, utcnow())
+                await self._send_held(push.openid)
+                await self._converse(push)
+                async with self.services.sessions.begin() as session:
+                    await session.execute(update(WeChatPush).where(WeChatPush.key == key).values(handled_at=utcnow()))
+        except Exception:
+            log.exception("handling WeChat push %s failed; it is handled again at the next start", key)
+
+    async def _converse(self, push: Push) -> None:
+        account = Account(WECHAT.name, push.openid)
+        person_id = await self.services.people.person_id(account, f"微信用户{push.openid[-4:]}")
+        key = f"wx:{push.dedupe_key}"
+        if push.kind == "event":
+            if push.event == "subscribe":
+                await self._run(WeChatTurn(self, account, person_id, key, Content("text")),
+                                lambda turn: run_command(turn, WELCOME_COMMAND))
+            elif push.event == "click" and push.event_key in MENU_BUTTONS:
+                await self._run(WeChatTurn(self, account, person_id, key, Content("text")),
+                                lambda turn: run_command(turn, push.event_key or "help"))
+            return
+        if push.kind == "menu" and push.menu_id:
+            await self._run(WeChatTurn(self, account, person_id, key, Content("text"), pressed=True),
+                            lambda turn: press(turn, push.menu_id))
+            return
+        content = await self._content(push)
+        if content is None:
+            return
+        command = parse(content.text) if content.kind == "text" else None
+        if command is not None:
+            name, args = command
+            await self._run(WeChatTurn(self, account, person_id, key, content, args=args),
+                            lambda turn: run_command(turn, name))
+        else:
+            await self._run(WeChatTurn(self, account, person_id, key, content), on_message)
+
+    async def _content(self, push: Push) -> Content | None:
+        if push.kind == "text":
+            return Content("text", push.text.strip())
+        if push.kind in ("image", "voice") and push.media_id:
+            file_ref = await self._fetch(push.media_id)
+            if file_ref is None and push.kind == "voice" and push.text:
+                return Content("text", push.text.strip())  # the recognised words are enough
+            if file_ref is None:
+                return Content("text", "")  # the bot asks for words
+            kind = "photo" if push.kind == "image" else "voice"
+            return Content(kind, push.text.strip(), file_ref)
+        return None
+
+    async def _fetch(self, media_id: str) -> str | None:
+        assert self.api is not None
+        try:
+            data, _ = await self.api.download_media(media_id)
+        except (WeChatError, WeChatUnavailable) as error:
+            log.warning("could not fetch WeChat media: %s", error)
+            return None
+        kind = sniff(data)
+        return self.media.save(data, kind[1]) if kind is not None else None
+
+    async def _run(self, turn: WeChatTurn, handler) -> None:  # type: ignore[no-untyped-def]
+        try:
+            await handler(turn)
+        except JicengError as error:
+            await turn.tell(error.user_message)
+
+    # -- delivering -----------------------------------------------------------------------
+
+    async def deliver(self, openid: str, message: Outgoing) -> None:
+        assert self.api is not None
+        if message.media and message.file_ref:
+            data = await self._media_bytes(message.file_ref)
+            if data is None:
+                raise PermanentError("the photo or voice note is no longer kept")
+            kind = "image" if message.media == "photo" else "voice"
+            suffix = (sniff(data) or ("", ".jpg"))[1]
+            media_id = await self.api.upload_media(kind, data, f"media{suffix}")
+            if kind == "image":
+                await self.api.send_image(openid, media_id)
+            else:
+                await self.api.send_voice(openid, media_id)
+            if message.text:
+                await self.api.send_text(openid, message.text)
+            return
+        items = [(a.data, a.label) for row in message.actions for a in row]
+        if items:
+            await self.api.send_menu(openid, message.text, items)
+        else:
+            await self.api.send_text(openid, message.text or " ")
+
+    async def _media_bytes(self, file_ref: str) -> bytes | None:
+        if is_local(file_ref):
+            return self.media.read(file_ref)
+        from bot.web.remote import telegram_file
+
+        fetched = await telegram_file(self.settings, self.media, file_ref)
+        return fetched[0] if fetched else None
+
+    async def hold(self, openid: str, message: Outgoing) -> None:
+        async with self.services.sessions.begin() as session:
+            waiting = await session.scalar(select(WeChatHeld.id).where(WeChatHeld.openid == openid).limit(1))
+            session.add(WeChatHeld(openid=openid, body=message.body(), created_at=utcnow()))
+        if waiting is None and self.settings.wechat_template_id and self.api is not None:
+            with contextlib.suppress(WeChatError, WeChatUnavailable):
+                await self.api.send_template(openid, self.settings.wechat_template_id,
+                                             {"thing1": HELD_NOTICE[:20]})
+
+    async def _send_held(self, openid: str) -> None:
+        """What waited for this user goes first, within the new allowance."""
+        async with self.services.sessions() as session:
+            held = (await session.scalars(select(WeChatHeld).where(WeChatHeld.openid == openid)
+                                          .order_by(WeChatHeld.id))).all()
+        for row in held:
+            if not await self.windows.spend(openid, utcnow()):
+                return
+            try:
+                await self.deliver(openid, Outgoing.from_body(row.body))
+            except (OutsideWindow, OverQuota):
+                await self.windows.close(openid)
+                return
+            except (WeChatError, WeChatUnavailable, PermanentError) as error:
+                log.warning("a held WeChat message could not be sent: %s", error)
+                return
+            async with self.services.sessions.begin() as session:
+                await session.execute(delete(WeChatHeld).where(WeChatHeld.id == row.id))
+
+    # -- running --------------------------------------------------------------------------
+
+    async def _start(self, _app: web.Application) -> None:
+        s = self.settings
+        self._http = aiohttp.ClientSession()
+        self.api = WeChatApi(self._http, s.wechat_appid, s.wechat_secret, base_url=s.wechat_api_url)
+        # One at a time: a user's messages arrive in order, and the allowance is spent in that order.
+        sender = Sender(self.services.sessions, WeChatDelivery(self), pace=Pace(rate=100, per_chat_interval=0),
+                        concurrency=1, effects=effects(self.services.outbox), holder=default_holder())
+        self.services.outbox.listen(sender.wake)
+        self._sender_task = asyncio.create_task(sender.run(stop_when_idle=False, wait_for_lease=True),
+                                                name="wechat-outbox-sender")
+        async with self.services.sessions() as session:  # what a stop left unhandled
+            keys = (await session.scalars(select(WeChatPush.key).where(
+                WeChatPush.handled_at.is_(None), WeChatPush.received_at > utcnow() - WINDOW)
+                .order_by(WeChatPush.received_at))).all()
+        for key in keys:
+            self._spawn(key)
+
+    async def _stop(self, _app: web.Application) -> None:
+        for task in [*self._tasks, self._sender_task]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._http is not None:
+            await self._http.close()
+
+    def next_key(self) -> int:
+        return next(self._keys)
+
+
+class WeChatTurn:
+    """A turn on WeChat: WeChat cannot edit a sent message or show a toast, so both become a new
+    message."""
+
+    def __init__(self, wechat: WeChatChannel, account: Account, person_id: int, key: str, content: Content, *,
+                 args: Sequence[str] = (), pressed: bool = False) -> None:
+        self.services = wechat.services
+        self._account = account
+        self._sent = itertools.count()
+        self.person_id = person_id
+        self.key: str | None = key
+        self.args = tuple(args)
+        self.content = content
+        self.pressed = pressed
+        self.pressed_text = ""
+        self.display_name = ""
+
+    async def _put(self, to: int | Account, outgoing: Outgoing, purpose: str) -> None:
+        priority = priority_for(to, self._account, self.person_id)
+        await self.services.outbox.send(to, outgoing, priority, purpose=purpose,
+                                        request_key=f"{self.key}#{next(self._sent)}")
+
+    async def say(self, text: str, choices: Choices = (), *, purpose: str = "") -> None:
+        await self._put(self._account, Outgoing(text, _actions(choices)), purpose)
+
+    async def edit(self, text: str, choices: Choices = ()) -> None:
+        await self.say(text, choices)
+
+    async def answer(self, text: str | None = None) -> None:
+        if text:
+            await self.say(text)
+
+    async def tell(self, text: str) -> None:
+        await self.say(text)
+
+    async def notify(self, person_id: int | None, text: str, choices: Choices = (), *, purpose: str = "") -> None:
+        if person_id is not None:
+            await self._put(person_id, Outgoing(text, _actions(choices)), purpose)
+
+    async def forward(self, person_id: int, kind: str, file_ref: str, caption: str, *, purpose: str = "") -> None:
+        await self._put(person_id, Outgoing(caption, media=kind, file_ref=file_ref), purpose)
+
+    def follow_notice(self, notice_id: int) -> None:
+        pass
+
+
+def _actions(choices: Choices) -> tuple[tuple[Action, ...], ...]:
+    return tuple(tuple(Action(c.label, c.button.encode()) for c in row) for row in choices if row)
+
+
+def _payload(push: Push) -> dict[str, object]:
+    return {field: getattr(push, field) for field in Push.__dataclass_fields__}
