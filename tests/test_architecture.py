@@ -35,8 +35,15 @@ def test_the_core_never_mentions_a_channel():
         assert not re.search("telegram", text, re.IGNORECASE), path.relative_to(ROOT)
 
 
+# A channel's own tables (the web chat's transcripts and sign-in codes, WeChat's pushes and
+# windows) are kept by its store modules; everything else in a channel goes through services.
+CHANNEL_STORES = {"bot/web/inbox.py", "bot/web/signin.py", "bot/wechat/store.py"}
+
+
 def test_channels_reach_storage_only_through_services():
-    for path in modules("bot/telegram", "bot/chat"):
+    for path in modules("bot/telegram", "bot/chat", "bot/web", "bot/wechat"):
+        if str(path.relative_to(ROOT)) in CHANNEL_STORES:
+            continue
         assert not {m for m in imports(path) if m == "storage" or m.startswith("storage.")}, path.relative_to(ROOT)
 
 

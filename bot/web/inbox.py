@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.models import WebMessage, utcnow
 
 BOT, ME = "bot", "me"
+__all__ = ["BOT", "ME", "Hub", "Inbox", "Shown", "WebMessage"]
 Choices = Sequence[Sequence[tuple[str, str]]]  # rows of (label, button data)
 
 

@@ -16,7 +16,7 @@ from bot.web.inbox import BOT, Inbox
 
 if TYPE_CHECKING:
     from bot.app import Services
-    from storage.models import WebMessage
+    from bot.web.inbox import WebMessage
 
 
 class WebDelivery:

@@ -22,13 +22,11 @@ import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import WECHAT
 from bot.chat.commands import parse, run_command
@@ -45,7 +43,7 @@ from bot.services.people import Account
 from bot.services.sender import PermanentError, Sender, TransientError, default_holder
 from bot.wechat.api import OutsideWindow, OverQuota, WeChatApi, WeChatError, WeChatUnavailable
 from bot.wechat.push import BadPush, Push, read_push, verify_url
-from storage.models import WeChatHeld, WeChatPush, WeChatWindow, utcnow
+from bot.wechat.store import Held, Pushes, Windows
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -53,10 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=48)
-AFTER_MESSAGE = 5       # 客服消息 allowed after a user's message ...
-AFTER_CLICK = 3         # ... after a menu click or a subscribe (within a minute)
-CLICK_WINDOW = timedelta(minutes=1)
 HELD_NOTICE = "您有新的回复，请在公众号里发任意消息查看。"
 WELCOME_COMMAND = "start"
 MENU_BUTTONS = ("my", "help", "privacy")  # CLICK keys the menu may carry: the commands they run
@@ -71,35 +65,6 @@ def menu(h5_url: str) -> dict[str, object]:
     ]}
 
 
-class Windows:
-    """Each user's 客服消息 window, counted in the database (so several processes share it)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def opened(self, openid: str, kind: str, now: datetime) -> None:
-        allowance, length = (AFTER_CLICK, CLICK_WINDOW) if kind == "event" else (AFTER_MESSAGE, WINDOW)
-        async with self._sessions.begin() as session:
-            await session.merge(WeChatWindow(openid=openid, opened_at=now, closes_at=now + length,
-                                             allowance=allowance, used=0))
-
-    async def spend(self, openid: str, now: datetime) -> bool:
-        """Take one message from the allowance; False when none is left or the window closed."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(WeChatWindow)
-                .where(WeChatWindow.openid == openid, WeChatWindow.closes_at > now,
-                       WeChatWindow.used < WeChatWindow.allowance)
-                .values(used=WeChatWindow.used + 1))
-            return bool(getattr(result, "rowcount", 0))
-
-    async def close(self, openid: str) -> None:
-        """WeChat said the window is closed or the quota spent (its count is the one that holds)."""
-        async with self._sessions.begin() as session:
-            await session.execute(update(WeChatWindow).where(WeChatWindow.openid == openid)
-                                  .values(used=WeChatWindow.allowance))
-
-
 class WeChatDelivery:
     """The outbox sender's delivery for channel "wechat"."""
 
@@ -111,7 +76,7 @@ class WeChatDelivery:
 
     async def send(self, address: str, message: Outgoing) -> int:
         wechat = self._wechat
-        if not await wechat.windows.spend(address, utcnow()):
+        if not await wechat.windows.spend(address, _now()):
             await wechat.hold(address, message)
             return next(self._ids)
         try:
@@ -132,6 +97,8 @@ class WeChatChannel:
         self.settings = settings
         self.media = media
         self.windows = Windows(services.sessions)
+        self.pushes = Pushes(services.sessions)
+        self.held = Held(services.sessions)
         self.api: WeChatApi | None = None
         self._http: aiohttp.ClientSession | None = None
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -163,18 +130,9 @@ class WeChatChannel:
         except BadPush as error:
             log.warning("refused a WeChat push: %s", error)
             return web.Response(status=403, text="forbidden")
-        if await self._store(push):
+        if await self.pushes.store(push):
             self._spawn(push.dedupe_key)
         return web.Response(text="success")  # at once: the answer follows as 客服消息
-
-    async def _store(self, push: Push) -> bool:
-        """Store a push not seen before; False for a re-delivery or a replay."""
-        async with self.services.sessions.begin() as session:
-            if await session.get(WeChatPush, push.dedupe_key) is not None:
-                return False
-            session.add(WeChatPush(key=push.dedupe_key, openid=push.openid, payload=_payload(push),
-                                   received_at=utcnow()))
-        return True
 
     def _spawn(self, key: str) -> None:
         task = asyncio.create_task(self._handle(key), name=f"wechat:{key}")
@@ -185,17 +143,14 @@ class WeChatChannel:
 
     async def _handle(self, key: str) -> None:
         try:
-            async with self.services.sessions() as session:
-                stored = await session.get(WeChatPush, key)
-            if stored is None or stored.handled_at is not None:
+            push = await self.pushes.unhandled(key)
+            if push is None:
                 return
-            push = Push(**stored.payload)
             async with self._locks[push.openid]:
-                await self.windows.opened(push.openid, push.kind, utcnow())
+                await self.windows.opened(push.openid, push.kind, _now())
                 await self._send_held(push.openid)
                 await self._converse(push)
-                async with self.services.sessions.begin() as session:
-                    await session.execute(update(WeChatPush).where(WeChatPush.key == key).values(handled_at=utcnow()))
+                await self.pushes.handled(key)
         except Exception:
             log.exception("handling WeChat push %s failed; it is handled again at the next start", key)
 
@@ -288,32 +243,26 @@ class WeChatChannel:
         return fetched[0] if fetched else None
 
     async def hold(self, openid: str, message: Outgoing) -> None:
-        async with self.services.sessions.begin() as session:
-            waiting = await session.scalar(select(WeChatHeld.id).where(WeChatHeld.openid == openid).limit(1))
-            session.add(WeChatHeld(openid=openid, body=message.body(), created_at=utcnow()))
-        if waiting is None and self.settings.wechat_template_id and self.api is not None:
+        first = await self.held.keep(openid, message.body())
+        if first and self.settings.wechat_template_id and self.api is not None:
             with contextlib.suppress(WeChatError, WeChatUnavailable):
                 await self.api.send_template(openid, self.settings.wechat_template_id,
                                              {"thing1": HELD_NOTICE[:20]})
 
     async def _send_held(self, openid: str) -> None:
         """What waited for this user goes first, within the new allowance."""
-        async with self.services.sessions() as session:
-            held = (await session.scalars(select(WeChatHeld).where(WeChatHeld.openid == openid)
-                                          .order_by(WeChatHeld.id))).all()
-        for row in held:
-            if not await self.windows.spend(openid, utcnow()):
+        for held_id, body in await self.held.waiting(openid):
+            if not await self.windows.spend(openid, _now()):
                 return
             try:
-                await self.deliver(openid, Outgoing.from_body(row.body))
+                await self.deliver(openid, Outgoing.from_body(body))
             except (OutsideWindow, OverQuota):
                 await self.windows.close(openid)
                 return
             except (WeChatError, WeChatUnavailable, PermanentError) as error:
                 log.warning("a held WeChat message could not be sent: %s", error)
                 return
-            async with self.services.sessions.begin() as session:
-                await session.execute(delete(WeChatHeld).where(WeChatHeld.id == row.id))
+            await self.held.sent(held_id)
 
     # -- running --------------------------------------------------------------------------
 
@@ -327,11 +276,7 @@ class WeChatChannel:
         self.services.outbox.listen(sender.wake)
         self._sender_task = asyncio.create_task(sender.run(stop_when_idle=False, wait_for_lease=True),
                                                 name="wechat-outbox-sender")
-        async with self.services.sessions() as session:  # what a stop left unhandled
-            keys = (await session.scalars(select(WeChatPush.key).where(
-                WeChatPush.handled_at.is_(None), WeChatPush.received_at > utcnow() - WINDOW)
-                .order_by(WeChatPush.received_at))).all()
-        for key in keys:
+        for key in await self.pushes.left_over():  # what a stop left unhandled
             self._spawn(key)
 
     async def _stop(self, _app: web.Application) -> None:
@@ -397,5 +342,5 @@ def _actions(choices: Choices) -> tuple[tuple[Action, ...], ...]:
     return tuple(tuple(Action(c.label, c.button.encode()) for c in row) for row in choices if row)
 
 
-def _payload(push: Push) -> dict[str, object]:
-    return {field: getattr(push, field) for field in Push.__dataclass_fields__}
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
