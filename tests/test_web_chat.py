@@ -140,3 +140,43 @@ async def test_bad_input_is_refused_politely_and_loses_nothing(db_url, understan
         await farmer.post("/api/logout")
         async with farmer.http.get(f"{farmer.base}/api/messages") as response:
             assert response.status == 401
+
+
+async def test_photos_cross_between_the_web_and_telegram(db_url, understander, clock, tmp_path):
+    """A farmer's photo from the browser reaches the expert in Telegram (uploaded from the media
+    folder); the expert's photo from Telegram shows in the farmer's page (fetched through getFile)."""
+    from tests.telegram_world import running_bot
+    from tests.test_web_browser import EXPERT as EXPERT_TG
+    from tests.test_web_browser import LEADER as LEADER_TG
+    from tests.test_web_browser import rice_team as telegram_rice_team
+
+    async with running_bot(db_url, understander, clock, media_dir=str(tmp_path / "media")) as tg:  # one folder
+        await telegram_rice_team(tg)
+        api = tg.api
+        telegram = {"bot_token": api.token, "api_url": f"{api.url}/bot", "file_api_url": f"{api.url}/file/bot"}
+        async with web_chat(db_url, understander, clock, tmp_path, services=tg.services, **telegram) as world:
+            farmer = world.user()
+            await farmer.sign_in(FARMER)
+            await farmer.say(QUESTION)
+            await farmer.presses(await farmer.sees("提交"), "提交")
+            card = await api.wait_for_message(LEADER_TG, "新需求")
+            api.press(LEADER_TG, card, "接单")
+            await api.wait_idle()
+            api.press(LEADER_TG, api.current(card), "派专家")
+            api.press(LEADER_TG, await api.wait_for_message(LEADER_TG, "按匹配程度排序"), "张专家")
+            brief = await api.wait_for_message(EXPERT_TG, "派给您的需求")
+            api.press(EXPERT_TG, brief, "回复农户")
+            await api.wait_for_message(EXPERT_TG, "请发给农户的内容")
+            api.send_photo(EXPERT_TG, caption="看这张图，病斑是这样的")
+            shown = await farmer.sees("病斑是这样的")
+            assert shown["media"] == "photo"
+            async with farmer.http.get(f"{farmer.base}{shown['media_url']}") as response:
+                assert response.status == 200 and response.content_type == "image/jpeg"
+                assert (await response.read()).startswith(b"\xff\xd8\xff")
+
+            jpeg = b"\xff\xd8\xff\xe0" + b"farmer photo" * 10
+            async with farmer.http.post(f"{farmer.base}/api/photo", data=photo_form(jpeg, "我家的也是这样"),
+                                        headers={"X-CSRF-Token": farmer.csrf}) as response:
+                assert response.status == 202
+            relayed = await api.wait_for_message(EXPERT_TG, "我家的也是这样")
+            assert relayed.method == "sendPhoto"
