@@ -33,6 +33,7 @@ class DemoProcess:
             # Anything that tried to leave this machine would go to a dead proxy and fail.
             "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
             "NO_PROXY": "127.0.0.1,localhost",
+            "JICENG_WEB_PORT": str(_free_port()),
         }
         env.pop("TELEGRAM_BOT_TOKEN", None)
         process = await asyncio.create_subprocess_exec(
@@ -96,8 +97,27 @@ async def ask_and_submit(demo: DemoProcess, question: str) -> str:
     return (await demo.expect(r"需求编号：(XQ\d{8}-\d{4})")).group(1)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 async def test_a_question_goes_from_the_farmer_to_the_leaders_accept(tmp_path, demo_process):
+    import aiohttp
+
     demo = await demo_process(tmp_path)
+    web = (await demo.expect(r"网页聊天（手机浏览器或微信里打开）：(http://\S+)")).group(1)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # the demo code signs in
+        async with http.get(f"{web}/api/me") as response:
+            headers = {"X-CSRF-Token": (await response.json())["csrf"]}
+        async with http.post(f"{web}/api/login/code", json={"phone": "13800000001"}, headers=headers) as response:
+            assert response.status == 200
+        async with http.post(f"{web}/api/login/verify", json={"phone": "13800000001", "code": "123456"},
+                             headers=headers) as response:
+            assert response.status == 200
     await demo.expect(r"张大哥（农户）> ")
     await demo.type("/start")
     await demo.expect(r"\[1\] 长沙市")
