@@ -100,3 +100,19 @@ async def test_the_menu_links_to_the_web_chat(monkeypatch, capsys):
         assert await asyncio.to_thread(main, ["wechat", "menu", "--url", "https://jiceng.example.cn/"]) == 0
         [created] = wx.menus
         assert created["button"][0]["url"] == "https://jiceng.example.cn/"
+
+
+async def test_a_number_answers_the_choices_when_menus_are_refused(db_url, understander, clock, tmp_path):
+    """A server without msgmenu (or a user who types "1"): the choices go as numbered text and a
+    bare number presses the button."""
+    async with WeChatStandIn(TOKEN, APPID, SECRET, AES_KEY) as wx, \
+            web_chat(db_url, understander, clock, tmp_path, **wechat_settings(wx)) as web:
+        wx.callback_url = f"{web.base}/wechat"
+        wx.refuse_msgtypes = {"msgmenu"}
+        await wx.push_text(FARMER, QUESTION)
+        numbered = await wx.wait_for_message(FARMER, "回复编号选择", timeout=10)
+        number = next(line.split(".")[0] for line in numbered.text.splitlines()
+                      if line[:1].isdigit() and "提交" in line)
+        await wx.push_text(FARMER, number)
+        await wx.wait_for_message(FARMER, "XQ", timeout=10)
+        assert await count(web.services.sessions, Demand) == 1

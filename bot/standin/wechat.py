@@ -236,6 +236,7 @@ class WeChatStandIn:
         self.sent: list[SentMessage] = []
         self.templates: list[SentMessage] = []
         self.menus: list[dict] = []
+        self.refuse_msgtypes: set[str] = set()  # a test can play an account without msgmenu (40008)
         self.media: dict[str, StoredMedia] = {}
         # What WeChat pushed.
         self.deliveries: list[Delivery] = []
@@ -570,7 +571,8 @@ class WeChatStandIn:
         self._check_token(request)
         body = await self._read_json(request, call)
         openid, msgtype = body.get("touser"), body.get("msgtype")
-        if msgtype not in CUSTOM_MESSAGE_TYPES or not isinstance(body.get(msgtype), dict):
+        if msgtype not in CUSTOM_MESSAGE_TYPES or msgtype in self.refuse_msgtypes \
+                or not isinstance(body.get(msgtype), dict):
             raise _ApiError(40008)
         if openid not in self._subscribed:
             raise _ApiError(40003)

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NUMBERED = "回复编号选择："
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 HELD_NOTICE = "您有新的回复，请在公众号里发任意消息查看。"
 WELCOME_COMMAND = "start"
 MENU_BUTTONS = ("my", "help", "privacy")  # CLICK keys the menu may carry: the commands they run
@@ -105,6 +107,7 @@ class WeChatChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._sender_task: asyncio.Task[None] | None = None
         self._keys = itertools.count(1)
+        self._offered: dict[str, list[str]] = {}  # each user's last choices (this process's memory)
 
     # -- the callback URL -----------------------------------------------------------------
 
@@ -174,12 +177,24 @@ class WeChatChannel:
         if content is None:
             return
         command = parse(content.text) if content.kind == "text" else None
-        if command is not None:
+        chosen = self._numbered_choice(push.openid, content)
+        if chosen is not None:
+            await self._run(WeChatTurn(self, account, person_id, key, Content("text"), pressed=True),
+                            lambda turn: press(turn, chosen))
+        elif command is not None:
             name, args = command
             await self._run(WeChatTurn(self, account, person_id, key, content, args=args),
                             lambda turn: run_command(turn, name))
         else:
             await self._run(WeChatTurn(self, account, person_id, key, content), on_message)
+
+    def _numbered_choice(self, openid: str, content: Content) -> str | None:
+        """A bare number answers the choices last offered ("回复编号选择"), as people do in chats."""
+        text = content.text.strip().translate(FULL_WIDTH_DIGITS)
+        offered = self._offered.get(openid) or []
+        if content.kind == "text" and text.isdigit() and 1 <= int(text) <= len(offered):
+            return offered[int(text) - 1]
+        return None
 
     async def _content(self, push: Push) -> Content | None:
         if push.kind == "text":
@@ -229,10 +244,18 @@ class WeChatChannel:
                 await self.api.send_text(openid, message.text)
             return
         items = [(a.data, a.label) for row in message.actions for a in row]
-        if items:
-            await self.api.send_menu(openid, message.text, items)
-        else:
+        if not items:
             await self.api.send_text(openid, message.text or " ")
+            return
+        self._offered[openid] = [data for data, _ in items]  # a reply "2" presses the second
+        try:
+            await self.api.send_menu(openid, message.text, items)
+        except (OutsideWindow, OverQuota, WeChatUnavailable):
+            raise
+        except WeChatError as error:  # an account or server without msgmenu: numbered choices
+            log.warning("msgmenu refused (%s); sending the choices as numbered text", error.errcode)
+            choices = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(items, 1))
+            await self.api.send_text(openid, f"{message.text}\n\n{NUMBERED}\n{choices}")
 
     async def _media_bytes(self, file_ref: str) -> bytes | None:
         if is_local(file_ref):
