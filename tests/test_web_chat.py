@@ -180,3 +180,27 @@ async def test_photos_cross_between_the_web_and_telegram(db_url, understander, c
                 assert response.status == 202
             relayed = await api.wait_for_message(EXPERT_TG, "我家的也是这样")
             assert relayed.method == "sendPhoto"
+
+
+async def test_forget_on_the_web_deletes_the_transcript_and_the_code(db_url, understander, clock, tmp_path):
+    from storage.models import WebMessage
+
+    async with web_chat(db_url, understander, clock, tmp_path) as world:
+        farmer = world.user()
+        await farmer.sign_in(FARMER)
+        await farmer.say("我是王建国，电话13912345678，水稻叶子发黄")
+        await farmer.sees("提交")
+        await farmer.say("/forget")
+        await farmer.presses(await farmer.sees("确定要删除吗"), "确定删除")
+        async with world.services.sessions() as session:
+            for _ in range(50):
+                if not await session.scalar(select(func.count()).select_from(WebMessage)
+                                            .where(WebMessage.text.contains("王建国"))):
+                    break
+                await asyncio.sleep(0.05)
+            assert not await session.scalar(select(func.count()).select_from(WebMessage)
+                                            .where(WebMessage.text.contains("王建国")))
+            assert await session.get(SmsCode, FARMER) is None
+        farmer.seen.clear()
+        farmer.rev = 0
+        assert not [m for m in await farmer.refresh() if "王建国" in m["text"]]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels import WEB, WECHAT
 from bot.errors import NotAllowed
 from bot.services.knowledge import WITHDRAWN
 from bot.services.outbox import WAITING_STATUSES
@@ -33,7 +34,12 @@ from storage.models import (
     OutboxMessage,
     PersonRole,
     ServiceTeam,
+    SmsCode,
     Subscription,
+    WebMessage,
+    WeChatHeld,
+    WeChatPush,
+    WeChatWindow,
     utcnow,
 )
 
@@ -72,10 +78,29 @@ async def forget(sessions: async_sessionmaker[AsyncSession], person_id: int) -> 
         await session.execute(delete(ChatState).where(ChatState.person_id == person_id))
         await session.execute(delete(OutboxMessage).where(
             OutboxMessage.person_id == person_id, OutboxMessage.status.in_(WAITING_STATUSES)))
+        await _forget_channel_records(session, person_id)
         await session.execute(delete(ChannelAccount).where(ChannelAccount.person_id == person_id))
         await session.execute(delete(PersonRole).where(PersonRole.person_id == person_id))
         person.display_name, person.region_code, person.privacy_agreed_at = "", None, None
         return Forgotten(count, messages, media)
+
+
+# What channels keep by account (a web chat's transcript and sign-in code, WeChat's pushes, window
+# and held messages): deleted with the accounts.
+_BY_ACCOUNT = (
+    (WEB.name, WebMessage, WebMessage.address), (WEB.name, SmsCode, SmsCode.phone),
+    (WECHAT.name, WeChatPush, WeChatPush.openid), (WECHAT.name, WeChatHeld, WeChatHeld.openid),
+    (WECHAT.name, WeChatWindow, WeChatWindow.openid),
+)
+
+
+async def _forget_channel_records(session: AsyncSession, person_id: int) -> None:
+    accounts = (await session.execute(select(ChannelAccount.channel, ChannelAccount.external_id)
+                                      .where(ChannelAccount.person_id == person_id))).all()
+    for channel, model, column in _BY_ACCOUNT:
+        ids = [external_id for name, external_id in accounts if name == channel]
+        if ids:
+            await session.execute(delete(model).where(column.in_(ids)))
 
 
 async def _in_directory(session: AsyncSession, person_id: int) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.services.outbox import BLOCKED, FAILED, SENT
 from bot.services.sql import rowcount
-from storage.models import DemandMedia, Draft, FieldCorrection, OutboxMessage
+from storage.models import DemandMedia, Draft, FieldCorrection, OutboxMessage, WeChatPush
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ async def prune(sessions: async_sessionmaker[AsyncSession], now: datetime,
         drafts = rowcount(await session.execute(delete(Draft).where(Draft.id.in_(old))))
         outbox = rowcount(await session.execute(delete(OutboxMessage).where(
             OutboxMessage.status.in_((SENT, BLOCKED, FAILED)), OutboxMessage.created_at < now - policy.outbox)))
+        # Handled pushes of channels that keep them (WeChat), like the update log.
+        await session.execute(delete(WeChatPush).where(
+            WeChatPush.handled_at.is_not(None), WeChatPush.handled_at < now - policy.updates))
     return Pruned(drafts, media, outbox)
 
 

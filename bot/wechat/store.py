@@ -39,7 +39,9 @@ class Pushes:
 
     async def handled(self, key: str) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(update(WeChatPush).where(WeChatPush.key == key).values(handled_at=utcnow()))
+            # Trimmed like the update log: the key alone keeps a re-delivery out.
+            await session.execute(update(WeChatPush).where(WeChatPush.key == key)
+                                  .values(handled_at=utcnow(), payload={}))
 
     async def left_over(self) -> list[str]:
         """Pushes acknowledged but not handled when the process stopped (within the window)."""
