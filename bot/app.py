@@ -78,6 +78,7 @@ class Services:
     signups: SignupService
     situations: Situations
     outbox: Outbox
+    console_url: str = ""  # where the staff console is served (its sign-in links start here)
 
     @classmethod
     def build(cls, settings: Settings, understander: Understander, clock: Callable[[], datetime] = utcnow) -> Services:
@@ -110,6 +111,7 @@ class Services:
             subscriptions=SubscriptionService(sessions),
             notices=NoticeService(sessions, clock),
             signups=SignupService(sessions, clock, policy.quiet),
+            console_url=settings.console_url,
         )
 
 

@@ -115,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     add = staff.add_parser("add", help="添加工作人员")
     add.add_argument("telegram_id", type=int)
     add.add_argument("--name", default=None)
+    add.add_argument("--region", default=None,
+                     help="负责的地区（市州或县市区名称，如 浏阳市；不填为全省），管理后台只显示这个地区")
     add.set_defaults(handler=_staff_add)
 
     notice = commands.add_parser("notice", help="培训通知").add_subparsers(dest="notice_command", required=True)
@@ -461,9 +463,17 @@ def _staff_add(args, settings: Settings) -> int:
     if not _schema_ready(settings):
         return 2
     from bot.telegram.common import account_of
+    from intents import regions
 
+    region = None
+    if args.region:
+        found = regions.resolve_region(args.region)
+        if found is None:
+            print(f"没有这个地区：{args.region}（可填湖南的市州、县市区名称，或“全省”）", file=sys.stderr)
+            return 1
+        region = found.code
     person = _with_sessions(settings, lambda sessions: directory.add_staff(
-        sessions, account_of(args.telegram_id), args.name))
+        sessions, account_of(args.telegram_id), args.name, region=region))
     print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
     return 0
 

@@ -47,6 +47,7 @@ class Settings:
     media_dir: str = "./media"        # photos and voice notes people send from the web (and WeChat)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    console_url: str = "http://127.0.0.1:8080/console"  # as staff reach it (behind the reverse proxy)
     web_secret: str = ""              # the session cookies' key; empty: one made and kept in the database
     web_secure_cookie: bool = False   # set behind HTTPS
     sms: str = "console"              # console (prints the code) | aliyun
@@ -109,6 +110,7 @@ class Settings:
             web_host=env.get("JICENG_WEB_HOST") or "127.0.0.1",
             web_port=int(env.get("JICENG_WEB_PORT") or 8080),
             web_secret=env.get("JICENG_WEB_SECRET") or "",
+            console_url=env.get("JICENG_CONSOLE_URL") or "http://127.0.0.1:8080/console",
             web_secure_cookie=(env.get("JICENG_WEB_SECURE_COOKIE") or "") in ("1", "true", "yes"),
             sms=env.get("JICENG_SMS") or "console",
             sms_demo_code=env.get("JICENG_SMS_DEMO_CODE") or None,

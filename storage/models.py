@@ -61,6 +61,8 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     region_code: Mapped[str | None] = mapped_column(String(12))
     privacy_agreed_at: Mapped[datetime | None] = mapped_column()  # the privacy notice, agreed in chat
+    # Staff only: the area they oversee (a county's, a city's or the province's code); None: all.
+    staff_region: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -586,10 +588,35 @@ class WeChatHeld(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConsoleLink(Base):
+    """A one-time sign-in link to the staff console, sent by the bot on /console: only its hash is
+    kept; it works once, for 10 minutes."""
+
+    __tablename__ = "console_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """What staff did in the console: who, what, on which record, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
-    "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "utcnow",
+    "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "utcnow",
 ]

@@ -70,3 +70,13 @@ async def overdue_command(turn: Turn) -> None:
     lines += [messages.OVERDUE_ITEM.format(no=o.tracking_no, team=o.team_name, stage=o.stage,
                                            late=messages.duration(o.overdue_by)) for o in overdue[:50]]
     await turn.say("\n".join(lines))
+
+
+@command("console")
+async def console_command(turn: Turn) -> None:
+    """Staff: a one-time link into the web console (10 minutes, once)."""
+    from bot.services.console_access import LINK_MINUTES, issue_link
+
+    token = await issue_link(turn.services.sessions, turn.person_id, turn.services.clock())
+    url = f"{turn.services.console_url.rstrip('/')}/login?token={token}"
+    await turn.say(messages.CONSOLE_LINK.format(url=url, minutes=LINK_MINUTES))

@@ -11,6 +11,7 @@ NO_LEADER_NOTICE = "需求 {no} 已进入「{team}」的队列，但这个服务
 JOIN_ASK_PHONE = "专家请点下面的按钮分享您的手机号，与专家名单里的手机号一致即可完成绑定。手机号只用于核对身份，不会给农户看到。"
 JOIN_NOT_FOUND = "专家名单里没有找到这个手机号。请联系工作人员核对，或使用工作人员发给您的邀请链接。"
 JOIN_NOT_OWN = "请分享您自己的手机号（点“分享我的手机号”按钮）。"
+CONSOLE_LINK = "管理后台登录链接（{minutes} 分钟内有效，只能用一次，请勿转发）：\n{url}"
 INVITE_BAD = "这个邀请链接无效或已经用过了，请联系工作人员重新获取。"
 BTN_CONFIRM_TAKEOVER = "确认更换"
 BTN_REFUSE_TAKEOVER = "不同意"

@@ -439,11 +439,14 @@ async def find_expert(session: AsyncSession, target: str) -> Expert:
     return found[0]
 
 
-async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account, name: str | None = None) -> Person:
-    """`jiceng add-staff`: give a chat account's person the staff role (and a name, if given)."""
+async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account, name: str | None = None, *,
+                    region: str | None = None) -> Person:
+    """`jiceng staff add`: give a chat account's person the staff role (and a name, if given), over
+    an area (a city's or county's code; None: the whole province)."""
     async with sessions.begin() as session:
         person = await ensure_person(session, account, name or "")
         grant_role(person, STAFF)
+        person.staff_region = region if region != "430000" else None
     return person
 
 

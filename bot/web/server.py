@@ -117,6 +117,9 @@ class WebChat:
         app.router.add_post("/api/photo", self.photo)
         app.router.add_post("/api/press", self.press)
         app.router.add_get("/media/{id}", self.media_file)
+        from bot.console import Console
+
+        Console(self.services).attach(app)
         if self.settings.wechat_appid:
             from bot.wechat.channel import WeChatChannel
 
@@ -369,12 +372,18 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
         return _refuse(BUSY, 500)
 
 
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @web.middleware
 async def _csrf(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                 ) -> web.StreamResponse:
-    if request.method == "POST" and request.path.startswith("/api/"):  # WeChat's pushes are signed instead
+    if request.method == "POST" and request.path.startswith(("/api/", "/console/")):  # WeChat's are signed instead
         session = await get_session(request)
-        expected, given = session.get("csrf"), request.headers.get("X-CSRF-Token", "")
+        given = request.headers.get("X-CSRF-Token", "")
+        if not given and request.path.startswith("/console/") and request.content_type in FORMS:
+            given = str((await request.post()).get("csrf", ""))
+        expected = session.get("csrf")
         if not expected or not hmac.compare_digest(str(expected), given):
             return _refuse(BAD_CSRF, 403)
     return await handler(request)

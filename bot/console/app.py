@@ -1,0 +1,259 @@
+"""The staff console (server-rendered with aiohttp-jinja2, served by `jiceng web` under /console):
+staff sign in by the one-time link the bot sends on /console and see their own area — the
+dashboard, the demand list with filters, each demand's timeline, exports of what is on screen.
+Every page checks the staff member's scope on the server; every export and action is audited."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from bot.clock import CHINA_TIME
+from bot.errors import NotAllowed, NotFound
+from bot.services import console_access, lifecycle, oversight
+from bot.services.oversight import Filters, Scope
+from intents import regions, taxonomy
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+STATUS_NAMES = {
+    lifecycle.WAITING: "待接单", lifecycle.TRIAGE: "待分派", lifecycle.ACCEPTED: "已接单",
+    lifecycle.IN_SERVICE: "服务中", lifecycle.ANSWERED: "已答复", lifecycle.CLOSED: "已办结",
+    lifecycle.REOPENED: "重新办理", lifecycle.CANCELLED: "已撤回",
+}
+STATUS_FILTERS = [("open", "办理中"), ("overdue", "超时"), *STATUS_NAMES.items()]
+NEED_LINK = "请在聊天里给机器人发 /console，用收到的一次性链接登录。"
+PER_PAGE = 50
+
+
+class Console:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def attach(self, app: web.Application) -> None:
+        env = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("bot.console", "templates"),
+                                   autoescape=jinja2.select_autoescape(default=True))
+        env.globals.update(field_name=taxonomy.field_name, region_name=_region_name, status_name=_status_name,
+                           when=_when, hours=_hours, level=_level, percent=_percent)
+        app.router.add_get("/console/login", self.login)
+        app.router.add_post("/console/logout", self.logout)
+        app.router.add_get("/console/", self.dashboard)
+        app.router.add_get("/console", self.dashboard)
+        app.router.add_get("/console/demands", self.demands)
+        app.router.add_get("/console/demands/{id}", self.demand)
+        app.router.add_get("/console/export.csv", self.export_csv)
+        app.router.add_get("/console/export.xlsx", self.export_xlsx)
+        app.router.add_static("/console/static", _static_folder())
+
+    # -- signing in -----------------------------------------------------------------------
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        try:
+            staff_id = await console_access.redeem_link(self.services.sessions, request.query.get("token", ""),
+                                                        self.services.clock())
+        except (NotFound, NotAllowed) as error:
+            return _page(request, "error.html", {"title": "无法登录", "message": error.user_message}, status=403)
+        session = await new_session(request)
+        import secrets
+
+        session["csrf"] = secrets.token_urlsafe(24)
+        session["staff_id"] = staff_id
+        await console_access.audit(self.services.sessions, staff_id, "console.login")
+        raise web.HTTPFound("/console/")
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        session = await get_session(request)
+        session.invalidate()
+        raise web.HTTPFound("/console/login")
+
+    async def _staff(self, request: web.Request) -> tuple[int, Scope, dict[str, Any]]:
+        session = await get_session(request)
+        staff_id = session.get("staff_id")
+        if not staff_id:
+            raise _refused(request, "请先登录", NEED_LINK, 401)
+        try:
+            async with self.services.sessions() as db:
+                scope = await oversight.scope_of(db, staff_id)
+        except (NotAllowed, NotFound) as error:
+            raise _refused(request, "没有权限", error.user_message, 403) from None
+        person = await self.services.people.get(staff_id)
+        context = {"staff": {"name": person.display_name if person else ""}, "scope": scope,
+                   "csrf": session.get("csrf", "")}
+        return staff_id, scope, context
+
+    # -- pages ----------------------------------------------------------------------------
+
+    async def dashboard(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        filters = _filters(request, scope)
+        board = await oversight.dashboard(self.services.sessions, scope, filters, self.services.clock())
+        columns = [(code, _region_name(code), n) for code, n in board.by_region]
+        month_max = max((n for _, n in board.by_month), default=1)
+        context.update(self._filter_context(scope, filters), board=board, region_columns=columns, month_max=month_max,
+                       query=_query(filters))
+        return _page(request, "dashboard.html", context)
+
+    async def demands(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        filters = _filters(request, scope)
+        page = max(1, _int(request.query.get("page")) or 1)
+        rows, total = await oversight.demands(self.services.sessions, scope, filters, self.services.clock(),
+                                              page, PER_PAGE)
+        context.update(self._filter_context(scope, filters), rows=rows, total=total, page=page,
+                       pages=max(1, math.ceil(total / PER_PAGE)), query=_query(filters))
+        return _page(request, "demands.html", context)
+
+    async def demand(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        try:
+            found = await oversight.timeline(self.services.sessions, scope, _int(request.match_info["id"]))
+        except NotAllowed as error:
+            await console_access.audit(self.services.sessions, staff_id, "console.refused",
+                                       f"demand:{request.match_info['id']}")
+            raise _refused(request, "没有权限", error.user_message, 403) from None
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        context.update(t=found)
+        return _page(request, "demand.html", context)
+
+    # -- exports of what is on screen ----------------------------------------------------------
+
+    async def _export_rows(self, request: web.Request) -> tuple[list[list[Any]], Filters]:
+        staff_id, scope, _ = await self._staff(request)
+        filters = _filters(request, scope)
+        board = await oversight.dashboard(self.services.sessions, scope, filters, self.services.clock())
+        rows: list[list[Any]] = [["领域", "地区", "需求数"]]
+        rows += [[taxonomy.field_name(f), _region_name(r), n] for (f, r), n in sorted(board.heat.items(),
+                                                                                     key=lambda item: -item[1])]
+        await console_access.audit(self.services.sessions, staff_id, "console.export", scope.region,
+                                   {"filters": _query(filters)})
+        return rows, filters
+
+    async def export_csv(self, request: web.Request) -> web.StreamResponse:
+        return await self._export(request, ".csv", "text/csv")
+
+    async def export_xlsx(self, request: web.Request) -> web.StreamResponse:
+        return await self._export(request, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    async def _export(self, request: web.Request, suffix: str, content_type: str) -> web.StreamResponse:
+        """The same safe writer as the CLI's reports (cells that would be formulas stay text)."""
+        import tempfile
+        from pathlib import Path
+
+        from bot.services.tabular import write_table
+
+        rows, _ = await self._export_rows(request)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"demands{suffix}"
+            write_table(path, [str(h) for h in rows[0]], rows[1:], sheet_title="需求统计")
+            data = path.read_bytes()
+        return web.Response(body=data, content_type=content_type,
+                            headers={"Content-Disposition": f'attachment; filename="demands{suffix}"'})
+
+    def _filter_context(self, scope: Scope, filters: Filters) -> dict[str, Any]:
+        return {"filters": filters, "fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()],
+                "places": _places(scope), "statuses": STATUS_FILTERS}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _static_folder() -> str:
+    from importlib import resources
+
+    return str(resources.files("bot.console").joinpath("static"))
+
+
+def _page(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    return response
+
+
+def _refused(request: web.Request, title: str, message: str, status: int) -> web.HTTPException:
+    body = aiohttp_jinja2.render_string("error.html", request, {"title": title, "message": message})
+    cls = {401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
+    return cls(text=body, content_type="text/html")
+
+
+def _filters(request: web.Request, scope: Scope) -> Filters:
+    q = request.query
+    field = q.get("field") or None
+    region = q.get("region") or None
+    return Filters(
+        field=field if field and taxonomy.is_field(field) else None,
+        region=region if region and regions.get(region) and scope.contains(region) else None,
+        status=q.get("status") or None,
+        since=_date(q.get("since")), until=_date(q.get("until")),
+        text=(q.get("q") or "").strip()[:50] or None,
+    )
+
+
+def _query(filters: Filters) -> str:
+    values = {"field": filters.field, "region": filters.region, "status": filters.status,
+              "since": filters.since.isoformat() if filters.since else None,
+              "until": filters.until.isoformat() if filters.until else None, "q": filters.text}
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+def _places(scope: Scope) -> list[tuple[str, str]]:
+    if scope.everything:
+        found = []
+        for city in regions.cities():
+            found.append((city.code, city.name))
+            found += [(c.code, f"　{c.name}") for c in regions.counties(city.code)]
+        return found
+    if regions.city_of(scope.region) == scope.region:
+        return [(c.code, c.name) for c in regions.counties(scope.region)]
+    return []
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _region_name(code: str | None) -> str:
+    return regions.full_name(code) if code else "未填写"
+
+
+def _status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} 小时" if value < 48 else f"{value / 24:.1f} 天"
+
+
+def _level(n: int) -> int:
+    return 0 if n <= 0 else min(5, 1 + int(math.log10(n) * 1.5))
+
+
+def _percent(n: int, most: int) -> int:
+    return round(100 * n / most) if most else 0
+
+
+StaffPage = Callable[[web.Request], Awaitable[web.StreamResponse]]

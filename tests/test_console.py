@@ -1,0 +1,133 @@
+"""The staff console over HTTP: staff sign in by the one-time link the bot sends on /console and see
+their own area — the dashboard's figures match the database, filters narrow them, a demand's
+timeline tells its story; county staff cannot open, filter to or export another county's demands;
+a used link and a POST without the CSRF token are refused."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import aiohttp
+import pytest
+
+from bot.memory import MemoryChat
+from bot.services import console_access, lifecycle
+from bot.services.directory import add_staff
+from bot.services.people import Account, ensure_person
+from storage.models import Demand, DemandEvent
+from tests.web_world import web_chat
+
+LIUYANG, NINGXIANG, XIANGXI_JISHOU = "430181", "430182", "433101"
+
+
+async def seed(services, clock) -> dict[str, int]:
+    """Demands in three counties (and one with no region), some accepted and closed."""
+    now = clock()
+    ids: dict[str, int] = {}
+    async with services.sessions.begin() as session:
+        farmer = await ensure_person(session, Account("memory", "1001"), "张大哥")
+        await session.flush()
+        plan = [(LIUYANG, "plant_protection", lifecycle.CLOSED), (LIUYANG, "plant_protection", lifecycle.WAITING),
+                (LIUYANG, "livestock", lifecycle.ACCEPTED), (NINGXIANG, "crop", lifecycle.WAITING),
+                (XIANGXI_JISHOU, "crop", lifecycle.CLOSED), (None, "other", lifecycle.TRIAGE)]
+        for n, (region, field, status) in enumerate(plan, 1):
+            created = now - timedelta(days=n)
+            demand = Demand(tracking_no=f"XQ20261128-{n:04d}", text=f"第{n}个问题 <b>加粗</b>", submitter_id=farmer.id,
+                            region_code=region, field=field, confidence=0.9, status=status, created_at=created,
+                            accept_due_at=created + timedelta(hours=24))
+            if status in (lifecycle.ACCEPTED, lifecycle.CLOSED):
+                demand.accepted_at = created + timedelta(hours=2)
+            if status == lifecycle.CLOSED:
+                demand.closed_at, demand.rating = created + timedelta(hours=10), 5
+            session.add(demand)
+            await session.flush()
+            session.add(DemandEvent(demand_id=demand.id, from_status=None, to_status=status, note="种子数据",
+                                    created_at=created))
+            ids[f"{region}:{n}"] = demand.id
+    return ids
+
+
+class Staff:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+    async def sign_in(self, services, person_id: int, clock) -> None:
+        token = await console_access.issue_link(services.sessions, person_id, clock())
+        async with self.http.get(f"{self.base}/console/login", params={"token": token}) as response:
+            assert response.status == 200 and str(response.url).endswith("/console/")
+        self.token = token
+
+    async def get(self, path: str, **params) -> tuple[int, str]:
+        async with self.http.get(f"{self.base}{path}", params=params) as response:
+            return response.status, await response.text()
+
+
+def figure(html: str, element_id: str) -> int:
+    return int(re.search(rf'id="{element_id}">(\d+)<', html).group(1))
+
+
+@pytest.fixture
+async def world(db_url, understander, clock, tmp_path):
+    async with web_chat(db_url, understander, clock, tmp_path) as world:
+        world.ids = await seed(world.services, clock)
+        world.province = (await add_staff(world.services.sessions, Account("memory", "4001"), "省厅王干事")).id
+        world.county = (await add_staff(world.services.sessions, Account("memory", "4002"), "浏阳李干事",
+                                        region=LIUYANG)).id
+        yield world
+
+
+async def test_province_staff_see_the_whole_province_and_each_demands_story(world, clock):
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        status, html = await staff.get("/console/")
+        assert status == 200 and "省厅王干事" in html
+        assert (figure(html, "total"), figure(html, "open")) == (6, 4)
+        status, html = await staff.get("/console/", region=LIUYANG)
+        assert figure(html, "total") == 3
+        status, html = await staff.get("/console/demands", field="crop")
+        assert figure(html, "count") == 2
+        status, html = await staff.get(f"/console/demands/{world.ids[f'{XIANGXI_JISHOU}:5']}")
+        assert status == 200 and "种子数据" in html and "&lt;b&gt;加粗" in html  # text is escaped, never markup
+        status, csv = await staff.get("/console/export.csv")
+        assert status == 200 and "植物保护" in csv
+        async with staff.http.get(f"{world.base}/console/login", params={"token": staff.token}) as response:
+            assert response.status == 403  # a link works once
+    finally:
+        await staff.http.close()
+
+
+async def test_county_staff_see_only_their_county(world, clock):
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.county, clock)
+        status, html = await staff.get("/console/")
+        assert figure(html, "total") == 3
+        status, html = await staff.get("/console/", region=XIANGXI_JISHOU)  # another county: ignored
+        assert figure(html, "total") == 3
+        for other in (f"{NINGXIANG}:4", f"{XIANGXI_JISHOU}:5", "None:6"):
+            status, _ = await staff.get(f"/console/demands/{world.ids[other]}")
+            assert status == 403
+        status, csv = await staff.get("/console/export.csv")
+        assert "浏阳" in csv and "吉首" not in csv and "宁乡" not in csv
+        async with staff.http.post(f"{world.base}/console/logout") as response:
+            assert response.status == 403  # no CSRF token
+        async with staff.http.post(f"{world.base}/console/logout", data={"csrf": "forged"}) as response:
+            assert response.status == 403
+    finally:
+        await staff.http.close()
+
+
+async def test_only_staff_get_a_link_and_only_with_a_session(world, clock):
+    chat = MemoryChat(world.services)
+    farmer = chat.person("1001", "张大哥")
+    await farmer.command("console")
+    assert "只有工作人员" in farmer.inbox[-1].text
+    clerk = chat.person("4001", "省厅王干事")
+    await clerk.command("console")
+    assert "/console/login?token=" in clerk.inbox[-1].text
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{world.base}/console/") as response:
+            assert response.status == 401
