@@ -131,3 +131,50 @@ async def test_only_staff_get_a_link_and_only_with_a_session(world, clock):
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{world.base}/console/") as response:
             assert response.status == 401
+
+
+async def test_an_experts_file_with_a_bad_row_names_the_row_and_writes_nothing(world, clock, tmp_path):
+    from sqlalchemy import func, select
+
+    from bot.services.directory import EXPERT_HEADERS
+    from storage.models import Expert
+
+    good = ["张三", "研究员", "示例农业科学研究院", "crop", "水稻", "长沙市", "", "", ""]
+    bad = ["李四", "研究员", "示例农业大学", "不存在的领域", "水稻", "长沙市", "", "", ""]
+    lines = [",".join(EXPERT_HEADERS), ",".join(good), ",".join(bad)]
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        _, page = await staff.get("/console/directory")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+        async def upload(text: str) -> str:
+            form = aiohttp.FormData()
+            form.add_field("csrf", csrf)
+            form.add_field("kind", "experts")
+            form.add_field("file", text.encode("utf-8-sig"), filename="experts.csv", content_type="text/csv")
+            async with staff.http.post(f"{world.base}/console/directory", data=form) as response:
+                return await response.text()
+
+        html = await upload("\n".join(lines))
+        assert "第 3 行" in html and "不存在的领域" in html and "没有导入任何数据" in html
+        async with world.services.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Expert)) == 0
+        html = await upload("\n".join(lines[:2]))
+        assert "检查无误" in html and "新增 1 位" in html
+        async with world.services.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Expert)) == 0  # a preview writes nothing
+        upload_id = re.search(r'name="upload" value="([^"]+)"', html).group(1)
+        async with staff.http.post(f"{world.base}/console/directory/confirm",
+                                   data={"csrf": csrf, "upload": upload_id, "kind": "experts"}) as response:
+            assert "已导入" in await response.text()
+        async with world.services.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Expert)) == 1
+    finally:
+        await staff.http.close()
+    county = Staff(world.base)
+    try:
+        await county.sign_in(world.services, world.county, clock)
+        assert (await county.get("/console/directory"))[0] == 403  # directories are the province's
+    finally:
+        await county.http.close()

@@ -6,8 +6,10 @@ Every page checks the staff member's scope on the server; every export and actio
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -17,7 +19,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from bot.clock import CHINA_TIME
-from bot.errors import NotAllowed, NotFound
+from bot.errors import ImportFileError, NotAllowed, NotFound, RowError
 from bot.services import console_access, lifecycle, oversight
 from bot.services.oversight import Filters, Scope
 from intents import regions, taxonomy
@@ -36,8 +38,9 @@ PER_PAGE = 50
 
 
 class Console:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, upload_dir: str | Path) -> None:
         self.services = services
+        self.upload_dir = Path(upload_dir)
 
     def attach(self, app: web.Application) -> None:
         env = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("bot.console", "templates"),
@@ -52,6 +55,9 @@ class Console:
         app.router.add_get("/console/demands/{id}", self.demand)
         app.router.add_get("/console/export.csv", self.export_csv)
         app.router.add_get("/console/export.xlsx", self.export_xlsx)
+        app.router.add_get("/console/directory", self.directory)
+        app.router.add_post("/console/directory", self.directory_check)
+        app.router.add_post("/console/directory/confirm", self.directory_import)
         app.router.add_static("/console/static", _static_folder())
 
     # -- signing in -----------------------------------------------------------------------
@@ -63,8 +69,6 @@ class Console:
         except (NotFound, NotAllowed) as error:
             return _page(request, "error.html", {"title": "无法登录", "message": error.user_message}, status=403)
         session = await new_session(request)
-        import secrets
-
         session["csrf"] = secrets.token_urlsafe(24)
         session["staff_id"] = staff_id
         await console_access.audit(self.services.sessions, staff_id, "console.login")
@@ -125,6 +129,63 @@ class Console:
         context.update(t=found)
         return _page(request, "demand.html", context)
 
+    # -- directories: upload, every error by row, then import all or nothing -------------------
+
+    async def directory(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        return _page(request, "directory.html", context)
+
+    async def directory_check(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        form = await request.post()
+        kind = "teams" if form.get("kind") == "teams" else "experts"
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField) or not upload.filename:
+            context.update(errors=[RowError(0, "请选择要上传的文件。")], file_name="")
+            return _page(request, "directory.html", context, status=400)
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            context.update(errors=[RowError(0, "只能上传 .xlsx 或 .csv 文件。")], file_name=upload.filename)
+            return _page(request, "directory.html", context, status=400)
+        token = secrets.token_urlsafe(12)
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        path = self.upload_dir / f"{token}{suffix}"
+        path.write_bytes(upload.file.read())
+        context.update(file_name=upload.filename, kind=kind)
+        try:
+            context["preview"] = await _importer(kind)(self.services.sessions, path, dry_run=True)
+            context["upload"] = f"{token}{suffix}"
+        except ImportFileError as error:
+            path.unlink(missing_ok=True)
+            context["errors"] = error.errors
+        await console_access.audit(self.services.sessions, staff_id, "directory.check", kind,
+                                   {"file": upload.filename, "ok": "preview" in context})
+        return _page(request, "directory.html", context)
+
+    async def directory_import(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        form = await request.post()
+        kind = "teams" if form.get("kind") == "teams" else "experts"
+        name = str(form.get("upload", ""))
+        path = self.upload_dir / name
+        if not name or "/" in name or name.startswith(".") or not path.is_file():
+            raise _refused(request, "文件已过期", "请重新上传名单。", 404)
+        try:
+            context["done"] = await _importer(kind)(self.services.sessions, path)
+        except ImportFileError as error:  # changed meanwhile (another import): nothing written
+            context.update(errors=error.errors, file_name=name)
+        finally:
+            path.unlink(missing_ok=True)
+        await console_access.audit(self.services.sessions, staff_id, "directory.import", kind,
+                                   {"result": context["done"].summary() if "done" in context else "refused"})
+        return _page(request, "directory.html", context)
+
+    async def _province_staff(self, request: web.Request) -> tuple[int, Scope, dict[str, Any]]:
+        staff_id, scope, context = await self._staff(request)
+        if not scope.everything:
+            raise _refused(request, "没有权限", "名单由省级工作人员维护。", 403)
+        return staff_id, scope, context
+
     # -- exports of what is on screen ----------------------------------------------------------
 
     async def _export_rows(self, request: web.Request) -> tuple[list[list[Any]], Filters]:
@@ -165,6 +226,12 @@ class Console:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _importer(kind: str) -> Any:
+    from bot.services import directory
+
+    return directory.import_teams if kind == "teams" else directory.import_experts
 
 
 def _static_folder() -> str:

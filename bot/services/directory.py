@@ -201,7 +201,8 @@ def _raise_if(errors: list[RowError]) -> None:
         raise ImportFileError(sorted(errors, key=lambda e: e.row))
 
 
-async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
+async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | Path, *,
+                       dry_run: bool = False) -> ImportReport:
     """`jiceng import teams FILE`: all rows or none. A team is matched by 服务团名称; a blank
     团长<ID_COLUMN> keeps the leader the team already has (e.g. one who joined by invite)."""
     _, rows = read_table(path, TEAM_HEADERS)
@@ -227,26 +228,32 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
     _raise_if(errors)
 
     created = updated = 0
-    async with sessions.begin() as session:
-        existing = {t.name: t for t in await session.scalars(select(ServiceTeam))}
-        for entry in parsed:
-            team = existing.get(entry.name)
-            if team is None:
-                team = ServiceTeam(name=entry.name)
-                session.add(team)
-                created += 1
-            else:
-                updated += 1
-            team.fields, team.regions = entry.fields, entry.regions
-            if entry.leader_account is not None:
-                await session.flush()
-                leader = await ensure_person(session, _sheet_account(entry.leader_account))
-                if (replaced := await set_leader(session, team, leader)) is not None:
-                    await tell_replaced(sessions, session, replaced, LEADER_REPLACED.format(team=team.name))
+    try:
+        async with sessions.begin() as session:
+            existing = {t.name: t for t in await session.scalars(select(ServiceTeam))}
+            for entry in parsed:
+                team = existing.get(entry.name)
+                if team is None:
+                    team = ServiceTeam(name=entry.name)
+                    session.add(team)
+                    created += 1
+                else:
+                    updated += 1
+                team.fields, team.regions = entry.fields, entry.regions
+                if entry.leader_account is not None:
+                    await session.flush()
+                    leader = await ensure_person(session, _sheet_account(entry.leader_account))
+                    if (replaced := await set_leader(session, team, leader)) is not None:
+                        await tell_replaced(sessions, session, replaced, LEADER_REPLACED.format(team=team.name))
+            if dry_run:  # a preview: every check and match made, nothing kept
+                raise _Preview(ImportReport("teams", created, updated))
+    except _Preview as preview:
+        return preview.report
     return ImportReport("teams", created, updated)
 
 
-async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str | Path) -> ImportReport:
+async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str | Path, *,
+                         dry_run: bool = False) -> ImportReport:
     """`jiceng import experts FILE`: all rows or none.
 
     An expert is matched by account id (ID_COLUMN); failing that by 手机, then by 姓名+工作单位,
@@ -293,48 +300,61 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
     malformed = {e.row for e in errors}
 
     created = updated = 0
-    async with sessions.begin() as session:
-        teams = {t.name: t for t in await session.scalars(select(ServiceTeam))}
-        on_file = _Directory(list(await session.scalars(select(Expert).order_by(Expert.id))),
-                             await _expert_accounts(session))
-        matches: dict[int, Expert | None] = {}
-        claimed: dict[int, int] = {}
-        for entry in parsed:
-            if entry.team_name and entry.team_name not in teams:
-                errors.append(RowError(entry.row, NO_SUCH_TEAM_IN_ROW.format(name=entry.team_name)))
-            if entry.row in malformed:
-                continue  # its keys are unreliable; matching it would only add noise
-            match = matches[entry.row] = on_file.match(entry)
-            if match is not None:
-                if match.id in claimed:
-                    errors.append(RowError(entry.row, SAME_EXPERT_TWICE.format(
-                        row=claimed[match.id], expert=labelled(match.name, match.employer))))
-                claimed.setdefault(match.id, entry.row)
-            owner = on_file.phone_owner(entry.phone)
-            if owner is not None and owner is not match:
-                errors.append(RowError(entry.row, PHONE_TAKEN.format(
-                    phone=entry.phone, expert=labelled(owner.name, owner.employer))))
-        _raise_if(errors)
+    try:
+        async with sessions.begin() as session:
+            teams = {t.name: t for t in await session.scalars(select(ServiceTeam))}
+            on_file = _Directory(list(await session.scalars(select(Expert).order_by(Expert.id))),
+                                 await _expert_accounts(session))
+            matches: dict[int, Expert | None] = {}
+            claimed: dict[int, int] = {}
+            for entry in parsed:
+                if entry.team_name and entry.team_name not in teams:
+                    errors.append(RowError(entry.row, NO_SUCH_TEAM_IN_ROW.format(name=entry.team_name)))
+                if entry.row in malformed:
+                    continue  # its keys are unreliable; matching it would only add noise
+                match = matches[entry.row] = on_file.match(entry)
+                if match is not None:
+                    if match.id in claimed:
+                        errors.append(RowError(entry.row, SAME_EXPERT_TWICE.format(
+                            row=claimed[match.id], expert=labelled(match.name, match.employer))))
+                    claimed.setdefault(match.id, entry.row)
+                owner = on_file.phone_owner(entry.phone)
+                if owner is not None and owner is not match:
+                    errors.append(RowError(entry.row, PHONE_TAKEN.format(
+                        phone=entry.phone, expert=labelled(owner.name, owner.employer))))
+            _raise_if(errors)
 
-        for entry in parsed:
-            expert = matches[entry.row]
-            if expert is None:
-                expert = Expert()
-                session.add(expert)
-                created += 1
-            else:
-                updated += 1
-            expert.name, expert.title, expert.employer = entry.name, entry.title, entry.employer
-            expert.fields, expert.specialties, expert.regions = entry.fields, entry.specialties, entry.regions
-            expert.team_id = teams[entry.team_name].id if entry.team_name else None
-            if entry.phone is not None:
-                expert.phone = entry.phone
-            if entry.account is not None:
-                await session.flush()
-                person = await ensure_person(session, _sheet_account(entry.account))
-                if (replaced := await bind_expert(session, expert, person)) is not None:
-                    await tell_replaced(sessions, session, replaced, EXPERT_MOVED.format(name=expert.name))
+            for entry in parsed:
+                expert = matches[entry.row]
+                if expert is None:
+                    expert = Expert()
+                    session.add(expert)
+                    created += 1
+                else:
+                    updated += 1
+                expert.name, expert.title, expert.employer = entry.name, entry.title, entry.employer
+                expert.fields, expert.specialties, expert.regions = entry.fields, entry.specialties, entry.regions
+                expert.team_id = teams[entry.team_name].id if entry.team_name else None
+                if entry.phone is not None:
+                    expert.phone = entry.phone
+                if entry.account is not None:
+                    await session.flush()
+                    person = await ensure_person(session, _sheet_account(entry.account))
+                    if (replaced := await bind_expert(session, expert, person)) is not None:
+                        await tell_replaced(sessions, session, replaced, EXPERT_MOVED.format(name=expert.name))
+            if dry_run:  # a preview: every check and match made, nothing kept
+                raise _Preview(ImportReport("experts", created, updated))
+    except _Preview as preview:
+        return preview.report
     return ImportReport("experts", created, updated)
+
+
+class _Preview(Exception):
+    """Rolls a dry run's transaction back, carrying what it would have done."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 class _Directory:

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -119,7 +120,7 @@ class WebChat:
         app.router.add_get("/media/{id}", self.media_file)
         from bot.console import Console
 
-        Console(self.services).attach(app)
+        Console(self.services, Path(self.settings.media_dir) / "uploads").attach(app)
         if self.settings.wechat_appid:
             from bot.wechat.channel import WeChatChannel
 
