@@ -178,3 +178,53 @@ async def test_an_experts_file_with_a_bad_row_names_the_row_and_writes_nothing(w
         assert (await county.get("/console/directory"))[0] == 403  # directories are the province's
     finally:
         await county.http.close()
+
+
+async def subscribers(services, region: str, count: int) -> None:
+    from bot.services.notices import SubscriptionService
+
+    async with services.sessions.begin() as session:
+        people = [await ensure_person(session, Account("memory", f"50{region}{n:03d}"), f"学员{n}") for n in range(count)]
+        await session.flush()
+        ids = [p.id for p in people]
+    for person_id in ids:
+        await SubscriptionService(services.sessions).subscribe(person_id, "*", region)
+
+
+async def test_a_notice_is_counted_sent_and_followed_to_100_percent(world, clock):
+    import json
+
+    from bot.memory import MemoryChat
+
+    await subscribers(world.services, LIUYANG, 3)
+    await subscribers(world.services, XIANGXI_JISHOU, 2)
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.county, clock)
+        _, page = await staff.get("/console/notices")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        when = (clock() + timedelta(days=3)).astimezone(__import__("bot.clock", fromlist=["CHINA_TIME"]).CHINA_TIME)
+        form = {"csrf": csrf, "title": "水稻病虫害绿色防控", "content": "稻瘟病识别", "place": "浏阳市农业农村局",
+                "starts_at": when.strftime("%Y-%m-%dT09:00"), "hours": "3", "action": "preview"}
+        async with staff.http.post(f"{world.base}/console/notices", data=form) as response:
+            html = await response.text()
+        assert figure(html, "recipients") == 3  # the county's subscribers only, though no region was ticked
+        async with staff.http.post(f"{world.base}/console/notices",
+                                   data={**form, "region": XIANGXI_JISHOU}) as response:
+            assert response.status == 403  # outside their county
+        async with staff.http.post(f"{world.base}/console/notices", data={**form, "action": "send"},
+                                   allow_redirects=False) as response:
+            assert response.status == 302
+            progress_page = response.headers["Location"]
+        chat = MemoryChat(world.services)  # the memory channel's sender delivers the notices
+        await chat.settle()
+        async with staff.http.get(f"{world.base}{progress_page}/events") as response:
+            last = None
+            async for line in response.content:
+                if line.startswith(b"data: "):
+                    last = json.loads(line[6:])
+                    if last["done"]:
+                        break
+        assert last == {"sent": 3, "failed": 0, "queued": 0, "total": 3, "percent": 100, "done": True}
+    finally:
+        await staff.http.close()

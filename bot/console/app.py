@@ -5,9 +5,14 @@ Every page checks the staff member's scope on the server; every export and actio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import math
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +26,7 @@ from aiohttp_session import get_session, new_session
 from bot.clock import CHINA_TIME
 from bot.errors import ImportFileError, NotAllowed, NotFound, RowError
 from bot.services import console_access, lifecycle, oversight
+from bot.services.notices import NoticeDraft
 from bot.services.oversight import Filters, Scope
 from intents import regions, taxonomy
 
@@ -58,6 +64,11 @@ class Console:
         app.router.add_get("/console/directory", self.directory)
         app.router.add_post("/console/directory", self.directory_check)
         app.router.add_post("/console/directory/confirm", self.directory_import)
+        app.router.add_get("/console/notices", self.notices)
+        app.router.add_post("/console/notices", self.notice_compose)
+        app.router.add_get("/console/notices/{id}", self.notice_progress)
+        app.router.add_get("/console/notices/{id}/events", self.notice_events)
+        app.router.add_post("/console/notices/{id}/cancel", self.notice_cancel)
         app.router.add_static("/console/static", _static_folder())
 
     # -- signing in -----------------------------------------------------------------------
@@ -186,6 +197,86 @@ class Console:
             raise _refused(request, "没有权限", "名单由省级工作人员维护。", 403)
         return staff_id, scope, context
 
+    # -- training notices: compose, count, send, watch, cancel ----------------------------------
+
+    async def notices(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        context.update(self._notice_context(scope), form=_NoticeForm(), recent=await self.services.notices.sent_by(staff_id))
+        return _page(request, "notices.html", context)
+
+    async def notice_compose(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.broadcast import render_notice
+
+        staff_id, scope, context = await self._staff(request)
+        form = _NoticeForm.read(await request.post())
+        context.update(self._notice_context(scope), form=form, recent=[])
+        outside = [r for r in form.regions if not scope.contains(r)]
+        if outside:
+            await console_access.audit(self.services.sessions, staff_id, "notice.refused", ",".join(outside))
+            raise _refused(request, "没有权限", f"只能向{scope.name}内发送通知。", 403)
+        try:
+            draft = form.draft(scope, self.services.clock())
+        except ValueError as error:
+            context["error"] = str(error)
+            return _page(request, "notices.html", context, status=400)
+        if form.action != "send":
+            context.update(preview=render_notice(draft.to_notice()),
+                           count=await self.services.subscriptions.count_recipients(draft))
+            return _page(request, "notices.html", context)
+        created = await self.services.notices.send_draft(staff_id, draft)
+        await console_access.audit(self.services.sessions, staff_id, "notice.send", f"notice:{created.notice_id}",
+                                   {"title": created.title, "recipients": created.queued,
+                                    "regions": draft.regions, "fields": draft.fields})
+        raise web.HTTPFound(f"/console/notices/{created.notice_id}")
+
+    async def _own_notice(self, request: web.Request) -> tuple[int, Scope, dict[str, Any], int]:
+        staff_id, scope, context = await self._staff(request)
+        notice_id = _int(request.match_info["id"])
+        try:
+            notice = await self.services.notices.get(notice_id)
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        if not scope.everything and notice.created_by_id != staff_id:
+            raise _refused(request, "没有权限", "只能查看自己发出的通知。", 403)
+        return staff_id, scope, context, notice_id
+
+    async def notice_progress(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context, notice_id = await self._own_notice(request)
+        progress = await self.services.notices.progress(notice_id)
+        counts = _progress(progress.counts)
+        context.update(notice_id=notice_id, title=progress.title, counts=counts, percent=counts["percent"],
+                       cancellable=counts["queued"] > 0)
+        return _page(request, "notice.html", context)
+
+    async def notice_events(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context, notice_id = await self._own_notice(request)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                               "X-Accel-Buffering": "no"})
+        await response.prepare(request)
+        last: dict[str, Any] | None = None
+        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+            while True:
+                counts = _progress((await self.services.notices.progress(notice_id)).counts)
+                if counts != last:
+                    await response.write(f"event: progress\ndata: {json.dumps(counts)}\n\n".encode())
+                    last = counts
+                if counts["done"]:
+                    break
+                await asyncio.sleep(0.5)
+        return response
+
+    async def notice_cancel(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context, notice_id = await self._own_notice(request)
+        await self.services.notices.cancel(staff_id, notice_id)
+        await console_access.audit(self.services.sessions, staff_id, "notice.cancel", f"notice:{notice_id}")
+        raise web.HTTPFound(f"/console/notices/{notice_id}")
+
+    def _notice_context(self, scope: Scope) -> dict[str, Any]:
+        places = _places(scope)
+        if not scope.everything:  # their own area first (a city's staff may pick its counties too)
+            places = [(scope.region, _region_name(scope.region)), *places]
+        return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places}
+
     # -- exports of what is on screen ----------------------------------------------------------
 
     async def _export_rows(self, request: web.Request) -> tuple[list[list[Any]], Filters]:
@@ -226,6 +317,64 @@ class Console:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+@dataclass
+class _NoticeForm:
+    """What staff typed in the notice composer (kept to show the form again)."""
+
+    title: str = ""
+    content: str = ""
+    starts_at: str = ""
+    hours: str = ""
+    place: str = ""
+    capacity: str = ""
+    fields: list[str] = dataclass_field(default_factory=list)
+    regions: list[str] = dataclass_field(default_factory=list)
+    action: str = "preview"
+
+    @classmethod
+    def read(cls, form: Any) -> _NoticeForm:
+        return cls(title=str(form.get("title", "")).strip(), content=str(form.get("content", "")).strip(),
+                   starts_at=str(form.get("starts_at", "")), hours=str(form.get("hours", "")),
+                   place=str(form.get("place", "")).strip(), capacity=str(form.get("capacity", "")).strip(),
+                   fields=[f for f in form.getall("field", []) if taxonomy.is_field(f)],
+                   regions=[r for r in form.getall("region", []) if regions.get(r)],
+                   action=str(form.get("action", "preview")))
+
+    def draft(self, scope: Scope, now: datetime) -> NoticeDraft:
+        """The notice these answers make; ValueError names what to correct. A county's or city's
+        staff who tick no region send to their own area, never the whole province."""
+        if not self.title or not self.content or not self.place:
+            raise ValueError("请填写标题、内容和地点。")
+        try:
+            starts = datetime.fromisoformat(self.starts_at).replace(tzinfo=CHINA_TIME)
+        except ValueError:
+            raise ValueError("请填写培训时间。") from None
+        if starts <= now:
+            raise ValueError("培训时间已经过去了，请重新填写。")
+        try:
+            hours = float(self.hours or 2)
+            capacity = int(self.capacity) if self.capacity else None
+        except ValueError:
+            raise ValueError("时长和名额请填数字。") from None
+        if not 0 < hours <= 24 or (capacity is not None and capacity < 1):
+            raise ValueError("时长应在 0 到 24 小时之间，名额至少 1 人。")
+        return NoticeDraft(step="preview", title=self.title[:60], content=self.content[:1000], starts_at=starts,
+                           duration_hours=hours, place=self.place[:100], fields=list(self.fields),
+                           regions=list(self.regions) or ([] if scope.everything else [scope.region]),
+                           capacity=capacity)
+
+
+def _progress(counts: dict[str, int]) -> dict[str, Any]:
+    from bot.services.outbox import BLOCKED, FAILED, OPEN_STATUSES, SENT
+
+    total = sum(counts.values())
+    sent, failed = counts.get(SENT, 0), counts.get(FAILED, 0) + counts.get(BLOCKED, 0)
+    queued = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+    percent = 100 if total == 0 else round(100 * (total - queued) / total)
+    return {"sent": sent, "failed": failed, "queued": queued, "total": total, "percent": percent,
+            "done": queued == 0}
 
 
 def _importer(kind: str) -> Any:

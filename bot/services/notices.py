@@ -323,14 +323,26 @@ class NoticeService:
             draft = NoticeDraft.from_dict(state.data or {})
             if draft.step != PREVIEW or not draft.title:
                 raise Conflict(messages.STALE_BUTTON)
-            notice = draft.to_notice(person.id)
-            session.add(notice)
-            await session.flush()
-            queued = await broadcast.enqueue(session, notice, await recipients(session, notice))
-            if not queued:
-                notice.status, notice.sent_at = broadcast.NOTICE_SENT, self._clock()
+            created = await self._send(session, draft, person.id)
             await session.execute(delete(ChatState).where(ChatState.person_id == person.id))
-            return Created(notice.id, notice.title, queued)
+            return created
+
+    async def send_draft(self, person_id: int, draft: NoticeDraft) -> Created:
+        """A notice composed elsewhere (the staff console) sent as the chat's 发送 sends it."""
+        async with self._sessions.begin() as session:
+            person = await session.get(Person, person_id)
+            if person is None or STAFF not in person.role_names:
+                raise NotAllowed(messages.NOTICE_STAFF_ONLY)
+            return await self._send(session, draft, person.id)
+
+    async def _send(self, session: AsyncSession, draft: NoticeDraft, person_id: int) -> Created:
+        notice = draft.to_notice(person_id)
+        session.add(notice)
+        await session.flush()
+        queued = await broadcast.enqueue(session, notice, await recipients(session, notice))
+        if not queued:
+            notice.status, notice.sent_at = broadcast.NOTICE_SENT, self._clock()
+        return Created(notice.id, notice.title, queued)
 
     async def progress(self, notice_id: int) -> NoticeProgress:
         """How far a notice's sending has come, and where its progress message is shown."""
@@ -339,6 +351,18 @@ class NoticeService:
             notice = await session.get(TrainingNotice, notice_id)
         where = (notice.progress_chat_id, notice.progress_message_id) if notice else (None, None)
         return NoticeProgress(counts, title, *where)
+
+    async def sent_by(self, person_id: int, limit: int = 10) -> list[TrainingNotice]:
+        async with self._sessions() as session:
+            return list((await session.scalars(select(TrainingNotice).where(TrainingNotice.created_by_id == person_id)
+                                               .order_by(TrainingNotice.id.desc()).limit(limit))).all())
+
+    async def get(self, notice_id: int) -> TrainingNotice:
+        async with self._sessions() as session:
+            notice = await session.get(TrainingNotice, notice_id)
+        if notice is None:
+            raise NotFound(messages.NOTICE_NOT_FOUND)
+        return notice
 
     async def set_progress_message(self, notice_id: int, chat_id: int, message_id: int) -> None:
         """Where the staff's live progress shows, so a restarted bot edits the same message."""
