@@ -33,6 +33,7 @@ from bot.services.sharing import SharingReview
 from bot.services.signups import SignupService
 from bot.services.situation import Situations
 from bot.services.states import ChatStates
+from bot.services.supervision import Supervision
 from bot.services.triage import TriageService
 from bot.services.update_log import UpdateLog
 from bot.telegram import register_all
@@ -78,6 +79,7 @@ class Services:
     signups: SignupService
     situations: Situations
     outbox: Outbox
+    supervision: Supervision | None = None  # staff acting on demands from the console
     console_url: str = ""  # where the staff console is served (its sign-in links start here)
 
     @classmethod
@@ -88,6 +90,7 @@ class Services:
         policy = settings.deadline_policy()
         deadlines = DeadlineService(sessions, WorkCalendar.load(settings.calendar_path), policy, clock)
         hooks = deadlines  # deadlines are set and reminders scheduled as demands move
+        outbox = Outbox(sessions, clock)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -106,11 +109,12 @@ class Services:
             triage=TriageService(sessions, clock, hooks),
             states=ChatStates(sessions),
             situations=Situations(sessions, clock),
-            outbox=Outbox(sessions, clock),
+            outbox=outbox,
             deadlines=deadlines,
             subscriptions=SubscriptionService(sessions),
             notices=NoticeService(sessions, clock),
             signups=SignupService(sessions, clock, policy.quiet),
+            supervision=Supervision(sessions, outbox, clock, hooks),
             console_url=settings.console_url,
         )
 

@@ -228,3 +228,45 @@ async def test_a_notice_is_counted_sent_and_followed_to_100_percent(world, clock
         assert last == {"sent": 3, "failed": 0, "queued": 0, "total": 3, "percent": 100, "done": True}
     finally:
         await staff.http.close()
+
+
+async def test_staff_urge_reroute_and_note_a_demand_within_their_area(world, clock):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage, ServiceTeam
+    from tests.factories import make_team
+
+    team = await make_team(world.services.sessions, "水稻植保服务团", ["plant_protection"], ["430000"],
+                           leader_telegram_id=2001, leader_name="李团长")
+    other = await make_team(world.services.sessions, "畜牧服务团", ["livestock"], ["430000"],
+                            leader_telegram_id=2002, leader_name="王团长")
+    waiting = world.ids[f"{LIUYANG}:2"]
+    async with world.services.sessions.begin() as session:
+        (await session.get(Demand, waiting)).team_id = team.id
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.county, clock)
+        _, page = await staff.get(f"/console/demands/{waiting}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+        async def act(demand_id: int, action: str, **fields) -> tuple[int, str]:
+            async with staff.http.post(f"{world.base}/console/demands/{demand_id}/{action}",
+                                       data={"csrf": csrf, **fields}) as response:
+                return response.status, await response.text()
+
+        status, html = await act(waiting, "urge", text="请今天内接单")
+        assert status == 200 and "已督办，已通知 1 人" in html and "督办：请今天内接单" in html
+        status, html = await act(waiting, "note", text="农户电话打不通，已发短信")
+        assert "备注：农户电话打不通" in html
+        status, html = await act(waiting, "reroute", team=str(other.id), text="属于畜牧")
+        assert "已改派" in html and "工作人员改派给畜牧服务团" in html
+        async with world.services.sessions() as session:
+            assert (await session.get(Demand, waiting)).team_id == other.id
+            told = (await session.scalars(select(OutboxMessage.address))).all()
+        assert "2001" in told and "2002" in told  # the old leader told, the new one gets the card
+        status, _ = await act(world.ids[f"{NINGXIANG}:4"], "urge", text="越权")
+        assert status == 403  # another county's demand
+        status, _ = await act(waiting, "note", text="没有令牌", csrf="")
+        assert status == 403
+    finally:
+        await staff.http.close()

@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from bot.clock import CHINA_TIME
-from bot.errors import ImportFileError, NotAllowed, NotFound, RowError
+from bot.errors import Conflict, ImportFileError, NotAllowed, NotFound, RowError
 from bot.services import console_access, lifecycle, oversight
 from bot.services.notices import NoticeDraft
 from bot.services.oversight import Filters, Scope
@@ -59,6 +59,7 @@ class Console:
         app.router.add_get("/console", self.dashboard)
         app.router.add_get("/console/demands", self.demands)
         app.router.add_get("/console/demands/{id}", self.demand)
+        app.router.add_post("/console/demands/{id}/{action}", self.demand_action)
         app.router.add_get("/console/export.csv", self.export_csv)
         app.router.add_get("/console/export.xlsx", self.export_xlsx)
         app.router.add_get("/console/directory", self.directory)
@@ -137,8 +138,38 @@ class Console:
             raise _refused(request, "没有权限", error.user_message, 403) from None
         except NotFound as error:
             raise _refused(request, "没有找到", error.user_message, 404) from None
-        context.update(t=found)
+        context.update(t=found, teams=await self._teams(), flash=request.query.get("done", ""))
         return _page(request, "demand.html", context)
+
+    async def demand_action(self, request: web.Request) -> web.StreamResponse:
+        """改派, 督办 or 备注 on one demand (the service checks the scope again)."""
+        staff_id, scope, context = await self._staff(request)
+        demand_id, action = _int(request.match_info["id"]), request.match_info["action"]
+        form = await request.post()
+        supervision = self.services.supervision
+        assert supervision is not None
+        text = str(form.get("text", ""))
+        try:
+            if action == "reroute":
+                done = await supervision.reroute(demand_id, staff_id, _int(form.get("team")), text)
+            elif action == "urge":
+                done = await supervision.urge(demand_id, staff_id, text)
+            elif action == "note":
+                done = await supervision.note(demand_id, staff_id, text)
+            else:
+                raise web.HTTPNotFound()
+        except NotAllowed as error:
+            await console_access.audit(self.services.sessions, staff_id, "console.refused", f"demand:{demand_id}")
+            raise _refused(request, "没有权限", error.user_message, 403) from None
+        except (NotFound, Conflict) as error:
+            raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': error.user_message})}") from None
+        await console_access.audit(self.services.sessions, staff_id, f"demand.{action}", f"demand:{demand_id}",
+                                   {"text": text[:200], "told": done.told})
+        said = {"reroute": "已改派", "urge": f"已督办，已通知 {len(done.told)} 人", "note": "已加备注"}[action]
+        raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': said})}")
+
+    async def _teams(self) -> list[tuple[int, str]]:
+        return await self.services.triage.all_teams()
 
     # -- directories: upload, every error by row, then import all or nothing -------------------
 

@@ -48,6 +48,10 @@ class TriageService:
             teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.id))).all()
             return sorted(teams, key=lambda t: (demand.field not in (t.fields or []), t.id))
 
+    async def all_teams(self) -> list[tuple[int, str]]:
+        async with self._sessions() as session:
+            return [(t.id, t.name) for t in (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.name))).all()]
+
     async def route(self, demand_id: int, team_id: int, person_id: int, request_key: str | None = None) -> Routed:
         now = self._clock()
         async with self._sessions.begin() as session:
