@@ -233,7 +233,7 @@ async def test_a_notice_is_counted_sent_and_followed_to_100_percent(world, clock
 async def test_staff_urge_reroute_and_note_a_demand_within_their_area(world, clock):
     from sqlalchemy import select
 
-    from storage.models import OutboxMessage, ServiceTeam
+    from storage.models import OutboxMessage
     from tests.factories import make_team
 
     team = await make_team(world.services.sessions, "水稻植保服务团", ["plant_protection"], ["430000"],
@@ -270,3 +270,26 @@ async def test_staff_urge_reroute_and_note_a_demand_within_their_area(world, clo
         assert status == 403
     finally:
         await staff.http.close()
+
+
+async def test_reports_download_as_excel_for_province_staff(world, clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        for path in ("/console/reports/hours.xlsx", "/console/reports/trainees.xlsx"):
+            async with staff.http.get(f"{world.base}{path}") as response:
+                assert response.status == 200
+                load_workbook(io.BytesIO(await response.read()))  # a real workbook
+        assert (await staff.get("/console/reports/signups/999.xlsx"))[0] == 404
+    finally:
+        await staff.http.close()
+    county = Staff(world.base)
+    try:
+        await county.sign_in(world.services, world.county, clock)
+        assert (await county.get("/console/reports/trainees.xlsx"))[0] == 403
+    finally:
+        await county.http.close()

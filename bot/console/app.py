@@ -10,7 +10,7 @@ import contextlib
 import json
 import math
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
@@ -70,6 +70,10 @@ class Console:
         app.router.add_get("/console/notices/{id}", self.notice_progress)
         app.router.add_get("/console/notices/{id}/events", self.notice_events)
         app.router.add_post("/console/notices/{id}/cancel", self.notice_cancel)
+        app.router.add_get("/console/reports", self.reports)
+        app.router.add_get("/console/reports/hours.xlsx", self.report_hours)
+        app.router.add_get("/console/reports/trainees.xlsx", self.report_trainees)
+        app.router.add_get("/console/reports/signups/{id}.xlsx", self.report_signups)
         app.router.add_static("/console/static", _static_folder())
 
     # -- signing in -----------------------------------------------------------------------
@@ -308,6 +312,51 @@ class Console:
             places = [(scope.region, _region_name(scope.region)), *places]
         return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places}
 
+    # -- reports, as the CLI writes them (province staff: they cover every area) ---------------
+
+    async def reports(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.hours import china_year
+
+        staff_id, scope, context = await self._province_staff(request)
+        context.update(year=china_year(self.services.clock()), notices=await self.services.notices.recent())
+        return _page(request, "reports.html", context)
+
+    async def report_hours(self, request: web.Request) -> web.StreamResponse:
+        from bot.services import hours
+
+        staff_id, scope, context = await self._province_staff(request)
+        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
+        rows = await hours.ledger(self.services.sessions, year, hours.ConversionRule())
+        return await self._report_file(staff_id, f"hours-{year}", lambda path: hours.write_report(rows, path))
+
+    async def report_trainees(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        signups = self.services.signups
+        return await self._report_file(staff_id, "trainees", signups.export_trainees)
+
+    async def report_signups(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        notice_id = _int(request.match_info["id"])
+        try:
+            return await self._report_file(staff_id, f"signups-{notice_id}",
+                                           lambda path: self.services.signups.export_signups(notice_id, path))
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+
+    async def _report_file(self, staff_id: int, name: str, write: Callable[[Path], Any]) -> web.StreamResponse:
+        import inspect
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.xlsx"
+            result = write(path)
+            if inspect.isawaitable(result):
+                await result
+            data = path.read_bytes()
+        await console_access.audit(self.services.sessions, staff_id, "report", name)
+        return web.Response(body=data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
     # -- exports of what is on screen ----------------------------------------------------------
 
     async def _export_rows(self, request: web.Request) -> tuple[list[list[Any]], Filters]:
@@ -503,4 +552,3 @@ def _percent(n: int, most: int) -> int:
     return round(100 * n / most) if most else 0
 
 
-StaffPage = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -352,6 +352,11 @@ class NoticeService:
         where = (notice.progress_chat_id, notice.progress_message_id) if notice else (None, None)
         return NoticeProgress(counts, title, *where)
 
+    async def recent(self, limit: int = 50) -> list[TrainingNotice]:
+        async with self._sessions() as session:
+            return list((await session.scalars(select(TrainingNotice).where(TrainingNotice.status != "draft")
+                                               .order_by(TrainingNotice.id.desc()).limit(limit))).all())
+
     async def sent_by(self, person_id: int, limit: int = 10) -> list[TrainingNotice]:
         async with self._sessions() as session:
             return list((await session.scalars(select(TrainingNotice).where(TrainingNotice.created_by_id == person_id)
