@@ -118,8 +118,12 @@ class Console:
         board = await oversight.dashboard(self.services.sessions, scope, filters, self.services.clock())
         columns = [(code, _region_name(code), n) for code, n in board.by_region]
         month_max = max((n for _, n in board.by_month), default=1)
+        city_rows = _city_rows(board.by_region)
+        chart_data = {"months": board.by_month,
+                      "fields": [[taxonomy.field_name(f), n] for f, n in board.by_field],
+                      "cities": [[name, n] for _, name, n, _ in city_rows]}
         context.update(self._filter_context(scope, filters), board=board, region_columns=columns, month_max=month_max,
-                       query=_query(filters))
+                       query=_query(filters), city_rows=city_rows, chart_data=chart_data)
         return _page(request, "dashboard.html", context)
 
     async def demands(self, request: web.Request) -> web.StreamResponse:
@@ -455,6 +459,17 @@ def _progress(counts: dict[str, int]) -> dict[str, Any]:
     percent = 100 if total == 0 else round(100 * (total - queued) / total)
     return {"sent": sent, "failed": failed, "queued": queued, "total": total, "percent": percent,
             "done": queued == 0}
+
+
+def _city_rows(by_region: list[tuple[str | None, int]]) -> list[tuple[str, str, int, list[tuple[str, int]]]]:
+    """Hunan's 14 市州 with their demands, and each county's beside it (a map, as a table)."""
+    counts = dict(by_region)
+    rows = []
+    for city in regions.cities():
+        counties = [(c.name, counts[c.code]) for c in regions.counties(city.code) if counts.get(c.code)]
+        total = counts.get(city.code, 0) + sum(n for _, n in counties)
+        rows.append((city.code, city.name, total, sorted(counties, key=lambda item: -item[1])))
+    return rows
 
 
 def _importer(kind: str) -> Any:
