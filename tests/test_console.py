@@ -10,12 +10,13 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.memory import MemoryChat
 from bot.services import console_access, lifecycle
 from bot.services.directory import add_staff
 from bot.services.people import Account, ensure_person
-from storage.models import Demand, DemandEvent
+from storage.models import Demand, DemandEvent, Person
 from tests.web_world import web_chat
 
 LIUYANG, NINGXIANG, XIANGXI_JISHOU = "430181", "430182", "433101"
@@ -293,3 +294,36 @@ async def test_reports_download_as_excel_for_province_staff(world, clock):
         assert (await county.get("/console/reports/trainees.xlsx"))[0] == 403
     finally:
         await county.http.close()
+
+
+async def test_trainings_show_sign_ups_and_take_attendance(world, clock):
+    from bot.services.notices import NoticeDraft
+
+    await subscribers(world.services, LIUYANG, 1)
+    draft = NoticeDraft(step="preview", title="油茶修剪现场教学", content="现场教学", place="浏阳",
+                        starts_at=clock() + timedelta(days=2), duration_hours=2, regions=[LIUYANG])
+    created = await world.services.notices.send_draft(world.county, draft)
+    async with world.services.sessions() as session:
+        trainee = (await session.scalar(select(Person).where(Person.display_name == "学员0"))).id
+    await world.services.signups.sign_up(created.notice_id, trainee)
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.county, clock)
+        _, html = await staff.get("/console/trainings")
+        assert "油茶修剪现场教学" in html
+        status, html = await staff.get(f"/console/trainings/{created.notice_id}")
+        assert status == 200 and "学员0" in html and "已报名" in html
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        async with staff.http.post(f"{world.base}/console/trainings/{created.notice_id}/attend",
+                                   data={"csrf": csrf, "person": str(trainee), "attended": "1"}) as response:
+            assert response.status == 200 and "出勤" in await response.text()
+        assert (await world.services.signups.records(trainee)).entries[0].attended
+    finally:
+        await staff.http.close()
+    other = (await add_staff(world.services.sessions, Account("memory", "4003"), "宁乡干事", region=NINGXIANG)).id
+    neighbour = Staff(world.base)
+    try:
+        await neighbour.sign_in(world.services, other, clock)
+        assert (await neighbour.get(f"/console/trainings/{created.notice_id}"))[0] == 403
+    finally:
+        await neighbour.http.close()

@@ -70,6 +70,9 @@ class Console:
         app.router.add_get("/console/notices/{id}", self.notice_progress)
         app.router.add_get("/console/notices/{id}/events", self.notice_events)
         app.router.add_post("/console/notices/{id}/cancel", self.notice_cancel)
+        app.router.add_get("/console/trainings", self.trainings)
+        app.router.add_get("/console/trainings/{id}", self.training)
+        app.router.add_post("/console/trainings/{id}/attend", self.training_attend)
         app.router.add_get("/console/reports", self.reports)
         app.router.add_get("/console/reports/hours.xlsx", self.report_hours)
         app.router.add_get("/console/reports/trainees.xlsx", self.report_trainees)
@@ -315,6 +318,33 @@ class Console:
         if not scope.everything:  # their own area first (a city's staff may pick its counties too)
             places = [(scope.region, _region_name(scope.region)), *places]
         return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places}
+
+    # -- trainings: sign-ups, waiting list, attendance, trainee records ------------------------
+
+    async def trainings(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        notices = (await self.services.notices.recent() if scope.everything
+                   else await self.services.notices.sent_by(staff_id, 50))
+        context.update(notices=notices, trainees=await self.services.signups.trainees() if scope.everything else [])
+        return _page(request, "trainings.html", context)
+
+    async def training(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context, notice_id = await self._own_notice(request)
+        info, lines = await self.services.signups.attendance_sheet(notice_id, staff_id)
+        context.update(info=info, lines=lines)
+        return _page(request, "training.html", context)
+
+    async def training_attend(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context, notice_id = await self._own_notice(request)
+        form = await request.post()
+        person_id, attended = _int(form.get("person")), form.get("attended") == "1"
+        try:
+            await self.services.signups.record_attendance(notice_id, person_id, attended, staff_id)
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        await console_access.audit(self.services.sessions, staff_id, "training.attend", f"notice:{notice_id}",
+                                   {"person": person_id, "attended": attended})
+        raise web.HTTPFound(f"/console/trainings/{notice_id}")
 
     # -- reports, as the CLI writes them (province staff: they cover every area) ---------------
 
