@@ -52,7 +52,8 @@ class Console:
         env = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("bot.console", "templates"),
                                    autoescape=jinja2.select_autoescape(default=True))
         env.globals.update(field_name=taxonomy.field_name, region_name=_region_name, status_name=_status_name,
-                           when=_when, hours=_hours, level=_level, percent=_percent)
+                           when=_when, hours=_hours, level=_level, percent=_percent, mask=_mask)
+        env.filters.update(field_name=taxonomy.field_name, region_name=_region_name)
         app.router.add_get("/console/login", self.login)
         app.router.add_post("/console/logout", self.logout)
         app.router.add_get("/console/", self.dashboard)
@@ -186,7 +187,13 @@ class Console:
 
     async def directory(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
-        return _page(request, "directory.html", context)
+        return _page(request, "directory.html", await self._with_directory(context))
+
+    async def _with_directory(self, context: dict[str, Any]) -> dict[str, Any]:
+        from bot.services.directory import expert_lines, team_lines
+
+        context.update(teams=await team_lines(self.services.sessions), experts=await expert_lines(self.services.sessions))
+        return context
 
     async def directory_check(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
@@ -195,11 +202,11 @@ class Console:
         upload = form.get("file")
         if not isinstance(upload, web.FileField) or not upload.filename:
             context.update(errors=[RowError(0, "请选择要上传的文件。")], file_name="")
-            return _page(request, "directory.html", context, status=400)
+            return _page(request, "directory.html", await self._with_directory(context), status=400)
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in (".xlsx", ".csv"):
             context.update(errors=[RowError(0, "只能上传 .xlsx 或 .csv 文件。")], file_name=upload.filename)
-            return _page(request, "directory.html", context, status=400)
+            return _page(request, "directory.html", await self._with_directory(context), status=400)
         token = secrets.token_urlsafe(12)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         path = self.upload_dir / f"{token}{suffix}"
@@ -213,7 +220,7 @@ class Console:
             context["errors"] = error.errors
         await console_access.audit(self.services.sessions, staff_id, "directory.check", kind,
                                    {"file": upload.filename, "ok": "preview" in context})
-        return _page(request, "directory.html", context)
+        return _page(request, "directory.html", await self._with_directory(context))
 
     async def directory_import(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
@@ -231,7 +238,7 @@ class Console:
             path.unlink(missing_ok=True)
         await console_access.audit(self.services.sessions, staff_id, "directory.import", kind,
                                    {"result": context["done"].summary() if "done" in context else "refused"})
-        return _page(request, "directory.html", context)
+        return _page(request, "directory.html", await self._with_directory(context))
 
     async def _province_staff(self, request: web.Request) -> tuple[int, Scope, dict[str, Any]]:
         staff_id, scope, context = await self._staff(request)
@@ -569,6 +576,10 @@ def _int(value: object) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return 0
+
+
+def _mask(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else phone
 
 
 def _region_name(code: str | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import ID_COLUMN, SHEET_ACCOUNTS
@@ -481,3 +481,47 @@ async def _expert_accounts(session: AsyncSession) -> dict[int, str]:
         .join(Expert, Expert.person_id == ChannelAccount.person_id)
         .where(ChannelAccount.channel == SHEET_ACCOUNTS.name).order_by(ChannelAccount.id))
     return {person_id: external_id for person_id, external_id in rows}
+
+
+# --- What staff see of the directory --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    id: int
+    name: str
+    fields: list[str]
+    regions: list[str]
+    leader: str | None
+    experts: int
+
+
+@dataclass(frozen=True)
+class ExpertLine:
+    id: int
+    name: str
+    title: str
+    employer: str
+    fields: list[str]
+    specialties: str
+    team: str | None
+    joined: bool         # bound to a person (can be reached in chat)
+    phone: str | None
+
+
+async def team_lines(sessions: async_sessionmaker[AsyncSession]) -> list[TeamLine]:
+    async with sessions() as session:
+        teams = (await session.scalars(select(ServiceTeam).order_by(ServiceTeam.name))).all()
+        counts = dict((await session.execute(select(Expert.team_id, func.count()).group_by(Expert.team_id))).all())
+        leaders = {p.id: p.display_name for p in (await session.scalars(select(Person).where(
+            Person.id.in_([t.leader_id for t in teams if t.leader_id is not None])))).all()}
+    return [TeamLine(t.id, t.name, list(t.fields or []), list(t.regions or []), leaders.get(t.leader_id or 0),
+                     counts.get(t.id, 0)) for t in teams]
+
+
+async def expert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[ExpertLine]:
+    async with sessions() as session:
+        rows = (await session.execute(select(Expert, ServiceTeam.name).outerjoin(
+            ServiceTeam, ServiceTeam.id == Expert.team_id).order_by(Expert.name))).all()
+    return [ExpertLine(e.id, e.name, e.title or "", e.employer or "", list(e.fields or []), e.specialties or "",
+                       team, e.person_id is not None, e.phone) for e, team in rows]
