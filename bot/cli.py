@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     add = staff.add_parser("add", help="添加工作人员")
     add.add_argument("telegram_id", type=int)
     add.add_argument("--name", default=None)
+    add.add_argument("--phone", default=None, help="手机号：用它在网页聊天和管理后台用短信验证码登录")
     add.add_argument("--region", default=None,
                      help="负责的地区（市州或县市区名称，如 浏阳市；不填为全省），管理后台只显示这个地区")
     add.set_defaults(handler=_staff_add)
@@ -473,7 +474,7 @@ def _staff_add(args, settings: Settings) -> int:
             return 1
         region = found.code
     person = _with_sessions(settings, lambda sessions: directory.add_staff(
-        sessions, account_of(args.telegram_id), args.name, region=region))
+        sessions, account_of(args.telegram_id), args.name, region=region, phone=args.phone))
     print(STAFF_ADDED.format(name=person.display_name or "（未填姓名）", telegram_id=args.telegram_id))
     return 0
 

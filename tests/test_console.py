@@ -130,8 +130,8 @@ async def test_only_staff_get_a_link_and_only_with_a_session(world, clock):
     await clerk.command("console")
     assert "/console/login?token=" in clerk.inbox[-1].text
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{world.base}/console/") as response:
-            assert response.status == 401
+        async with http.get(f"{world.base}/console/", allow_redirects=False) as response:
+            assert response.status == 302 and response.headers["Location"] == "/console/login"
 
 
 async def test_an_experts_file_with_a_bad_row_names_the_row_and_writes_nothing(world, clock, tmp_path):
@@ -327,3 +327,30 @@ async def test_trainings_show_sign_ups_and_take_attendance(world, clock):
         assert (await neighbour.get(f"/console/trainings/{created.notice_id}"))[0] == 403
     finally:
         await neighbour.http.close()
+
+
+async def test_staff_sign_in_with_their_registered_phone(world, clock):
+    await add_staff(world.services.sessions, Account("memory", "4001"), phone="13900004001")
+    staff = Staff(world.base)
+    try:
+        _, page = await staff.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        async with staff.http.post(f"{world.base}/console/login/code",
+                                   data={"csrf": csrf, "phone": "13900004001"}) as response:
+            assert "验证码已发送" in await response.text()
+        async with staff.http.post(f"{world.base}/console/login/verify", data={
+                "csrf": csrf, "phone": "13900004001", "code": world.sms.last["13900004001"]}) as response:
+            html = await response.text()
+        assert figure(html, "total") == 6  # the province's staff member, by phone
+    finally:
+        await staff.http.close()
+    farmer = Staff(world.base)
+    try:
+        _, page = await farmer.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        await farmer.http.post(f"{world.base}/console/login/code", data={"csrf": csrf, "phone": "13900001001"})
+        async with farmer.http.post(f"{world.base}/console/login/verify", data={
+                "csrf": csrf, "phone": "13900001001", "code": world.sms.last["13900001001"]}) as response:
+            assert response.status == 409 and "只有工作人员" in await response.text()
+    finally:
+        await farmer.http.close()

@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from bot.clock import CHINA_TIME
-from bot.errors import Conflict, ImportFileError, NotAllowed, NotFound, RowError
+from bot.errors import Conflict, ImportFileError, JicengError, NotAllowed, NotFound, RowError
 from bot.services import console_access, lifecycle, oversight
 from bot.services.notices import NoticeDraft
 from bot.services.oversight import Filters, Scope
@@ -32,6 +32,7 @@ from intents import regions, taxonomy
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.web.signin import SignIn
 
 STATUS_NAMES = {
     lifecycle.WAITING: "待接单", lifecycle.TRIAGE: "待分派", lifecycle.ACCEPTED: "已接单",
@@ -39,14 +40,15 @@ STATUS_NAMES = {
     lifecycle.REOPENED: "重新办理", lifecycle.CANCELLED: "已撤回",
 }
 STATUS_FILTERS = [("open", "办理中"), ("overdue", "超时"), *STATUS_NAMES.items()]
-NEED_LINK = "请在聊天里给机器人发 /console，用收到的一次性链接登录。"
+NEED_LINK = "请在聊天里给机器人发 /console，用收到的一次性链接登录，或用登记过的手机号登录。"
 PER_PAGE = 50
 
 
 class Console:
-    def __init__(self, services: Services, upload_dir: str | Path) -> None:
+    def __init__(self, services: Services, upload_dir: str | Path, signin: SignIn | None = None) -> None:
         self.services = services
         self.upload_dir = Path(upload_dir)
+        self.signin = signin  # the web chat's phone + SMS code sign-in, when it is served
 
     def attach(self, app: web.Application) -> None:
         env = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("bot.console", "templates"),
@@ -56,6 +58,8 @@ class Console:
         env.filters.update(field_name=taxonomy.field_name, region_name=_region_name)
         app.router.add_get("/console/login", self.login)
         app.router.add_post("/console/logout", self.logout)
+        app.router.add_post("/console/login/code", self.login_code)
+        app.router.add_post("/console/login/verify", self.login_verify)
         app.router.add_get("/console/", self.dashboard)
         app.router.add_get("/console", self.dashboard)
         app.router.add_get("/console/demands", self.demands)
@@ -83,6 +87,8 @@ class Console:
     # -- signing in -----------------------------------------------------------------------
 
     async def login(self, request: web.Request) -> web.StreamResponse:
+        if "token" not in request.query:
+            return await self._login_page(request)
         try:
             staff_id = await console_access.redeem_link(self.services.sessions, request.query.get("token", ""),
                                                         self.services.clock())
@@ -94,6 +100,43 @@ class Console:
         await console_access.audit(self.services.sessions, staff_id, "console.login")
         raise web.HTTPFound("/console/")
 
+    async def _login_page(self, request: web.Request, message: str = "", phone: str = "",
+                          status: int = 200) -> web.StreamResponse:
+        session = await get_session(request)
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(24)
+        return _page(request, "login.html", {"csrf": session["csrf"], "message": message, "phone": phone},
+                     status=status)
+
+    async def login_code(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        phone = str(form.get("phone", "")).strip()
+        if self.signin is None:
+            return await self._login_page(request, NEED_LINK, phone, 400)
+        try:
+            message = await self.signin.send_code(phone, request.remote or "")
+        except JicengError as error:
+            return await self._login_page(request, error.user_message, phone, 409)
+        return await self._login_page(request, message, phone)
+
+    async def login_verify(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        phone = str(form.get("phone", "")).strip()
+        if self.signin is None:
+            return await self._login_page(request, NEED_LINK, phone, 400)
+        try:
+            signed = await self.signin.verify(phone, str(form.get("code", "")))
+            async with self.services.sessions() as db:
+                await oversight.scope_of(db, signed.person_id)  # staff only
+        except JicengError as error:
+            return await self._login_page(request, error.user_message, phone, 409)
+        session = await new_session(request)
+        session["csrf"] = secrets.token_urlsafe(24)
+        session["staff_id"] = signed.person_id
+        session["phone"], session["person_id"] = signed.phone, signed.person_id
+        await console_access.audit(self.services.sessions, signed.person_id, "console.login", "phone")
+        raise web.HTTPFound("/console/")
+
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
         session.invalidate()
@@ -103,7 +146,7 @@ class Console:
         session = await get_session(request)
         staff_id = session.get("staff_id")
         if not staff_id:
-            raise _refused(request, "请先登录", NEED_LINK, 401)
+            raise web.HTTPFound("/console/login")
         try:
             async with self.services.sessions() as db:
                 scope = await oversight.scope_of(db, staff_id)

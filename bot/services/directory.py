@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels import ID_COLUMN, SHEET_ACCOUNTS
+from bot.channels import ID_COLUMN, SHEET_ACCOUNTS, WEB
 from bot.errors import Conflict, ImportFileError, JicengError, NotFound, RowError
 from bot.services.people import EXPERT, LEADER, STAFF, Account, ensure_person, grant_role
 from bot.services.tabular import read_table
@@ -460,13 +460,24 @@ async def find_expert(session: AsyncSession, target: str) -> Expert:
 
 
 async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account, name: str | None = None, *,
-                    region: str | None = None) -> Person:
+                    region: str | None = None, phone: str | None = None) -> Person:
     """`jiceng staff add`: give a chat account's person the staff role (and a name, if given), over
     an area (a city's or county's code; None: the whole province)."""
     async with sessions.begin() as session:
         person = await ensure_person(session, account, name or "")
         grant_role(person, STAFF)
         person.staff_region = region if region != "430000" else None
+        if phone is not None:  # their number signs them in on the web (web chat and console)
+            number = normalize_phone(phone)
+            if number is None:
+                raise Conflict(NOT_A_MOBILE.format(value=phone))
+            await session.flush()
+            taken = await session.scalar(select(ChannelAccount).where(ChannelAccount.channel == WEB.name,
+                                                                      ChannelAccount.external_id == number))
+            if taken is None:
+                session.add(ChannelAccount(channel=WEB.name, external_id=number, person_id=person.id))
+            elif taken.person_id != person.id:
+                raise Conflict(f"手机 {number} 已经是另一个人的登录手机号。")
     return person
 
 

@@ -120,7 +120,7 @@ class WebChat:
         app.router.add_get("/media/{id}", self.media_file)
         from bot.console import Console
 
-        Console(self.services, Path(self.settings.media_dir) / "uploads").attach(app)
+        Console(self.services, Path(self.settings.media_dir) / "uploads", self.signin).attach(app)
         if self.settings.wechat_appid:
             from bot.wechat.channel import WeChatChannel
 
