@@ -438,6 +438,9 @@ class TrainingNotice(Base):
     place: Mapped[str] = mapped_column(String(200), default="")
     fields: Mapped[list[Any]] = mapped_column(default=list)      # target field codes; empty = every field
     regions: Mapped[list[Any]] = mapped_column(default=list)     # target region codes; empty = the whole province
+    # Who else than subscribers: {"team_id": N} a service team's leader and experts, {"training_id": N}
+    # the people who signed up for an earlier training. None: the subscribers of its fields and regions.
+    audience: Mapped[dict[str, Any] | None] = mapped_column()
     capacity: Mapped[int | None] = mapped_column(Integer)   # None = no limit
     signup_deadline: Mapped[datetime | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)

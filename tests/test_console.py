@@ -354,3 +354,45 @@ async def test_staff_sign_in_with_their_registered_phone(world, clock):
             assert response.status == 409 and "只有工作人员" in await response.text()
     finally:
         await farmer.http.close()
+
+
+async def test_notices_to_a_team_or_to_an_earlier_trainings_trainees(world, clock):
+    from bot.services.notices import NoticeDraft
+    from tests.factories import make_team
+
+    team = await make_team(world.services.sessions, "水稻植保服务团", ["plant_protection"], ["430000"],
+                           leader_telegram_id=2001, leader_name="李团长")
+    await subscribers(world.services, LIUYANG, 2)
+    first = await world.services.notices.send_draft(world.county, NoticeDraft(
+        step="preview", title="第一期", content="c", place="浏阳", starts_at=clock() + timedelta(days=1),
+        duration_hours=2, regions=[LIUYANG]))
+    async with world.services.sessions() as session:
+        trainee = (await session.scalar(select(Person).where(Person.display_name == "学员0"))).id
+    await world.services.signups.sign_up(first.notice_id, trainee)
+
+    county = Staff(world.base)
+    try:
+        await county.sign_in(world.services, world.county, clock)
+        _, page = await county.get("/console/notices")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        when = (clock() + timedelta(days=5)).astimezone(__import__("bot.clock", fromlist=["CHINA_TIME"]).CHINA_TIME)
+        form = {"csrf": csrf, "title": "第二期", "content": "进阶", "place": "浏阳", "hours": "2",
+                "starts_at": when.strftime("%Y-%m-%dT09:00"), "action": "preview"}
+        async with county.http.post(f"{world.base}/console/notices",
+                                    data={**form, "audience": f"training:{first.notice_id}"}) as response:
+            assert figure(await response.text(), "recipients") == 1  # the one who signed up
+        async with county.http.post(f"{world.base}/console/notices",
+                                    data={**form, "audience": f"team:{team.id}"}) as response:
+            assert response.status == 403  # teams are notified by the province
+    finally:
+        await county.http.close()
+    province = Staff(world.base)
+    try:
+        await province.sign_in(world.services, world.province, clock)
+        _, page = await province.get("/console/notices")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        async with province.http.post(f"{world.base}/console/notices",
+                                      data={**form, "csrf": csrf, "audience": f"team:{team.id}"}) as response:
+            assert figure(await response.text(), "recipients") == 1  # the leader (no expert has joined)
+    finally:
+        await province.http.close()

@@ -293,7 +293,8 @@ class Console:
 
     async def notices(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._staff(request)
-        context.update(self._notice_context(scope), form=_NoticeForm(), recent=await self.services.notices.sent_by(staff_id))
+        context.update(await self._notice_context(scope, staff_id), form=_NoticeForm(),
+                       recent=await self.services.notices.sent_by(staff_id))
         return _page(request, "notices.html", context)
 
     async def notice_compose(self, request: web.Request) -> web.StreamResponse:
@@ -301,11 +302,17 @@ class Console:
 
         staff_id, scope, context = await self._staff(request)
         form = _NoticeForm.read(await request.post())
-        context.update(self._notice_context(scope), form=form, recent=[])
+        context.update(await self._notice_context(scope, staff_id), form=form, recent=[])
         outside = [r for r in form.regions if not scope.contains(r)]
         if outside:
             await console_access.audit(self.services.sessions, staff_id, "notice.refused", ",".join(outside))
             raise _refused(request, "没有权限", f"只能向{scope.name}内发送通知。", 403)
+        audience = form.audience_choice() or {}
+        allowed_trainings = {n.id for n in context["trainings"]}
+        if ("team_id" in audience and not scope.everything) or \
+                ("training_id" in audience and audience["training_id"] not in allowed_trainings):
+            await console_access.audit(self.services.sessions, staff_id, "notice.refused", form.audience)
+            raise _refused(request, "没有权限", "只能发给自己地区的学员；服务团成员由省级工作人员通知。", 403)
         try:
             draft = form.draft(scope, self.services.clock())
         except ValueError as error:
@@ -363,11 +370,14 @@ class Console:
         await console_access.audit(self.services.sessions, staff_id, "notice.cancel", f"notice:{notice_id}")
         raise web.HTTPFound(f"/console/notices/{notice_id}")
 
-    def _notice_context(self, scope: Scope) -> dict[str, Any]:
+    async def _notice_context(self, scope: Scope, staff_id: int) -> dict[str, Any]:
         places = _places(scope)
         if not scope.everything:  # their own area first (a city's staff may pick its counties too)
             places = [(scope.region, _region_name(scope.region)), *places]
-        return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places}
+        trainings = (await self.services.notices.recent() if scope.everything
+                     else await self.services.notices.sent_by(staff_id, 50))
+        return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places,
+                "teams": await self._teams() if scope.everything else [], "trainings": trainings}
 
     # -- trainings: sign-ups, waiting list, attendance, trainee records ------------------------
 
@@ -493,6 +503,7 @@ class _NoticeForm:
     hours: str = ""
     place: str = ""
     capacity: str = ""
+    audience: str = ""  # "", "team:N" or "training:N"
     fields: list[str] = dataclass_field(default_factory=list)
     regions: list[str] = dataclass_field(default_factory=list)
     action: str = "preview"
@@ -502,6 +513,7 @@ class _NoticeForm:
         return cls(title=str(form.get("title", "")).strip(), content=str(form.get("content", "")).strip(),
                    starts_at=str(form.get("starts_at", "")), hours=str(form.get("hours", "")),
                    place=str(form.get("place", "")).strip(), capacity=str(form.get("capacity", "")).strip(),
+                   audience=str(form.get("audience", "")).strip(),
                    fields=[f for f in form.getall("field", []) if taxonomy.is_field(f)],
                    regions=[r for r in form.getall("region", []) if regions.get(r)],
                    action=str(form.get("action", "preview")))
@@ -527,7 +539,13 @@ class _NoticeForm:
         return NoticeDraft(step="preview", title=self.title[:60], content=self.content[:1000], starts_at=starts,
                            duration_hours=hours, place=self.place[:100], fields=list(self.fields),
                            regions=list(self.regions) or ([] if scope.everything else [scope.region]),
-                           capacity=capacity)
+                           capacity=capacity, audience=self.audience_choice())
+
+    def audience_choice(self) -> dict[str, int] | None:
+        kind, _, number = self.audience.partition(":")
+        if kind in ("team", "training") and number.isdigit():
+            return {f"{kind}_id": int(number)}
+        return None
 
 
 def _progress(counts: dict[str, int]) -> dict[str, Any]:

@@ -23,9 +23,19 @@ from bot.clock import CHINA_TIME
 from bot.errors import Conflict, JicengError, NotAllowed, NotFound
 from bot.services import broadcast, states
 from bot.services.outbox import OPEN_STATUSES, WAITING_STATUSES
-from bot.services.people import STAFF, Account
+from bot.services.people import STAFF, Account, addresses_of
 from intents import regions, taxonomy
-from storage.models import ChatState, Demand, OutboxMessage, Person, Subscription, TrainingNotice
+from storage.models import (
+    ChatState,
+    Demand,
+    Expert,
+    NoticeSignup,
+    OutboxMessage,
+    Person,
+    ServiceTeam,
+    Subscription,
+    TrainingNotice,
+)
 
 if TYPE_CHECKING:
     from bot.services.sender import Row
@@ -71,8 +81,26 @@ async def recipients(session: AsyncSession, notice: TrainingNotice) -> list[tupl
     """(person id, account) of everyone with an active subscription matching the notice, once
     each: fields match when the notice names none, the subscription says "*", or they share
     one; regions when the notice names none or either region covers the other (430000 is
-    the whole province). The sender's own rule (`broadcast.subscription_matches`)."""
-    return await broadcast.recipients_for(session, notice)
+    the whole province). The sender's own rule (`broadcast.subscription_matches`). A notice with
+    an audience goes to that audience instead: a team's leader and experts, or the people signed
+    up (not cancelled) for an earlier training."""
+    audience = notice.audience or {}
+    if not audience:
+        return await broadcast.recipients_for(session, notice)
+    people: list[int] = []
+    if "team_id" in audience:
+        team = await session.get(ServiceTeam, audience["team_id"])
+        if team is not None and team.leader_id is not None:
+            people.append(team.leader_id)
+        people += [p for p in (await session.scalars(select(Expert.person_id).where(
+            Expert.team_id == audience["team_id"], Expert.person_id.is_not(None)))).all() if p is not None]
+    if "training_id" in audience:
+        people += list((await session.scalars(select(NoticeSignup.person_id).where(
+            NoticeSignup.notice_id == audience["training_id"], NoticeSignup.status != "cancelled")
+            .order_by(NoticeSignup.id))).all())
+    chosen = list(dict.fromkeys(people))
+    accounts = await addresses_of(session, chosen)
+    return [(person_id, accounts[person_id]) for person_id in chosen if person_id in accounts]
 
 
 class SubscriptionService:
@@ -123,7 +151,7 @@ class SubscriptionService:
 
     async def count_recipients(self, draft: NoticeDraft) -> int:
         async with self._sessions() as session:
-            return len(await recipients(session, TrainingNotice(fields=draft.fields, regions=draft.regions)))
+            return len(await recipients(session, draft.to_notice()))
 
 
 # --- Composing ---------------------------------------------------------------------------
@@ -143,6 +171,7 @@ class NoticeDraft:
     regions: list[str] = field(default_factory=list)    # empty = the whole province
     capacity: int | None = None                          # None = no limit
     signup_deadline: datetime | None = None
+    audience: dict[str, int] | None = None               # see TrainingNotice.audience
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -168,6 +197,7 @@ class NoticeDraft:
         return TrainingNotice(
             title=self.title, content=self.content, starts_at=self.starts_at, duration_hours=self.duration_hours,
             place=self.place, fields=list(self.fields), regions=list(self.regions), capacity=self.capacity,
+            audience=dict(self.audience) if self.audience else None,
             signup_deadline=self.signup_deadline, status="draft", created_by_id=created_by_id,
         )
 
