@@ -396,3 +396,36 @@ async def test_notices_to_a_team_or_to_an_earlier_trainings_trainees(world, cloc
             assert figure(await response.text(), "recipients") == 1  # the leader (no expert has joined)
     finally:
         await province.http.close()
+
+
+async def test_province_staff_edit_an_expert_with_the_spreadsheets_checks(world, clock, tmp_path):
+    from bot.services.directory import EXPERT_HEADERS, import_experts
+    from storage.models import Expert
+
+    sheet = tmp_path / "experts.csv"
+    sheet.write_text(",".join(EXPERT_HEADERS) + "\n张三,研究员,示例农业科学研究院,crop,水稻,长沙市,,,\n", "utf-8-sig")
+    await import_experts(world.services.sessions, sheet)
+    async with world.services.sessions() as session:
+        expert_id = (await session.scalar(select(Expert))).id
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        status, html = await staff.get(f"/console/experts/{expert_id}")
+        assert status == 200 and "示例农业科学研究院" in html
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        form = {"csrf": csrf, "name": "张三", "title": "二级研究员", "employer": "湖南省农业科学院",
+                "fields": "种植栽培、不存在的领域", "specialties": "水稻栽培", "regions": "长沙市、浏阳市", "team": "",
+                "phone": "12345"}
+        async with staff.http.post(f"{world.base}/console/experts/{expert_id}", data=form) as response:
+            html = await response.text()
+        assert response.status == 400 and "不存在的领域" in html and "12345" in html
+        async with world.services.sessions() as session:
+            assert (await session.get(Expert, expert_id)).title == "研究员"  # nothing saved
+        async with staff.http.post(f"{world.base}/console/experts/{expert_id}",
+                                   data={**form, "fields": "种植栽培、植物保护", "phone": "13900000077"}) as response:
+            assert "已保存" in await response.text()
+        async with world.services.sessions() as session:
+            expert = await session.get(Expert, expert_id)
+        assert (expert.title, expert.fields, expert.phone) == ("二级研究员", ["crop", "plant_protection"], "13900000077")
+    finally:
+        await staff.http.close()

@@ -70,6 +70,8 @@ class Console:
         app.router.add_get("/console/directory", self.directory)
         app.router.add_post("/console/directory", self.directory_check)
         app.router.add_post("/console/directory/confirm", self.directory_import)
+        app.router.add_get("/console/experts/{id}", self.expert)
+        app.router.add_post("/console/experts/{id}", self.expert_save)
         app.router.add_get("/console/notices", self.notices)
         app.router.add_post("/console/notices", self.notice_compose)
         app.router.add_get("/console/notices/{id}", self.notice_progress)
@@ -169,7 +171,7 @@ class Console:
         chart_data = {"months": board.by_month,
                       "fields": [[taxonomy.field_name(f), n] for f, n in board.by_field],
                       "cities": [[name, n] for _, name, n, _ in city_rows]}
-        context.update(self._filter_context(scope, filters), board=board, region_columns=columns, month_max=month_max,
+        context.update(await self._filter_context(scope, filters), board=board, region_columns=columns, month_max=month_max,
                        query=_query(filters), city_rows=city_rows, chart_data=chart_data)
         return _page(request, "dashboard.html", context)
 
@@ -179,7 +181,7 @@ class Console:
         page = max(1, _int(request.query.get("page")) or 1)
         rows, total = await oversight.demands(self.services.sessions, scope, filters, self.services.clock(),
                                               page, PER_PAGE)
-        context.update(self._filter_context(scope, filters), rows=rows, total=total, page=page,
+        context.update(await self._filter_context(scope, filters), rows=rows, total=total, page=page,
                        pages=max(1, math.ceil(total / PER_PAGE)), query=_query(filters))
         return _page(request, "demands.html", context)
 
@@ -233,10 +235,45 @@ class Console:
         return _page(request, "directory.html", await self._with_directory(context))
 
     async def _with_directory(self, context: dict[str, Any]) -> dict[str, Any]:
+        from bot.services import service_list
         from bot.services.directory import expert_lines, team_lines
 
-        context.update(teams=await team_lines(self.services.sessions), experts=await expert_lines(self.services.sessions))
+        sessions = self.services.sessions
+        listed = [item for field, _ in await service_list.fields_with_items(sessions)
+                  for item in await service_list.items(sessions, field)]
+        context.update(teams=await team_lines(sessions), experts=await expert_lines(sessions), services=listed)
         return context
+
+    async def expert(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.directory import expert_edit
+
+        staff_id, scope, context = await self._province_staff(request)
+        try:
+            context.update(edit=await expert_edit(self.services.sessions, _int(request.match_info["id"])))
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        context.update(teams=await self._teams())
+        return _page(request, "expert.html", context)
+
+    async def expert_save(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.directory import ExpertEdit, update_expert
+
+        staff_id, scope, context = await self._province_staff(request)
+        form = await request.post()
+        edit = ExpertEdit(**{k: str(form.get(k, "")) for k in ExpertEdit.__dataclass_fields__})
+        expert_id = _int(request.match_info["id"])
+        context.update(edit=edit, teams=await self._teams())
+        try:
+            await update_expert(self.services.sessions, expert_id, edit)
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        except ImportFileError as error:
+            context.update(errors=error.errors)
+            return _page(request, "expert.html", context, status=400)
+        await console_access.audit(self.services.sessions, staff_id, "expert.edit", f"expert:{expert_id}",
+                                   {"name": edit.name})
+        context.update(saved=True)
+        return _page(request, "expert.html", context)
 
     async def directory_check(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
@@ -485,9 +522,9 @@ class Console:
         return web.Response(body=data, content_type=content_type,
                             headers={"Content-Disposition": f'attachment; filename="demands{suffix}"'})
 
-    def _filter_context(self, scope: Scope, filters: Filters) -> dict[str, Any]:
+    async def _filter_context(self, scope: Scope, filters: Filters) -> dict[str, Any]:
         return {"filters": filters, "fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()],
-                "places": _places(scope), "statuses": STATUS_FILTERS}
+                "places": _places(scope), "statuses": STATUS_FILTERS, "teams": await self._teams()}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -600,14 +637,14 @@ def _filters(request: web.Request, scope: Scope) -> Filters:
     return Filters(
         field=field if field and taxonomy.is_field(field) else None,
         region=region if region and regions.get(region) and scope.contains(region) else None,
-        status=q.get("status") or None,
+        status=q.get("status") or None, team_id=_int(q.get("team")) or None,
         since=_date(q.get("since")), until=_date(q.get("until")),
         text=(q.get("q") or "").strip()[:50] or None,
     )
 
 
 def _query(filters: Filters) -> str:
-    values = {"field": filters.field, "region": filters.region, "status": filters.status,
+    values = {"field": filters.field, "region": filters.region, "status": filters.status, "team": filters.team_id,
               "since": filters.since.isoformat() if filters.since else None,
               "until": filters.until.isoformat() if filters.until else None, "q": filters.text}
     return urlencode({k: v for k, v in values.items() if v})

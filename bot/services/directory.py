@@ -536,3 +536,58 @@ async def expert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[Exper
             ServiceTeam, ServiceTeam.id == Expert.team_id).order_by(Expert.name))).all()
     return [ExpertLine(e.id, e.name, e.title or "", e.employer or "", list(e.fields or []), e.specialties or "",
                        team, e.person_id is not None, e.phone) for e, team in rows]
+
+
+@dataclass(frozen=True)
+class ExpertEdit:
+    """What staff change of one expert in the console; texts as in the spreadsheet's cells."""
+
+    name: str
+    title: str
+    employer: str
+    fields: str
+    specialties: str
+    regions: str
+    team: str      # the team's name; "" for none
+    phone: str     # "" keeps no number
+
+
+async def expert_edit(sessions: async_sessionmaker[AsyncSession], expert_id: int) -> ExpertEdit:
+    async with sessions() as session:
+        expert = await session.get(Expert, expert_id)
+        if expert is None:
+            raise NotFound(NO_SUCH_EXPERT.format(name=f"#{expert_id}"))
+        team = await session.get(ServiceTeam, expert.team_id) if expert.team_id else None
+    return ExpertEdit(expert.name, expert.title or "", expert.employer or "",
+                      "、".join(taxonomy.field_name(f) for f in expert.fields or []), expert.specialties or "",
+                      "、".join(regions.full_name(r) for r in expert.regions or []), team.name if team else "",
+                      expert.phone or "")
+
+
+async def update_expert(sessions: async_sessionmaker[AsyncSession], expert_id: int, edit: ExpertEdit) -> None:
+    """The same checks as a spreadsheet row; ImportFileError names every problem, nothing changes."""
+    problems: list[str] = []
+    name = edit.name.strip()
+    if not name:
+        problems.append(BLANK_REQUIRED.format(column="姓名"))
+    fields = _field_codes(edit.fields.strip(), problems)
+    places = _region_codes(edit.regions.strip(), problems)
+    phone = _phone(edit.phone.strip(), problems)
+    async with sessions.begin() as session:
+        expert = await session.get(Expert, expert_id)
+        if expert is None:
+            raise NotFound(NO_SUCH_EXPERT.format(name=f"#{expert_id}"))
+        team = None
+        if edit.team.strip():
+            team = await session.scalar(select(ServiceTeam).where(ServiceTeam.name == edit.team.strip()))
+            if team is None:
+                problems.append(NO_SUCH_TEAM_IN_ROW.format(name=edit.team.strip()))
+        if phone is not None:
+            owner = await session.scalar(select(Expert).where(Expert.phone == phone, Expert.id != expert_id))
+            if owner is not None:
+                problems.append(PHONE_TAKEN.format(phone=phone, expert=labelled(owner.name, owner.employer)))
+        if problems:
+            raise ImportFileError([RowError(0, problem) for problem in problems])
+        expert.name, expert.title, expert.employer = name, edit.title.strip(), edit.employer.strip()
+        expert.fields, expert.specialties, expert.regions = fields, edit.specialties.strip(), places
+        expert.team_id, expert.phone = (team.id if team else None), phone
