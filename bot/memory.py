@@ -19,11 +19,10 @@ from bot.channels import MEMORY
 from bot.chat.commands import COMMANDS
 from bot.chat.conversation import on_message
 from bot.chat.presses import press
-from bot.chat.turn import Choices, Content
+from bot.chat.turn import Choices, Content, OutboxTurn
 from bot.errors import JicengError
 from bot.services.effects import effects
-from bot.services.notifier import Action
-from bot.services.outbox import Outgoing, priority_for
+from bot.services.outbox import Outgoing
 from bot.services.pace import Pace
 from bot.services.people import Account
 from bot.services.sender import Sender
@@ -140,28 +139,14 @@ class MemoryPerson:
         await self.chat.settle()
 
 
-class MemoryTurn:
+class MemoryTurn(OutboxTurn):
     def __init__(self, person: MemoryPerson, person_id: int, key: str, content: Content,
                  message: Message | None, args: Sequence[str]) -> None:
+        super().__init__(person.chat.services, person.account, person_id, key, content, args=args,
+                         pressed=message is not None, pressed_text=message.text if message is not None else "",
+                         display_name=person.name)
         self._person = person
         self._message = message
-        self._sent = itertools.count()
-        self.services = person.chat.services
-        self.person_id = person_id
-        self.key: str | None = key
-        self.args = tuple(args)
-        self.content = content
-        self.pressed = message is not None
-        self.pressed_text = message.text if message is not None else ""
-        self.display_name = person.name
-
-    async def _put(self, to: int | Account, outgoing: Outgoing, purpose: str) -> None:
-        priority = priority_for(to, self._person.account, self.person_id)
-        await self.services.outbox.send(to, outgoing, priority, purpose=purpose,
-                                        request_key=f"{self.key}#{next(self._sent)}")
-
-    async def say(self, text: str, choices: Choices = (), *, purpose: str = "") -> None:
-        await self._put(self._person.account, Outgoing(text, _actions(choices)), purpose)
 
     async def edit(self, text: str, choices: Choices = ()) -> None:
         if self._message is not None:
@@ -177,18 +162,3 @@ class MemoryTurn:
             self._person.toasts.append(text)
         else:
             await self.say(text)
-
-    async def notify(self, person_id: int | None, text: str, choices: Choices = (), *, purpose: str = "") -> None:
-        if person_id is not None:
-            await self._put(person_id, Outgoing(text, _actions(choices)), purpose)
-
-    async def forward(self, person_id: int, kind: str, file_ref: str, caption: str, *, purpose: str = "") -> None:
-        await self._put(person_id, Outgoing(caption, media=kind, file_ref=file_ref), purpose)
-
-    def follow_notice(self, notice_id: int) -> None:
-        pass  # the memory channel's progress message is the one `say` put; nobody watches it live
-
-
-def _actions(choices: Choices) -> tuple[tuple[Action, ...], ...]:
-    return tuple(tuple(Action(c.label, c.button.encode()) for c in row) for row in choices if row)
-

@@ -20,6 +20,8 @@ from bot.buttons import Button
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.services.outbox import Outgoing
+    from bot.services.people import Account
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,55 @@ class Turn(Protocol):
 
 def rows(items: Sequence[Choice], per_row: int) -> list[list[Choice]]:
     return [list(items[i : i + per_row]) for i in range(0, len(items), per_row)]
+
+
+class OutboxTurn:
+    """What channels without a live connection of their own share (memory, the web chat, WeChat):
+    everything said goes into the outbox under the turn's key, numbered, so a turn handled again
+    says nothing twice. A channel adds how it edits, answers a press and refuses (`edit`,
+    `answer`, `tell`)."""
+
+    def __init__(self, services: Services, account: Account, person_id: int, key: str, content: Content, *,
+                 args: Sequence[str] = (), pressed: bool = False, pressed_text: str = "",
+                 display_name: str = "") -> None:
+        import itertools
+
+        self.services = services
+        self.account = account
+        self.person_id = person_id
+        self.key: str | None = key
+        self.content = content
+        self.args = tuple(args)
+        self.pressed = pressed
+        self.pressed_text = pressed_text
+        self.display_name = display_name
+        self._sent = itertools.count()
+
+    async def _put(self, to: int | Account, outgoing: Outgoing, purpose: str) -> None:
+        from bot.services.outbox import priority_for
+
+        await self.services.outbox.send(to, outgoing, priority_for(to, self.account, self.person_id),
+                                        purpose=purpose, request_key=f"{self.key}#{next(self._sent)}")
+
+    async def say(self, text: str, choices: Choices = (), *, purpose: str = "") -> None:
+        await self._put(self.account, outgoing(text, choices), purpose)
+
+    async def notify(self, person_id: int | None, text: str, choices: Choices = (), *, purpose: str = "") -> None:
+        if person_id is not None:
+            await self._put(person_id, outgoing(text, choices), purpose)
+
+    async def forward(self, person_id: int, kind: str, file_ref: str, caption: str, *, purpose: str = "") -> None:
+        from bot.services.outbox import Outgoing
+
+        await self._put(person_id, Outgoing(caption, media=kind, file_ref=file_ref), purpose)
+
+    def follow_notice(self, notice_id: int) -> None:
+        pass  # the progress message is the one `say` put; its edits reach the channel as they come
+
+
+def outgoing(text: str, choices: Choices = ()) -> Outgoing:
+    """A message with its choices as the outbox keeps them (label and encoded button)."""
+    from bot.services.notifier import Action
+    from bot.services.outbox import Outgoing
+
+    return Outgoing(text, tuple(tuple(Action(c.label, c.button.encode()) for c in row) for row in choices if row))

@@ -32,12 +32,11 @@ from bot.channels import WECHAT
 from bot.chat.commands import parse, run_command
 from bot.chat.conversation import on_message
 from bot.chat.presses import press
-from bot.chat.turn import Choices, Content
+from bot.chat.turn import Choices, Content, OutboxTurn
 from bot.errors import JicengError
 from bot.media import MediaStore, is_local, sniff
 from bot.services.effects import effects
-from bot.services.notifier import Action
-from bot.services.outbox import Outgoing, priority_for
+from bot.services.outbox import Outgoing
 from bot.services.pace import Pace
 from bot.services.people import Account
 from bot.services.sender import PermanentError, Sender, TransientError, default_holder
@@ -315,30 +314,13 @@ class WeChatChannel:
         return next(self._keys)
 
 
-class WeChatTurn:
+class WeChatTurn(OutboxTurn):
     """A turn on WeChat: WeChat cannot edit a sent message or show a toast, so both become a new
     message."""
 
     def __init__(self, wechat: WeChatChannel, account: Account, person_id: int, key: str, content: Content, *,
                  args: Sequence[str] = (), pressed: bool = False) -> None:
-        self.services = wechat.services
-        self._account = account
-        self._sent = itertools.count()
-        self.person_id = person_id
-        self.key: str | None = key
-        self.args = tuple(args)
-        self.content = content
-        self.pressed = pressed
-        self.pressed_text = ""
-        self.display_name = ""
-
-    async def _put(self, to: int | Account, outgoing: Outgoing, purpose: str) -> None:
-        priority = priority_for(to, self._account, self.person_id)
-        await self.services.outbox.send(to, outgoing, priority, purpose=purpose,
-                                        request_key=f"{self.key}#{next(self._sent)}")
-
-    async def say(self, text: str, choices: Choices = (), *, purpose: str = "") -> None:
-        await self._put(self._account, Outgoing(text, _actions(choices)), purpose)
+        super().__init__(wechat.services, account, person_id, key, content, args=args, pressed=pressed)
 
     async def edit(self, text: str, choices: Choices = ()) -> None:
         await self.say(text, choices)
@@ -349,20 +331,6 @@ class WeChatTurn:
 
     async def tell(self, text: str) -> None:
         await self.say(text)
-
-    async def notify(self, person_id: int | None, text: str, choices: Choices = (), *, purpose: str = "") -> None:
-        if person_id is not None:
-            await self._put(person_id, Outgoing(text, _actions(choices)), purpose)
-
-    async def forward(self, person_id: int, kind: str, file_ref: str, caption: str, *, purpose: str = "") -> None:
-        await self._put(person_id, Outgoing(caption, media=kind, file_ref=file_ref), purpose)
-
-    def follow_notice(self, notice_id: int) -> None:
-        pass
-
-
-def _actions(choices: Choices) -> tuple[tuple[Action, ...], ...]:
-    return tuple(tuple(Action(c.label, c.button.encode()) for c in row) for row in choices if row)
 
 
 def _now() -> datetime:
