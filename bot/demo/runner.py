@@ -91,6 +91,7 @@ async def _start_web(application, settings: Settings) -> tuple[object | None, st
         runner, url = await start_site(chat, web_settings.web_host, web_settings.web_port)
     except OSError:
         return None, texts.WEB_BUSY.format(port=web_settings.web_port)
+    application.bot_data["services"].console_url = f"{url}/console"  # staff's /console links lead here
     return runner, texts.WEB.format(url=url, code=texts.DEMO_CODE)
 
 
