@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
     imports = commands.add_parser("import", help="导入名单").add_subparsers(dest="what", required=True)
     for what, label in (("teams", "服务团名单"), ("experts", "专家名单"), ("knowledge", "已解答问题（问题、答案、领域）"),
-                        ("services", "技术服务清单（服务团名称、服务项目、领域、说明）")):
+                        ("services", "技术服务清单（服务团名称、服务项目、领域、说明）"),
+                        ("achievements", "技术成果（成果名称、所有者、领域、阶段、简介、转化方式）")):
         sub = imports.add_parser(what, help=f"导入{label}（.xlsx 或 .csv）")
         sub.add_argument("file")
         sub.set_defaults(handler=_import, what=what)
@@ -279,10 +280,11 @@ def _import(args, settings: Settings) -> int:
 
     if not _schema_ready(settings):
         return 2
-    from bot.services import knowledge, service_list
+    from bot.services import achievements, knowledge, service_list
 
     importer = {"teams": directory.import_teams, "experts": directory.import_experts,
-                "knowledge": knowledge.import_knowledge, "services": service_list.import_services}[args.what]
+                "knowledge": knowledge.import_knowledge, "services": service_list.import_services,
+                "achievements": achievements.import_achievements}[args.what]
     report = _with_sessions(settings, lambda sessions: importer(sessions, args.file))
     print(report.summary())
     return 0

@@ -205,6 +205,7 @@ class Demand(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     rating: Mapped[int | None] = mapped_column(Integer)
     solved: Mapped[bool | None] = mapped_column()
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))  # asked as an enterprise
 
 
 class DemandAssignment(Base):
@@ -616,10 +617,41 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class Enterprise(Base):
+    """A rural enterprise or cooperative, registered by its contact with its 统一社会信用代码."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Achievement(Base):
+    """技术成果转化库: a technology achievement offered for transfer, licence, contracting or
+    equity (the policy's four routes), with its owner, field and stage."""
+
+    __tablename__ = "achievements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))          # an expert's name or an institution
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(40), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    routes: Mapped[list[Any]] = mapped_column(default=list)  # 技术转让 / 许可 / 技术承包 / 技术入股
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
-    "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "utcnow",
+    "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "Enterprise",
+    "Achievement", "utcnow",
 ]

@@ -15,6 +15,7 @@ from bot.buttons import (
     SubmitDraft,
     decode,
 )
+from bot.chat.enterprise import show_matches
 from bot.chat.leader import accept_keyboard, demand_card
 from bot.chat.presses import on
 from bot.chat.regions import city_keyboard, county_keyboard, is_city
@@ -255,6 +256,8 @@ async def _dispatch(turn: Turn, submission: Submission) -> None:
         for chat_id in recipients:
             await turn.forward(chat_id, item.kind, item.file_id,
                                  messages.NEW_DEMAND_MEDIA.format(no=demand.tracking_no, what=what))
+    if demand.enterprise_id is not None:  # an enterprise sees what the matching hub found at once
+        await show_matches(turn, demand.id)
     await offer_after_first_demand(turn, submission)
 
 

@@ -152,7 +152,7 @@ def labelled(expert_name: str, employer: str) -> str:
 
 @dataclass(frozen=True)
 class ImportReport:
-    kind: str  # "teams" | "experts" | "knowledge" | "services"
+    kind: str  # "teams" | "experts" | "knowledge" | "services" | "achievements"
     created: int
     updated: int
 
@@ -162,7 +162,7 @@ class ImportReport:
 
 
 _REPORT_NOUNS = {"teams": ("服务团", "个"), "experts": ("专家", "位"), "knowledge": ("已解答问题", "条"),
-                 "services": ("服务项目", "项")}
+                 "services": ("服务项目", "项"), "achievements": ("技术成果", "项")}
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,7 @@ class IntakeService:
                 request_key=request_key,
                 created_at=now,
                 updated_at=now,
+                enterprise_id=await _enterprise_of(session, submitter.id),
             )
             session.add(demand)
             await session.flush()
@@ -299,6 +300,14 @@ def _unsure(draft: Draft) -> bool:
     if draft.confidence >= 1.0:
         return False
     return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER
+
+
+async def _enterprise_of(session: AsyncSession, person_id: int) -> int | None:
+    """An enterprise's contact asks as the enterprise."""
+    from bot.services.enterprises import of_contact
+
+    enterprise = await of_contact(session, person_id)
+    return enterprise.id if enterprise is not None else None
 
 
 async def _preset_team(session: AsyncSession, draft: Draft) -> ServiceTeam | None:

@@ -1,0 +1,68 @@
+"""Enterprises in chat: /enterprise registers the writer's enterprise with its 统一社会信用代码; an
+enterprise's question, once submitted, is answered at once with the technology achievements and
+experts that match it (the matching hub), each with its reasons."""
+
+from __future__ import annotations
+
+from bot.chat.commands import command
+from bot.chat.steps import step
+from bot.chat.turn import Turn
+from bot.services import enterprises, hub, states
+
+ENTERPRISE_NAME = "enterprise_register"
+
+ASK = ("企业登记：请发送“企业名称 统一社会信用代码”，例如：\n湖南某某食品有限公司 91430181MA4L000000\n"
+       "（18 位代码在营业执照上）。登记后，以企业身份提的问题会同时推荐相关的技术成果和专家。")
+REGISTERED = "已登记企业「{name}」（{code}）。现在可以直接发企业遇到的技术问题了。"
+BAD_FORMAT = "请按“企业名称 统一社会信用代码”发送，名称和代码之间空一格。"
+MATCH_HEADER = "根据您的问题，平台为您匹配了："
+ACHIEVEMENTS = "相关技术成果："
+ACHIEVEMENT_LINE = "{n}. {title}（{owner}，{stage}）— {reason}"
+EXPERTS = "对口专家："
+EXPERT_LINE = "{n}. {name}（{title}，{employer}）— {reason}"
+NONE_FOUND = "暂时没有匹配的技术成果；服务团接单后会安排专家。"
+
+
+@command("enterprise")
+async def enterprise_command(turn: Turn) -> None:
+    if len(turn.args) >= 2:
+        await _register(turn, " ".join(turn.args))
+        return
+    await turn.services.states.set(turn.person_id, ENTERPRISE_NAME, {})
+    await turn.say(ASK)
+
+
+@step(ENTERPRISE_NAME, needs_text=True)
+async def name_and_code(turn: Turn, waiting: states.Waiting) -> None:
+    await _register(turn, turn.content.text)
+
+
+async def _register(turn: Turn, text: str) -> None:
+    name, _, code = text.strip().rpartition(" ")
+    if not name.strip() or not code.strip():
+        await turn.say(BAD_FORMAT)
+        return
+    registered = await enterprises.register(turn.services.sessions, turn.person_id, name, code)
+    await turn.services.states.clear(turn.person_id)
+    await turn.say(REGISTERED.format(name=registered.name, code=registered.credit_code))
+
+
+async def show_matches(turn: Turn, demand_id: int) -> None:
+    """After an enterprise's question is submitted: what the hub found, with reasons."""
+    found = await hub.matches(turn.services.sessions, demand_id)
+    if found is None or found.demand.enterprise_id is None:
+        return
+    lines = [MATCH_HEADER]
+    if found.achievements:
+        lines.append(ACHIEVEMENTS)
+        lines += [ACHIEVEMENT_LINE.format(n=n, title=m.achievement.title, owner=m.achievement.owner,
+                                          stage=m.achievement.stage or "阶段未填", reason=m.reason)
+                  for n, m in enumerate(found.achievements, 1)]
+    else:
+        lines.append(NONE_FOUND)
+    if found.experts:
+        lines.append(EXPERTS)
+        lines += [EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家",
+                                     employer=c.expert.employer or "", reason=c.reason)
+                  for n, c in enumerate(found.experts, 1)]
+    await turn.say("\n".join(lines))

@@ -1,0 +1,67 @@
+"""Enterprises and the matching hub: a contact registers the enterprise with its 统一社会信用代码 (a
+wrong check digit is refused with the reason); the enterprise's question about 辣椒酱胀袋 is met
+at once with a matching technology achievement and an expert, each with its reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import Services
+from bot.config import Settings
+from bot.memory import MemoryChat
+from bot.services.achievements import HEADERS, import_achievements
+from bot.services.enterprises import ALPHABET, WEIGHTS, credit_code_problem
+from storage.models import Expert, ServiceTeam
+
+
+def with_check_digit(first17: str) -> str:
+    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
+    return first17 + ALPHABET[(31 - total % 31) % 31]
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000600037341L", "91440300708461136T"])
+def test_real_credit_codes_pass_the_check(code):
+    assert credit_code_problem(code) is None
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("91350100M000100Y44", "校验码"), ("9135010OM000100Y43", "不能有「O」"), ("9135", "18 位")])
+def test_wrong_credit_codes_say_why(code, reason):
+    assert reason in credit_code_problem(code)
+
+
+@pytest.fixture
+async def chat(db_url, understander, clock, tmp_path):
+    services = Services.build(Settings(database_url=db_url, bot_token="memory"), understander, clock)
+    async with services.sessions.begin() as session:
+        team = ServiceTeam(name="农产品加工服务团", fields=["processing"], regions=["430000"])
+        session.add(team)
+        await session.flush()
+        session.add(Expert(name="周教授", title="教授", employer="湖南农业大学食品科学技术学院", fields=["processing"],
+                           specialties="辣椒制品、发酵食品杀菌、胀袋防控", regions=["430000"], team_id=team.id))
+    sheet = tmp_path / "achievements.csv"
+    sheet.write_text(",".join(HEADERS) + "\n辣椒酱低温杀菌防胀袋技术,湖南农业大学,农产品加工与储运,中试,"
+                     "针对辣椒酱装瓶后胀袋、漏气，采用低温长时杀菌和充氮包装,技术转让、许可\n", "utf-8-sig")
+    await import_achievements(services.sessions, sheet)
+    try:
+        yield MemoryChat(services)
+    finally:
+        await services.engine.dispose()
+
+
+async def test_an_enterprise_registers_asks_and_sees_matches_with_reasons(chat):
+    contact = chat.person("5001", "刘经理")
+    await contact.command("enterprise")
+    assert "统一社会信用代码" in contact.inbox[-1].text
+    await contact.says("湖南辣味食品有限公司 91430181MA4L00000X")
+    assert "校验码" in contact.inbox[-1].text  # refused, with the reason
+    code = with_check_digit("91430181MA4L00000")
+    await contact.says(f"湖南辣味食品有限公司 {code}")
+    assert "已登记企业「湖南辣味食品有限公司」" in contact.inbox[-1].text
+
+    await contact.says("我们厂的辣椒酱装瓶后出现胀袋，怎么解决")
+    await contact.presses("提交")
+    matched = next(m.text for m in contact.inbox if "平台为您匹配了" in m.text)
+    assert "辣椒酱低温杀菌防胀袋技术" in matched and "涉及辣椒酱" in matched and "可技术转让、许可" in matched
+    expert_line = next(line for line in matched.splitlines() if "周教授" in line)
+    assert "领域对口" in expert_line and "擅长" in expert_line
