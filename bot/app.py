@@ -17,6 +17,7 @@ from bot.channels import TELEGRAM
 from bot.config import Settings
 from bot.health import Health, HealthServer
 from bot.services import retention
+from bot.services.bases import Bases
 from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
@@ -80,6 +81,7 @@ class Services:
     situations: Situations
     outbox: Outbox
     supervision: Supervision | None = None  # staff acting on demands from the console
+    bases: Bases | None = None              # 专家服务基地
     console_url: str = ""  # where the staff console is served (its sign-in links start here)
 
     @classmethod
@@ -115,6 +117,7 @@ class Services:
             notices=NoticeService(sessions, clock),
             signups=SignupService(sessions, clock, policy.quiet),
             supervision=Supervision(sessions, outbox, clock, hooks),
+            bases=Bases(sessions, clock),
             console_url=settings.console_url,
         )
 

@@ -442,6 +442,7 @@ class TrainingNotice(Base):
     # Who else than subscribers: {"team_id": N} a service team's leader and experts, {"training_id": N}
     # the people who signed up for an earlier training. None: the subscribers of its fields and regions.
     audience: Mapped[dict[str, Any] | None] = mapped_column()
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("service_bases.id"))  # the 专家服务基地 hosting it
     capacity: Mapped[int | None] = mapped_column(Integer)   # None = no limit
     signup_deadline: Mapped[datetime | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -647,11 +648,43 @@ class Achievement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ServiceBase(Base):
+    """专家服务基地: declared by a host organisation against the four conditions of the policy's
+    annex (each answered with evidence), approved by staff, then reviewed (复核) from time to time."""
+
+    __tablename__ = "service_bases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))             # 依托单位
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # declared | approved | rectifying | revoked | rejected
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # condition → {"answer", "evidence": [refs]}
+    rectify_by: Mapped[date | None] = mapped_column(Date)        # 限期整改: the deadline
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BaseEvent(Base):
+    """Every step of a base's life: who, when, what and why (declared, approved, 复核 outcomes)."""
+
+    __tablename__ = "base_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("service_bases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))   # declare | approve | reject | praise | qualify | rectify | revoke
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
     "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "Enterprise",
-    "Achievement", "utcnow",
+    "Achievement", "ServiceBase", "BaseEvent", "utcnow",
 ]

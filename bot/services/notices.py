@@ -172,6 +172,7 @@ class NoticeDraft:
     capacity: int | None = None                          # None = no limit
     signup_deadline: datetime | None = None
     audience: dict[str, int] | None = None               # see TrainingNotice.audience
+    base_id: int | None = None                           # the 专家服务基地 hosting it (approved only)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -197,7 +198,7 @@ class NoticeDraft:
         return TrainingNotice(
             title=self.title, content=self.content, starts_at=self.starts_at, duration_hours=self.duration_hours,
             place=self.place, fields=list(self.fields), regions=list(self.regions), capacity=self.capacity,
-            audience=dict(self.audience) if self.audience else None,
+            audience=dict(self.audience) if self.audience else None, base_id=self.base_id,
             signup_deadline=self.signup_deadline, status="draft", created_by_id=created_by_id,
         )
 
@@ -366,6 +367,9 @@ class NoticeService:
             return await self._send(session, draft, person.id)
 
     async def _send(self, session: AsyncSession, draft: NoticeDraft, person_id: int) -> Created:
+        from bot.services.bases import check_can_host
+
+        await check_can_host(session, draft.base_id)  # a revoked base gets no new trainings
         notice = draft.to_notice(person_id)
         session.add(notice)
         await session.flush()
