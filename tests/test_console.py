@@ -429,3 +429,47 @@ async def test_province_staff_edit_an_expert_with_the_spreadsheets_checks(world,
         assert (expert.title, expert.fields, expert.phone) == ("二级研究员", ["crop", "plant_protection"], "13900000077")
     finally:
         await staff.http.close()
+
+
+async def test_a_base_is_declared_approved_reviewed_and_revoked_in_the_console(world, clock):
+    from bot.services.bases import CONDITIONS
+
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.county, clock)
+        _, page = await staff.get("/console/bases")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        form = aiohttp.FormData()
+        for name, value in (("csrf", csrf), ("name", "浏阳油茶专家服务基地"), ("host", "浏阳市油茶产业园"),
+                            ("region", LIUYANG)):
+            form.add_field(name, value)
+        for key in CONDITIONS:
+            form.add_field(key, f"{key} 的情况说明")
+            form.add_field(f"{key}_evidence", b"%PDF-1.4 evidence", filename=f"{key}.pdf", content_type="application/pdf")
+        async with staff.http.post(f"{world.base}/console/bases", data=form) as response:
+            html = await response.text()
+            base_page = str(response.url)
+        assert "已申报" in html and "证明材料 1" in html
+        path = base_page.split(world.base, 1)[1]
+        async with staff.http.get(f"{base_page}/evidence/support/0") as response:
+            assert response.status == 200 and (await response.read()).startswith(b"%PDF")
+
+        async def act(action: str, **fields) -> str:
+            async with staff.http.post(f"{base_page}/{action}", data={"csrf": csrf, **fields}) as response:
+                return await response.text()
+
+        assert "已认定" in await act("decide", approve="1", reason="条件齐备")
+        deadline = (clock() + timedelta(days=90)).date().isoformat()
+        assert "限期整改中" in await act("review", outcome="限期整改", findings="活动太少", deadline=deadline)
+        html = await act("review", outcome="撤销", findings="整改期满仍未开展活动")
+        assert "已撤销" in html and "复核：限期整改" in html and "浏阳李干事" in html and "整改期满" in html
+    finally:
+        await staff.http.close()
+    other = (await add_staff(world.services.sessions, Account("memory", "4009"), "吉首干事", region=XIANGXI_JISHOU)).id
+    neighbour = Staff(world.base)
+    try:
+        await neighbour.sign_in(world.services, other, clock)
+        assert (await neighbour.get(path))[0] == 403
+        assert (await neighbour.get(f"{path}/evidence/support/0"))[0] == 403
+    finally:
+        await neighbour.http.close()

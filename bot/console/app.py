@@ -56,6 +56,10 @@ class Console:
         env.globals.update(field_name=taxonomy.field_name, region_name=_region_name, status_name=_status_name,
                            when=_when, hours=_hours, level=_level, percent=_percent, mask=_mask)
         env.filters.update(field_name=taxonomy.field_name, region_name=_region_name)
+        from bot.services.bases import ACTION_NAMES
+        from bot.services.bases import STATUS_NAMES as BASE_STATUS
+
+        env.globals.update(base_status=lambda s: BASE_STATUS.get(s, s), action_name=lambda a: ACTION_NAMES.get(a, a))
         app.router.add_get("/console/login", self.login)
         app.router.add_post("/console/logout", self.logout)
         app.router.add_post("/console/login/code", self.login_code)
@@ -80,6 +84,11 @@ class Console:
         app.router.add_get("/console/trainings", self.trainings)
         app.router.add_get("/console/trainings/{id}", self.training)
         app.router.add_post("/console/trainings/{id}/attend", self.training_attend)
+        app.router.add_get("/console/bases", self.bases)
+        app.router.add_post("/console/bases", self.base_declare)
+        app.router.add_get("/console/bases/{id}", self.base)
+        app.router.add_post("/console/bases/{id}/{action}", self.base_action)
+        app.router.add_get("/console/bases/{id}/evidence/{key}/{n}", self.base_evidence)
         app.router.add_get("/console/reports", self.reports)
         app.router.add_get("/console/reports/hours.xlsx", self.report_hours)
         app.router.add_get("/console/reports/trainees.xlsx", self.report_trainees)
@@ -359,7 +368,11 @@ class Console:
             context.update(preview=render_notice(draft.to_notice()),
                            count=await self.services.subscriptions.count_recipients(draft))
             return _page(request, "notices.html", context)
-        created = await self.services.notices.send_draft(staff_id, draft)
+        try:
+            created = await self.services.notices.send_draft(staff_id, draft)
+        except (Conflict, NotFound) as error:  # a base that may no longer host trainings
+            context["error"] = error.user_message
+            return _page(request, "notices.html", context, status=409)
         await console_access.audit(self.services.sessions, staff_id, "notice.send", f"notice:{created.notice_id}",
                                    {"title": created.title, "recipients": created.queued,
                                     "regions": draft.regions, "fields": draft.fields})
@@ -414,7 +427,8 @@ class Console:
         trainings = (await self.services.notices.recent() if scope.everything
                      else await self.services.notices.sent_by(staff_id, 50))
         return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places,
-                "teams": await self._teams() if scope.everything else [], "trainings": trainings}
+                "teams": await self._teams() if scope.everything else [], "trainings": trainings,
+                "hosting": [b for b in await self._bases().hosting() if scope.covers(b.region_code)]}
 
     # -- trainings: sign-ups, waiting list, attendance, trainee records ------------------------
 
@@ -442,6 +456,101 @@ class Console:
         await console_access.audit(self.services.sessions, staff_id, "training.attend", f"notice:{notice_id}",
                                    {"person": person_id, "attended": attended})
         raise web.HTTPFound(f"/console/trainings/{notice_id}")
+
+    # -- 专家服务基地: declare (with evidence), 认定, 复核 ----------------------------------------
+
+    async def bases(self, request: web.Request, error: str = "") -> web.StreamResponse:
+        from bot.services.bases import CONDITIONS
+
+        staff_id, scope, context = await self._staff(request)
+        places = _places(scope) if scope.everything else [(scope.region, _region_name(scope.region)), *_places(scope)]
+        context.update(bases=await self._bases().listed(staff_id), conditions=CONDITIONS, places=places, error=error)
+        return _page(request, "bases.html", context, status=400 if error else 200)
+
+    async def base_declare(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.bases import CONDITIONS
+
+        staff_id, scope, context = await self._staff(request)
+        form = await request.post()  # (the CSRF middleware has read it already)
+        fields = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str)}
+        evidence: dict[str, list[str]] = {key: [] for key in CONDITIONS}
+        store = self._evidence_store()
+        for key in CONDITIONS:
+            for upload in form.getall(f"{key}_evidence", []):
+                if not isinstance(upload, web.FileField) or not upload.filename:
+                    continue
+                data = upload.file.read(MAX_EVIDENCE + 1)
+                suffix = _evidence_suffix(upload.filename)
+                if data and len(data) <= MAX_EVIDENCE and suffix:
+                    evidence[key].append(store.save(data, suffix))
+        region = fields.get("region") or None
+        if region is None or not regions.get(region) or not scope.contains(region):
+            raise _refused(request, "没有权限", f"只能登记{scope.name}内的基地。", 403)
+        answers = {key: {"answer": fields.get(key, ""), "evidence": evidence[key]} for key in CONDITIONS}
+        try:
+            base = await self._bases().declare(staff_id, fields.get("name", ""), fields.get("host", ""), region,
+                                               answers)
+        except Conflict as error:
+            return await self.bases(request, error.user_message)
+        await console_access.audit(self.services.sessions, staff_id, "base.declare", f"base:{base.id}")
+        raise web.HTTPFound(f"/console/bases/{base.id}")
+
+    async def base(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.bases import CONDITIONS, OUTCOMES
+
+        staff_id, scope, context = await self._staff(request)
+        base = await self._base_in_scope(request, scope)
+        context.update(b=base, steps=await self._bases().history(base.id), conditions=CONDITIONS,
+                       outcomes=list(OUTCOMES), flash=request.query.get("done", ""))
+        return _page(request, "base_detail.html", context)
+
+    async def base_action(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        base = await self._base_in_scope(request, scope)
+        form = await request.post()
+        action = request.match_info["action"]
+        try:
+            if action == "decide":
+                await self._bases().decide(staff_id, base.id, form.get("approve") == "1", str(form.get("reason", "")))
+            elif action == "review":
+                deadline = _date(str(form.get("deadline", "")))
+                await self._bases().review(staff_id, base.id, str(form.get("outcome", "")),  # type: ignore[arg-type]
+                                           str(form.get("findings", "")), deadline)
+            else:
+                raise web.HTTPNotFound()
+        except (Conflict, NotAllowed) as error:
+            raise web.HTTPFound(f"/console/bases/{base.id}?{urlencode({'done': error.user_message})}") from None
+        await console_access.audit(self.services.sessions, staff_id, f"base.{action}", f"base:{base.id}",
+                                   {k: str(v)[:200] for k, v in form.items() if k != "csrf"})
+        raise web.HTTPFound(f"/console/bases/{base.id}?{urlencode({'done': '已保存'})}")
+
+    async def base_evidence(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._staff(request)
+        base = await self._base_in_scope(request, scope)
+        refs = (base.conditions.get(request.match_info["key"]) or {}).get("evidence") or []
+        n = _int(request.match_info["n"])
+        path = self._evidence_store().path(refs[n]) if 0 <= n < len(refs) else None
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+    async def _base_in_scope(self, request: web.Request, scope: Scope) -> Any:
+        try:
+            base = await self._bases().get(_int(request.match_info["id"]))
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+        if not scope.covers(base.region_code):
+            raise _refused(request, "没有权限", "这个基地不在您负责的地区。", 403)
+        return base
+
+    def _bases(self) -> Any:
+        assert self.services.bases is not None
+        return self.services.bases
+
+    def _evidence_store(self) -> Any:
+        from bot.media import MediaStore
+
+        return MediaStore(self.upload_dir.parent / "evidence")
 
     # -- reports, as the CLI writes them (province staff: they cover every area) ---------------
 
@@ -541,6 +650,7 @@ class _NoticeForm:
     place: str = ""
     capacity: str = ""
     audience: str = ""  # "", "team:N" or "training:N"
+    base: str = ""      # the hosting 专家服务基地's id
     fields: list[str] = dataclass_field(default_factory=list)
     regions: list[str] = dataclass_field(default_factory=list)
     action: str = "preview"
@@ -550,7 +660,7 @@ class _NoticeForm:
         return cls(title=str(form.get("title", "")).strip(), content=str(form.get("content", "")).strip(),
                    starts_at=str(form.get("starts_at", "")), hours=str(form.get("hours", "")),
                    place=str(form.get("place", "")).strip(), capacity=str(form.get("capacity", "")).strip(),
-                   audience=str(form.get("audience", "")).strip(),
+                   audience=str(form.get("audience", "")).strip(), base=str(form.get("base", "")).strip(),
                    fields=[f for f in form.getall("field", []) if taxonomy.is_field(f)],
                    regions=[r for r in form.getall("region", []) if regions.get(r)],
                    action=str(form.get("action", "preview")))
@@ -576,7 +686,8 @@ class _NoticeForm:
         return NoticeDraft(step="preview", title=self.title[:60], content=self.content[:1000], starts_at=starts,
                            duration_hours=hours, place=self.place[:100], fields=list(self.fields),
                            regions=list(self.regions) or ([] if scope.everything else [scope.region]),
-                           capacity=capacity, audience=self.audience_choice())
+                           capacity=capacity, audience=self.audience_choice(),
+                           base_id=int(self.base) if self.base.isdigit() else None)
 
     def audience_choice(self) -> dict[str, int] | None:
         kind, _, number = self.audience.partition(":")
@@ -605,6 +716,16 @@ def _city_rows(by_region: list[tuple[str | None, int]]) -> list[tuple[str, str, 
         total = counts.get(city.code, 0) + sum(n for _, n in counties)
         rows.append((city.code, city.name, total, sorted(counties, key=lambda item: -item[1])))
     return rows
+
+
+MAX_EVIDENCE = 10 * 1024 * 1024
+EVIDENCE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx")
+
+
+def _evidence_suffix(filename: str) -> str | None:
+    """Evidence is kept under a random name with its own suffix (never the uploader's path)."""
+    suffix = Path(filename).suffix.lower()
+    return suffix if suffix in EVIDENCE_SUFFIXES else None
 
 
 def _importer(kind: str) -> Any:
