@@ -287,6 +287,10 @@ def _import(args, settings: Settings) -> int:
                 "achievements": achievements.import_achievements}[args.what]
     report = _with_sessions(settings, lambda sessions: importer(sessions, args.file))
     print(report.summary())
+    if report.flags:
+        print(f"以下 {len(report.flags)} 处已导入，但需要工作人员审核：")
+        for flag in report.flags:
+            print(f"  {flag}")
     return 0
 
 

@@ -557,3 +557,38 @@ async def test_invites_expire_after_a_week_and_can_be_revoked(sessions, tmp_path
         await invites.revoke(sessions, "zz")  # too short to name one invite
     [team] = await all_of(sessions, ServiceTeam)
     assert team.leader_id is None
+
+
+async def test_300_experts_with_titles_and_terms_flag_low_titles_and_missing_consent(sessions, tmp_path):
+    """Below-副高 titles and rows without 本人单位同意 are imported but flagged — in the preview,
+    in the report, and in the list staff see."""
+    from openpyxl import Workbook
+
+    from bot.services.directory import expert_lines
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*EXPERT_HEADERS, "本人单位同意", "聘期开始", "聘期结束"])
+    titles = ["研究员", "副研究员", "高级农艺师", "农艺师", "教授", "讲师"]
+    for n in range(300):
+        title = titles[n % len(titles)]
+        consent = "否" if n % 50 == 0 else "是"
+        sheet.append([f"专家{n:03d}", title, "湖南省农业科学院", "种植栽培", "水稻", "长沙市", "", "", f"139{n:08d}",
+                      consent, "2025-01-01", "2027-12-31"])
+    path = tmp_path / "experts.xlsx"
+    book.save(path)
+
+    preview = await import_experts(sessions, path, dry_run=True)
+    low = sum(1 for n in range(300) if titles[n % len(titles)] in ("农艺师", "讲师"))
+    unconsented = 300 // 50
+    assert (preview.created, len(preview.flags)) == (300, low + unconsented)
+    assert any("职称「农艺师」低于副高级" in str(f) for f in preview.flags)
+    assert any("没有登记本人单位同意" in str(f) for f in preview.flags)
+    assert await all_of(sessions, Expert) == []  # a preview writes nothing
+
+    report = await import_experts(sessions, path)
+    assert report.created == 300 and len(report.flags) == len(preview.flags)
+    experts = await all_of(sessions, Expert)
+    assert experts[1].term_end.isoformat() == "2027-12-31" and experts[1].employer_consent is True
+    flagged = [line for line in await expert_lines(sessions) if line.review]
+    assert len(flagged) == low + sum(1 for n in range(0, 300, 50) if titles[n % len(titles)] not in ("农艺师", "讲师"))

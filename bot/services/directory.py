@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -143,6 +144,48 @@ def _required(row: dict[str, str], column: str, problems: list[str]) -> str:
     return row[column]
 
 
+CONSENT_COLUMN, TERM_START, TERM_END = "本人单位同意", "聘期开始", "聘期结束"  # optional columns
+YES, NO = ("是", "同意", "已同意", "有", "y", "yes", "1"), ("否", "不同意", "未同意", "无", "n", "no", "0")
+BELOW_ASSOCIATE = "职称「{title}」低于副高级，请审核"
+NO_CONSENT = "没有登记本人单位同意"
+BAD_CONSENT = "本人单位同意应填“是”或“否”：{value}"
+BAD_DATE = "{column}「{value}」不是日期（如 2026-01-01）"
+TERM_BACKWARDS = "聘期结束早于聘期开始"
+
+
+def _consent(text: str, problems: list[str]) -> bool | None:
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    problems.append(BAD_CONSENT.format(value=text))
+    return None
+
+
+def _date_cell(text: str, column: str, problems: list[str]) -> date | None:
+    value = text.strip().split(" ")[0].replace("/", "-").replace(".", "-")
+    if not value:
+        return None
+    try:
+        year, month, day = (int(part) for part in value.split("-"))
+        return date(year, month, day)
+    except ValueError:
+        problems.append(BAD_DATE.format(column=column, value=text))
+        return None
+
+
+def expert_flags(title: str, consent: bool | None) -> list[str]:
+    from bot.services.titles import below_associate
+
+    flags = [BELOW_ASSOCIATE.format(title=title or "（未填）")] if below_associate(title) else []
+    if consent is not True:
+        flags.append(NO_CONSENT)
+    return flags
+
+
 def labelled(expert_name: str, employer: str) -> str:
     return f"{expert_name}（{employer}）" if employer else expert_name
 
@@ -155,6 +198,7 @@ class ImportReport:
     kind: str  # "teams" | "experts" | "knowledge" | "services" | "achievements"
     created: int
     updated: int
+    flags: tuple[RowError, ...] = ()  # imported, but for staff to review (a title below 副高, no consent)
 
     def summary(self) -> str:
         noun, unit = _REPORT_NOUNS[self.kind]
@@ -186,6 +230,9 @@ class _ExpertRow:
     team_name: str
     account: str | None
     phone: str | None
+    consent: bool | None = None
+    term_start: date | None = None
+    term_end: date | None = None
 
     @property
     def label(self) -> str:
@@ -276,6 +323,8 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
             number, row["姓名"], row["职称"], row["工作单位"], _field_codes(row["领域"], problems),
             row["擅长"], _region_codes(row["服务地区"], problems), row["所属服务团"],
             _account_id(row[ID_COLUMN], ID_COLUMN, problems), _phone(row["手机"], problems),
+            _consent(row.get(CONSENT_COLUMN, ""), problems), _date_cell(row.get(TERM_START, ""), TERM_START, problems),
+            _date_cell(row.get(TERM_END, ""), TERM_END, problems),
         )
         if entry.account is not None:
             if entry.account in by_account:
@@ -297,6 +346,11 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
                 rivals = [n for n in namesakes if n is not entry and (n.row < entry.row or not n.keyless)]
                 if rivals:
                     errors.append(RowError(entry.row, DUPLICATE_NAME.format(expert=entry.label, row=rivals[0].row)))
+    for entry in parsed:
+        if entry.term_start and entry.term_end and entry.term_end < entry.term_start:
+            errors.append(RowError(entry.row, TERM_BACKWARDS))
+    flags = tuple(RowError(entry.row, f"{entry.label}：{flag}") for entry in parsed
+                  for flag in expert_flags(entry.title, entry.consent))
     malformed = {e.row for e in errors}
 
     created = updated = 0
@@ -337,16 +391,20 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
                 expert.team_id = teams[entry.team_name].id if entry.team_name else None
                 if entry.phone is not None:
                     expert.phone = entry.phone
+                if entry.consent is not None:
+                    expert.employer_consent = entry.consent
+                if entry.term_start is not None or entry.term_end is not None:
+                    expert.term_start, expert.term_end = entry.term_start, entry.term_end
                 if entry.account is not None:
                     await session.flush()
                     person = await ensure_person(session, _sheet_account(entry.account))
                     if (replaced := await bind_expert(session, expert, person)) is not None:
                         await tell_replaced(sessions, session, replaced, EXPERT_MOVED.format(name=expert.name))
             if dry_run:  # a preview: every check and match made, nothing kept
-                raise _Preview(ImportReport("experts", created, updated))
+                raise _Preview(ImportReport("experts", created, updated, flags))
     except _Preview as preview:
         return preview.report
-    return ImportReport("experts", created, updated)
+    return ImportReport("experts", created, updated, flags)
 
 
 class _Preview(Exception):
@@ -518,6 +576,8 @@ class ExpertLine:
     team: str | None
     joined: bool         # bound to a person (can be reached in chat)
     phone: str | None
+    review: tuple[str, ...] = ()  # why staff should look (a title below 副高, no employer consent)
+    term_end: date | None = None
 
 
 async def team_lines(sessions: async_sessionmaker[AsyncSession]) -> list[TeamLine]:
@@ -535,7 +595,8 @@ async def expert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[Exper
         rows = (await session.execute(select(Expert, ServiceTeam.name).outerjoin(
             ServiceTeam, ServiceTeam.id == Expert.team_id).order_by(Expert.name))).all()
     return [ExpertLine(e.id, e.name, e.title or "", e.employer or "", list(e.fields or []), e.specialties or "",
-                       team, e.person_id is not None, e.phone) for e, team in rows]
+                       team, e.person_id is not None, e.phone, tuple(expert_flags(e.title or "", e.employer_consent)),
+                       e.term_end) for e, team in rows]
 
 
 @dataclass(frozen=True)
