@@ -338,6 +338,14 @@ class MessageIsReply(Button):
     demand_id: int
 
 
+@button("oh")
+@dataclass(frozen=True)
+class LogMyHours(Button):
+    """An assigned expert who did not close the demand records their own service hours."""
+
+    demand_id: int
+
+
 @button("hr")
 @dataclass(frozen=True)
 class ReviewHours(Button):

@@ -144,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     signups.add_argument("notice_id", type=int, metavar="NOTICE_ID", help="培训通知编号")
     signups.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
     signups.set_defaults(handler=_report_signups)
+    record = report.add_parser("service-record", help="专家年度服务记录：服务过的需求（含非本人办结）、讲课、评分（.xlsx 或 .csv）")
+    record.add_argument("--year", type=int, default=None)
+    record.add_argument("--out", required=True, metavar="FILE")
+    record.set_defaults(handler=_report_service_record)
     trainees = report.add_parser("trainees", help="学员学习档案：每位学员的报名、出勤次数、累计学时和培训主题（.xlsx 或 .csv）")
     trainees.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
     trainees.set_defaults(handler=_report_trainees)
@@ -582,6 +586,20 @@ def _report_hours(args, settings: Settings) -> int:
     rows = _with_sessions(settings, lambda sessions: hours.ledger(sessions, year, rule))
     hours.write_report(rows, out)
     print(HOURS_REPORT_WRITTEN.format(year=year, experts=len(rows), path=out))
+    return 0
+
+
+def _report_service_record(args, settings: Settings) -> int:
+    from bot.services import hours, service_record
+    from storage.models import utcnow
+
+    out = hours.check_report_path(args.out)
+    year = args.year or hours.china_year(utcnow())
+    if not _schema_ready(settings):
+        return 2
+    rows = _with_sessions(settings, lambda sessions: service_record.yearly(sessions, year))
+    service_record.write_report(rows, out)
+    print(f"已写出 {year} 年 {len(rows)} 位专家的服务记录：{out}")
     return 0
 
 

@@ -446,6 +446,7 @@ class TrainingNotice(Base):
     # the people who signed up for an earlier training. None: the subscribers of its fields and regions.
     audience: Mapped[dict[str, Any] | None] = mapped_column()
     base_id: Mapped[int | None] = mapped_column(ForeignKey("service_bases.id"))  # the 专家服务基地 hosting it
+    lecturers: Mapped[list[Any] | None] = mapped_column()  # expert ids who teach it (their lecture hours)
     capacity: Mapped[int | None] = mapped_column(Integer)   # None = no limit
     signup_deadline: Mapped[datetime | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot import messages
-from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode, ReviewHours
+from bot.buttons import AnswerFarmer, AskCloseMode, CloseWithMode, LogMyHours, ReviewHours
 from bot.chat.feedback import solved_keyboard
 from bot.chat.presses import on
 from bot.chat.steps import ANY, step
@@ -94,6 +94,44 @@ async def record_given(turn: Turn, waiting: states.Waiting) -> None:
             await turn.notify(staff, text, choices)
     await turn.notify(closing.farmer_id, messages.CLOSED_FARMER.format(name=closing.expert_name, no=no),
                       solved_keyboard(closing.demand.id))
+    for colleague in closing.co_experts:  # everyone who served gets their own record
+        await turn.notify(colleague, OWN_HOURS_OFFER.format(no=no, name=closing.expert_name),
+                          [[Choice(OWN_HOURS_BUTTON, LogMyHours(closing.demand.id))]])
+
+
+OWN_HOURS_OFFER = ("需求 {no} 已由{name}办结。您也参与了这次服务，可以登记您自己的服务时长，"
+                   "计入您的服务记录和继续教育学时。")
+OWN_HOURS_BUTTON = "登记我的服务时长"
+OWN_HOURS_ASK = "请回复您在需求 {no} 上的服务时长（小时）和简短摘要，例如：1.5 电话指导用药"
+OWN_HOURS_SAVED = "已记录您在需求 {no} 上的 {hours} 小时服务。"
+
+
+@on(LogMyHours)
+async def own_hours_pressed(turn: Turn, button: LogMyHours) -> None:
+    about = await brief(turn.services.sessions, button.demand_id)
+    if about is None:
+        await turn.tell(messages.STALE_BUTTON)
+        return
+    await turn.services.states.set(turn.person_id, states.OWN_HOURS, {"demand_id": button.demand_id})
+    await turn.answer()
+    await turn.say(OWN_HOURS_ASK.format(no=about.demand.tracking_no))
+
+
+@step(states.OWN_HOURS)
+async def own_hours_given(turn: Turn, waiting: states.Waiting) -> None:
+    match = _RECORD.match(turn.content.text)
+    if match is None:
+        await turn.say(messages.BAD_RECORD)
+        return
+    hours, summary = float(match.group(1)), match.group(2).strip() or "（未写摘要）"
+    demand_id = waiting.data["demand_id"]
+    await turn.services.states.clear(turn.person_id)
+    record, review = await turn.services.experts.log_own_hours(demand_id, turn.person_id, hours, summary, turn.key)
+    about = await brief(turn.services.sessions, demand_id)
+    no = about.demand.tracking_no if about else ""
+    await turn.say(OWN_HOURS_SAVED.format(no=no, hours=f"{hours:g}"))
+    if review:
+        await turn.say(messages.HOURS_UNDER_REVIEW.format(reason=review))
 
 
 async def deliver(turn: Turn, relay: Relay, kind: str, text: str, file_id: str | None) -> None:

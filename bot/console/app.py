@@ -92,6 +92,7 @@ class Console:
         app.router.add_get("/console/reports", self.reports)
         app.router.add_get("/console/reports/hours.xlsx", self.report_hours)
         app.router.add_get("/console/reports/trainees.xlsx", self.report_trainees)
+        app.router.add_get("/console/reports/service-record.xlsx", self.report_service_record)
         app.router.add_get("/console/reports/signups/{id}.xlsx", self.report_signups)
         app.router.add_static("/console/static", _static_folder())
 
@@ -233,6 +234,12 @@ class Console:
                                    {"text": text[:200], "told": done.told})
         said = {"reroute": "已改派", "urge": f"已督办，已通知 {len(done.told)} 人", "note": "已加备注"}[action]
         raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': said})}")
+
+    async def _experts(self) -> list[tuple[int, str]]:
+        from bot.services.directory import expert_lines
+
+        return [(e.id, f"{e.name}（{e.employer}）" if e.employer else e.name)
+                for e in await expert_lines(self.services.sessions)]
 
     async def _teams(self) -> list[tuple[int, str]]:
         return await self.services.triage.all_teams()
@@ -428,7 +435,8 @@ class Console:
                      else await self.services.notices.sent_by(staff_id, 50))
         return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places,
                 "teams": await self._teams() if scope.everything else [], "trainings": trainings,
-                "hosting": [b for b in await self._bases().hosting() if scope.covers(b.region_code)]}
+                "hosting": [b for b in await self._bases().hosting() if scope.covers(b.region_code)],
+                "experts": await self._experts()}
 
     # -- trainings: sign-ups, waiting list, attendance, trainee records ------------------------
 
@@ -569,6 +577,15 @@ class Console:
         rows = await hours.ledger(self.services.sessions, year, hours.ConversionRule())
         return await self._report_file(staff_id, f"hours-{year}", lambda path: hours.write_report(rows, path))
 
+    async def report_service_record(self, request: web.Request) -> web.StreamResponse:
+        from bot.services import hours, service_record
+
+        staff_id, scope, context = await self._province_staff(request)
+        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
+        rows = await service_record.yearly(self.services.sessions, year)
+        return await self._report_file(staff_id, f"service-record-{year}",
+                                       lambda path: service_record.write_report(rows, path))
+
     async def report_trainees(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
         signups = self.services.signups
@@ -651,6 +668,7 @@ class _NoticeForm:
     capacity: str = ""
     audience: str = ""  # "", "team:N" or "training:N"
     base: str = ""      # the hosting 专家服务基地's id
+    lecturers: list[str] = dataclass_field(default_factory=list)  # expert ids
     fields: list[str] = dataclass_field(default_factory=list)
     regions: list[str] = dataclass_field(default_factory=list)
     action: str = "preview"
@@ -661,6 +679,7 @@ class _NoticeForm:
                    starts_at=str(form.get("starts_at", "")), hours=str(form.get("hours", "")),
                    place=str(form.get("place", "")).strip(), capacity=str(form.get("capacity", "")).strip(),
                    audience=str(form.get("audience", "")).strip(), base=str(form.get("base", "")).strip(),
+                   lecturers=[str(v) for v in form.getall("lecturer", []) if str(v).isdigit()],
                    fields=[f for f in form.getall("field", []) if taxonomy.is_field(f)],
                    regions=[r for r in form.getall("region", []) if regions.get(r)],
                    action=str(form.get("action", "preview")))
@@ -687,7 +706,8 @@ class _NoticeForm:
                            duration_hours=hours, place=self.place[:100], fields=list(self.fields),
                            regions=list(self.regions) or ([] if scope.everything else [scope.region]),
                            capacity=capacity, audience=self.audience_choice(),
-                           base_id=int(self.base) if self.base.isdigit() else None)
+                           base_id=int(self.base) if self.base.isdigit() else None,
+                           lecturers=[int(v) for v in self.lecturers])
 
     def audience_choice(self) -> dict[str, int] | None:
         kind, _, number = self.audience.partition(":")

@@ -16,6 +16,7 @@ from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.dispatch import MODES
 from bot.services.hooks import LoopHooks
+from bot.services.hours import ONLINE
 from bot.services.people import STAFF, person_by_id, staff_ids
 from storage.models import Demand, DemandAssignment, DemandMessage, Expert, Person, ServiceRecord
 
@@ -52,6 +53,7 @@ class Closing:
     expert_name: str
     review: str | None = None               # why staff must approve the hours first, if they must
     reviewers: list[int] = field(default_factory=list)  # staff
+    co_experts: list[int] = field(default_factory=list)  # the other assigned experts (people) who may log theirs
 
 
 class ExpertService:
@@ -156,7 +158,30 @@ class ExpertService:
                                  note=f"{expert.name}办结：{summary}", request_key=request_key, closed_at=now)
             await session.refresh(demand)
             await self._hooks.closed(session, demand)
-            return Closing(demand, record, demand.submitter_id, expert.name, reason, await staff_ids(session))
+            return Closing(demand, record, demand.submitter_id, expert.name, reason, await staff_ids(session),
+                           await _co_experts(session, demand.id, expert.id))
+
+    async def log_own_hours(self, demand_id: int, person_id: int, hours: float, summary: str,
+                            request_key: str | None = None) -> tuple[ServiceRecord, str | None]:
+        """Another assigned expert's own hours on a demand someone else closed (each expert who
+        served gets their record, not only the one who closed it); one record per expert."""
+        if not 0 < hours <= MAX_HOURS:
+            raise Conflict(f"服务时长要在 0 到 {MAX_HOURS} 小时之间。")
+        async with self._sessions.begin() as session:
+            demand, expert, person = await _assigned(session, demand_id, person_id)
+            if demand.status not in (lifecycle.CLOSED, lifecycle.REOPENED):
+                raise Conflict("需求办结后才能填写自己的服务时长。")
+            mine = await session.scalar(select(ServiceRecord).where(ServiceRecord.demand_id == demand.id,
+                                                                    ServiceRecord.expert_id == expert.id))
+            if mine is not None:
+                raise Conflict("您在这条需求上的服务时长已经填写过了。")
+            record = ServiceRecord(demand_id=demand.id, expert_id=expert.id, mode=demand.service_mode or ONLINE,
+                                   hours=hours, summary=summary, request_key=request_key, created_at=self._clock())
+            session.add(record)
+            await session.flush()
+            reason = await _review_reason(session, record, person.id)
+            record.review = PENDING if reason else None
+            return record, reason
 
     async def review(self, record_id: int, staff_id: int, approve: bool) -> tuple[ServiceRecord, str]:
         """Staff count a record under review (认可) or not (不认可); the first decision stands."""
@@ -171,6 +196,12 @@ class ExpertService:
                 record.review = APPROVED if approve else REJECTED
             expert = await session.get(Expert, record.expert_id)
             return record, expert.name if expert else "专家"
+
+
+async def _co_experts(session: AsyncSession, demand_id: int, closer_id: int) -> list[int]:
+    rows = await session.scalars(select(Expert.person_id).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
+                                 .where(DemandAssignment.demand_id == demand_id, Expert.id != closer_id))
+    return [person for person in rows.all() if person is not None]
 
 
 async def _review_reason(session: AsyncSession, record: ServiceRecord, person_id: int) -> str | None:

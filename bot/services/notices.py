@@ -173,6 +173,7 @@ class NoticeDraft:
     signup_deadline: datetime | None = None
     audience: dict[str, int] | None = None               # see TrainingNotice.audience
     base_id: int | None = None                           # the 专家服务基地 hosting it (approved only)
+    lecturers: list[int] = field(default_factory=list)    # expert ids who teach it
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -199,6 +200,7 @@ class NoticeDraft:
             title=self.title, content=self.content, starts_at=self.starts_at, duration_hours=self.duration_hours,
             place=self.place, fields=list(self.fields), regions=list(self.regions), capacity=self.capacity,
             audience=dict(self.audience) if self.audience else None, base_id=self.base_id,
+            lecturers=list(self.lecturers) or None,
             signup_deadline=self.signup_deadline, status="draft", created_by_id=created_by_id,
         )
 

@@ -16,6 +16,7 @@ RETURN_REASON = "return_reason"      # leader: why it goes back to staff
 ANSWER = "answer"                    # expert: the next message is an answer for the farmer
 ASK = "ask"                          # expert: the next message is a question for the farmer
 SERVICE_RECORD = "service_record"    # expert: hours and a short summary to close the service
+OWN_HOURS = "own_hours"              # co-expert: their own hours on a demand another expert closed
 SERVICE_ITEM = "service_item"        # farmer: the next message asks about a listed service
 NOTICE_DRAFT = "notice_draft"        # staff: composing a training notice step by step
 CORRECT_SHARED = "correct_shared"    # leader or staff: their wording of a shared question or answer
