@@ -50,6 +50,7 @@ class Settings:
     console_url: str = "http://127.0.0.1:8080/console"  # as staff reach it (behind the reverse proxy)
     web_secret: str = ""              # the session cookies' key; empty: one made and kept in the database
     web_secure_cookie: bool = False   # set behind HTTPS
+    web_trust_proxy: bool = False     # behind a reverse proxy: read the client's address from its headers
     sms: str = "console"              # console (prints the code) | aliyun
     sms_demo_code: str | None = None  # console only: every code is this (the demo prints it)
     aliyun_access_key_id: str = ""
@@ -112,6 +113,7 @@ class Settings:
             web_secret=env.get("JICENG_WEB_SECRET") or "",
             console_url=env.get("JICENG_CONSOLE_URL") or "http://127.0.0.1:8080/console",
             web_secure_cookie=(env.get("JICENG_WEB_SECURE_COOKIE") or "") in ("1", "true", "yes"),
+            web_trust_proxy=(env.get("JICENG_WEB_TRUST_PROXY") or "") in ("1", "true", "yes"),
             sms=env.get("JICENG_SMS") or "console",
             sms_demo_code=env.get("JICENG_SMS_DEMO_CODE") or None,
             aliyun_access_key_id=env.get("JICENG_ALIYUN_ACCESS_KEY_ID") or "",

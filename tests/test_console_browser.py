@@ -39,6 +39,7 @@ async def test_staff_work_through_the_console(db_url, understander, clock, tmp_p
 
         token = await console_access.issue_link(world.services.sessions, staff, clock())
         await page.goto(f"{world.base}/console/login?token={token}")
+        await page.click("#enter")
         assert await page.inner_text("#total") == "6" and await page.inner_text("#open") == "4"
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SHOTS / "console-dashboard.png"), full_page=True)

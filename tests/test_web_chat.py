@@ -123,6 +123,8 @@ async def test_bad_input_is_refused_politely_and_loses_nothing(db_url, understan
             assert response.status == 415
         status, body = await farmer.say("   ")
         assert status == 400 and "文字" in body["error"]
+        assert (await farmer.post("/api/photo", {"photo": "not a form"}))[0] == 400  # JSON, not a form
+        assert (await farmer.say("水稻\ud800发黄"))[0] == 202  # a broken character becomes "?"
 
         await farmer.say("<script>alert(1)</script>水稻叶子发黄")
         shown = await farmer.sees("<script>", sender="me")

@@ -116,3 +116,25 @@ async def test_a_number_answers_the_choices_when_menus_are_refused(db_url, under
         await wx.push_text(FARMER, number)
         await wx.wait_for_message(FARMER, "XQ", timeout=10)
         assert await count(web.services.sessions, Demand) == 1
+
+
+async def test_a_number_answers_only_the_numbered_choices_and_odd_messages_get_a_reply(db_url, understander, clock,
+                                                                                      tmp_path):
+    """A bare "2" while menus work is an ordinary message (an answer to an expert, say), a click
+    does not cut the 48-hour window short, and a location gets a polite answer."""
+    async with WeChatStandIn(TOKEN, APPID, SECRET, AES_KEY) as wx, \
+            web_chat(db_url, understander, clock, tmp_path, **wechat_settings(wx)) as web:
+        wx.callback_url = f"{web.base}/wechat"
+        await wx.push_text(FARMER, QUESTION)
+        await menu_with(wx, "提交")
+        await wx.push_event(FARMER, "VIEW", "https://example.org/h5")  # opening the H5 page from the menu
+        async with web.services.sessions() as session:
+            from storage.models import WeChatWindow
+
+            window = await session.get(WeChatWindow, FARMER)
+        assert window.allowance == 5  # still the message's window
+        mark = wx.mark()
+        await wx.push_text(FARMER, "2")
+        await asyncio.sleep(0.5)
+        assert not any("已提交" in m.text or "XQ" in m.text for m in wx.sent_to(FARMER) if m.seq >= mark)
+        assert await count(web.services.sessions, Demand) == 0

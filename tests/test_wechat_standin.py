@@ -151,7 +151,7 @@ async def test_events_have_no_msg_id_and_are_told_apart_by_sender_time_and_event
         ("event", "view", "https://example.org/h5", None),
         ("event", "unsubscribe", "", None),
     ]
-    assert app.pushes[1].dedupe_key == f"{FARMER}:{app.pushes[1].created}:click"
+    assert app.pushes[1].dedupe_key == f"{FARMER}:{app.pushes[1].created}:click:ASK_EXPERT"
     assert len({p.dedupe_key for p in app.pushes}) == 4
 
 

@@ -32,6 +32,7 @@ from intents import regions, taxonomy
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.config import Settings
     from bot.web.signin import SignIn
 
 STATUS_NAMES = {
@@ -40,13 +41,24 @@ STATUS_NAMES = {
     lifecycle.REOPENED: "重新办理", lifecycle.CANCELLED: "已撤回",
 }
 STATUS_FILTERS = [("open", "办理中"), ("overdue", "超时"), *STATUS_NAMES.items()]
+FLASH = {"reroute": "已改派。", "urge": "已督办，已通知 {n} 人。", "note": "已加备注。", "saved": "已保存。"}
+
+
+def _flash(request: web.Request) -> str:
+    """What the page says after an action: one of ours by key (never text from the URL)."""
+    return FLASH.get(request.query.get("done", ""), "").format(n=_int(request.query.get("n")))
 NEED_LINK = "请在聊天里给机器人发 /console，用收到的一次性链接登录，或用登记过的手机号登录。"
 PER_PAGE = 50
+STREAM_SECONDS = 600  # a progress stream ends after this long; the browser opens a new one
 
 
 class Console:
-    def __init__(self, services: Services, upload_dir: str | Path, signin: SignIn | None = None) -> None:
+    def __init__(self, services: Services, upload_dir: str | Path, signin: SignIn | None = None,
+                 settings: Settings | None = None) -> None:
+        from bot.config import Settings as DefaultSettings
+
         self.services = services
+        self.services_settings = settings or DefaultSettings()
         self.upload_dir = Path(upload_dir)
         self.signin = signin  # the web chat's phone + SMS code sign-in, when it is served
 
@@ -61,6 +73,7 @@ class Console:
 
         env.globals.update(base_status=lambda s: BASE_STATUS.get(s, s), action_name=lambda a: ACTION_NAMES.get(a, a))
         app.router.add_get("/console/login", self.login)
+        app.router.add_post("/console/login", self.login_with_link)
         app.router.add_post("/console/logout", self.logout)
         app.router.add_post("/console/login/code", self.login_code)
         app.router.add_post("/console/login/verify", self.login_verify)
@@ -99,10 +112,19 @@ class Console:
     # -- signing in -----------------------------------------------------------------------
 
     async def login(self, request: web.Request) -> web.StreamResponse:
+        """The link itself changes nothing (a chat app's link preview may open it first): it shows a
+        button, and the press (a POST) uses the link."""
         if "token" not in request.query:
             return await self._login_page(request)
+        session = await get_session(request)
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(24)
+        return _page(request, "login_link.html", {"csrf": session["csrf"], "token": request.query["token"][:100]})
+
+    async def login_with_link(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
         try:
-            staff_id = await console_access.redeem_link(self.services.sessions, request.query.get("token", ""),
+            staff_id = await console_access.redeem_link(self.services.sessions, str(form.get("token", "")),
                                                         self.services.clock())
         except (NotFound, NotAllowed) as error:
             return _page(request, "error.html", {"title": "无法登录", "message": error.user_message}, status=403)
@@ -126,7 +148,9 @@ class Console:
         if self.signin is None:
             return await self._login_page(request, NEED_LINK, phone, 400)
         try:
-            message = await self.signin.send_code(phone, request.remote or "")
+            from bot.web.server import client_address
+
+            message = await self.signin.send_code(phone, client_address(request, self.services_settings))
         except JicengError as error:
             return await self._login_page(request, error.user_message, phone, 409)
         return await self._login_page(request, message, phone)
@@ -205,7 +229,7 @@ class Console:
             raise _refused(request, "没有权限", error.user_message, 403) from None
         except NotFound as error:
             raise _refused(request, "没有找到", error.user_message, 404) from None
-        context.update(t=found, teams=await self._teams(), flash=request.query.get("done", ""))
+        context.update(t=found, teams=await self._teams_serving(scope), flash=_flash(request))
         return _page(request, "demand.html", context)
 
     async def demand_action(self, request: web.Request) -> web.StreamResponse:
@@ -229,17 +253,25 @@ class Console:
             await console_access.audit(self.services.sessions, staff_id, "console.refused", f"demand:{demand_id}")
             raise _refused(request, "没有权限", error.user_message, 403) from None
         except (NotFound, Conflict) as error:
-            raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': error.user_message})}") from None
+            context.update(t=await oversight.timeline(self.services.sessions, scope, demand_id),
+                           teams=await self._teams_serving(scope), flash=error.user_message)
+            return _page(request, "demand.html", context, status=409)
         await console_access.audit(self.services.sessions, staff_id, f"demand.{action}", f"demand:{demand_id}",
                                    {"text": text[:200], "told": done.told})
-        said = {"reroute": "已改派", "urge": f"已督办，已通知 {len(done.told)} 人", "note": "已加备注"}[action]
-        raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': said})}")
+        raise web.HTTPFound(f"/console/demands/{demand_id}?{urlencode({'done': action, 'n': len(done.told)})}")
 
     async def _experts(self) -> list[tuple[int, str]]:
         from bot.services.directory import expert_lines
 
         return [(e.id, f"{e.name}（{e.employer}）" if e.employer else e.name)
                 for e in await expert_lines(self.services.sessions)]
+
+    async def _teams_serving(self, scope: Scope) -> list[tuple[int, str]]:
+        """The teams a demand of this area may be rerouted to (all, for province staff)."""
+        from bot.services.directory import team_lines
+
+        return [(t.id, t.name) for t in await team_lines(self.services.sessions)
+                if scope.everything or any(regions.covers(r, scope.region) or scope.contains(r) for r in t.regions)]
 
     async def _teams(self) -> list[tuple[int, str]]:
         return await self.services.triage.all_teams()
@@ -410,13 +442,18 @@ class Console:
                                                "X-Accel-Buffering": "no"})
         await response.prepare(request)
         last: dict[str, Any] | None = None
+        started = quiet = asyncio.get_running_loop().time()
         with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
             while True:
+                now = asyncio.get_running_loop().time()
                 counts = _progress((await self.services.notices.progress(notice_id)).counts)
                 if counts != last:
                     await response.write(f"event: progress\ndata: {json.dumps(counts)}\n\n".encode())
-                    last = counts
-                if counts["done"]:
+                    last, quiet = counts, now
+                elif now - quiet > 15:  # a closed page shows up as a failed write
+                    await response.write(b": keep-alive\n\n")
+                    quiet = now
+                if counts["done"] or now - started > STREAM_SECONDS:  # the page's EventSource reconnects
                     break
                 await asyncio.sleep(0.5)
         return response
@@ -509,7 +546,7 @@ class Console:
         staff_id, scope, context = await self._staff(request)
         base = await self._base_in_scope(request, scope)
         context.update(b=base, steps=await self._bases().history(base.id), conditions=CONDITIONS,
-                       outcomes=list(OUTCOMES), flash=request.query.get("done", ""))
+                       outcomes=list(OUTCOMES), flash=_flash(request))
         return _page(request, "base_detail.html", context)
 
     async def base_action(self, request: web.Request) -> web.StreamResponse:
@@ -527,10 +564,14 @@ class Console:
             else:
                 raise web.HTTPNotFound()
         except (Conflict, NotAllowed) as error:
-            raise web.HTTPFound(f"/console/bases/{base.id}?{urlencode({'done': error.user_message})}") from None
+            from bot.services.bases import CONDITIONS, OUTCOMES
+
+            context.update(b=await self._bases().get(base.id), steps=await self._bases().history(base.id),
+                           conditions=CONDITIONS, outcomes=list(OUTCOMES), flash=error.user_message)
+            return _page(request, "base_detail.html", context, status=409)
         await console_access.audit(self.services.sessions, staff_id, f"base.{action}", f"base:{base.id}",
                                    {k: str(v)[:200] for k, v in form.items() if k != "csrf"})
-        raise web.HTTPFound(f"/console/bases/{base.id}?{urlencode({'done': '已保存'})}")
+        raise web.HTTPFound(f"/console/bases/{base.id}?{urlencode({'done': 'saved'})}")
 
     async def base_evidence(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._staff(request)
@@ -805,16 +846,19 @@ def _places(scope: Scope) -> list[tuple[str, str]]:
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is None or date(2000, 1, 1) <= day <= date(2100, 12, 31) else None
 
 
 def _int(value: object) -> int:
+    """A non-negative id or number from a request; 0 for anything else (or out of 64-bit range)."""
     try:
-        return int(str(value))
+        number = int(str(value))
     except (TypeError, ValueError):
         return 0
+    return number if 0 <= number < 2**63 else 0
 
 
 def _mask(phone: str) -> str:

@@ -70,7 +70,8 @@ class AmbiguousName(JicengError):
 _SEPARATORS = re.compile(r"\s*[、,，;；]\s*")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-－‐–—]")
-_MAINLAND_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
+_MAINLAND_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 _MAX_BIGINT = 2**63 - 1
 
 
@@ -82,7 +83,7 @@ def split_values(text: str) -> list[str]:
 def normalize_phone(text: str) -> str | None:
     """The 11 digits of a mainland mobile number written with spaces, hyphens or a +86/86
     prefix (as chat apps send a shared contact); None when it is not one."""
-    match = _MAINLAND_MOBILE.fullmatch(_PHONE_PUNCTUATION.sub("", text))
+    match = _MAINLAND_MOBILE.fullmatch(_PHONE_PUNCTUATION.sub("", text.translate(_FULL_WIDTH)))
     return match.group(1) if match else None
 
 

@@ -20,6 +20,7 @@ from bot.services.notifier import Action
 from bot.services.outbox import ACTION, Outbox, Outgoing, buttons
 from bot.services.oversight import OUTSIDE, scope_of
 from bot.services.people import person_by_id, staff_ids
+from intents import regions
 from storage.models import Demand, DemandAssignment, DemandEvent, Expert, ServiceTeam
 
 MAX_NOTE = 500
@@ -56,6 +57,10 @@ class Supervision:
                 raise Conflict(NOT_NOW)
             if demand.team_id == team.id and demand.status != lifecycle.TRIAGE:
                 raise Conflict(SAME_TEAM)
+            scope = await scope_of(session, staff_id)
+            if not scope.everything and not any(regions.covers(r, scope.region) or scope.contains(r)
+                                                for r in team.regions or []):
+                raise NotAllowed("只能改派给服务本地区的服务团。")
             old_team = await session.get(ServiceTeam, demand.team_id) if demand.team_id else None
             note = f"工作人员改派给{team.name}" + (f"：{reason.strip()[:MAX_NOTE]}" if reason.strip() else "")
             await self._hooks.left_team(session, demand)
@@ -99,8 +104,9 @@ class Supervision:
             people += [pid for pid in (await session.scalars(
                 select(Expert.person_id).join(DemandAssignment, DemandAssignment.expert_id == Expert.id)
                 .where(DemandAssignment.demand_id == demand.id))).all() if pid is not None]
-            if not people:
-                people = [pid for pid in await staff_ids(session) if pid != staff_id]
+            if not people:  # nobody serves it yet: the other staff who oversee its area
+                people = [pid for pid in await staff_ids(session) if pid != staff_id
+                          and (await scope_of(session, pid)).covers(demand.region_code)]
             told = list(dict.fromkeys(people))
             message = URGED.format(name=staff.display_name, no=demand.tracking_no, note=text,
                                    text=messages.short(demand.text, 300))

@@ -120,7 +120,7 @@ class WebChat:
         app.router.add_get("/media/{id}", self.media_file)
         from bot.console import Console
 
-        Console(self.services, Path(self.settings.media_dir) / "uploads", self.signin).attach(app)
+        Console(self.services, Path(self.settings.media_dir) / "uploads", self.signin, self.settings).attach(app)
         if self.settings.wechat_appid:
             from bot.wechat.channel import WeChatChannel
 
@@ -180,7 +180,7 @@ class WebChat:
 
     async def send_code(self, request: web.Request) -> web.Response:
         body = await _json(request)
-        message = await self.signin.send_code(str(body.get("phone", "")), request.remote or "")
+        message = await self.signin.send_code(str(body.get("phone", "")), client_address(request, self.settings))
         return web.json_response({"ok": True, "message": message})
 
     async def verify(self, request: web.Request) -> web.Response:
@@ -244,7 +244,7 @@ class WebChat:
 
     async def say(self, request: web.Request) -> web.Response:
         visitor = await self.visitor(request)
-        text = str((await _json(request)).get("text", "")).strip()
+        text = _clean(str((await _json(request)).get("text", "")).strip())
         if not text:
             return _refuse(EMPTY)
         if len(text) > MAX_TEXT:
@@ -266,12 +266,15 @@ class WebChat:
         if request.content_length is not None and request.content_length > media_files.MAX_PHOTO_BYTES + 64 * 1024:
             return _refuse(PHOTO_TOO_BIG, 413)
         data, caption = b"", ""
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if part.name == "photo":
-                data = await part.read()  # type: ignore[union-attr]
-            elif part.name == "caption":
-                caption = (await part.text()).strip()[:MAX_TEXT]  # type: ignore[union-attr]
+        try:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if part.name == "photo":
+                    data = await part.read()  # type: ignore[union-attr]
+                elif part.name == "caption":
+                    caption = _clean((await part.text()).strip()[:MAX_TEXT])  # type: ignore[union-attr]
+        except (AssertionError, ValueError, KeyError, UnicodeDecodeError):  # not a form with a photo
+            return _refuse(NOT_A_PHOTO, 400)
         if len(data) > media_files.MAX_PHOTO_BYTES:
             return _refuse(PHOTO_TOO_BIG, 413)
         kind = media_files.sniff(data)
@@ -383,7 +386,10 @@ async def _csrf(request: web.Request, handler: Callable[[web.Request], Awaitable
         session = await get_session(request)
         given = request.headers.get("X-CSRF-Token", "")
         if not given and request.path.startswith("/console/") and request.content_type in FORMS:
-            given = str((await request.post()).get("csrf", ""))
+            try:
+                given = str((await request.post()).get("csrf", ""))
+            except (AssertionError, ValueError, KeyError, UnicodeDecodeError):
+                return _refuse(BAD_CSRF, 403)
         expected = session.get("csrf")
         if not expected or not hmac.compare_digest(str(expected), given):
             return _refuse(BAD_CSRF, 403)
@@ -400,6 +406,22 @@ async def _json(request: web.Request) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _clean(text: str) -> str:
+    """Text as UTF-8 can store it (a lone surrogate from a broken client becomes "?")."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def client_address(request: web.Request, settings: Settings) -> str:
+    """Who is asking, for per-address limits: behind a trusted reverse proxy (JICENG_WEB_TRUST_PROXY)
+    the address it reports (X-Real-IP, else the last X-Forwarded-For hop), else the peer's."""
+    if settings.web_trust_proxy:
+        real = request.headers.get("X-Real-IP", "").strip()
+        forwarded = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        if real or forwarded:
+            return real or forwarded[-1]
+    return request.remote or ""
 
 
 def _int(value: object) -> int:

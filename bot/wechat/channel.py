@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NUMBERED = "回复编号选择："
+UNSUPPORTED = "暂时只能看懂文字、照片和语音。请用文字描述您的问题，也可以发照片。"
+MAX_TEXT_BYTES = 2000  # 客服消息 text: WeChat refuses more than 2,048 bytes
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 HELD_NOTICE = "您有新的回复，请在公众号里发任意消息查看。"
 WELCOME_COMMAND = "start"
@@ -149,7 +151,8 @@ class WeChatChannel:
             if push is None:
                 return
             async with self._locks[push.openid]:
-                await self.windows.opened(push.openid, push.kind, _now())
+                if push.kind != "event" or push.event in ("subscribe", "click", "scan"):  # these open a window
+                    await self.windows.opened(push.openid, push.kind, _now())
                 await self._send_held(push.openid)
                 await self._converse(push)
                 await self.pushes.handled(key)
@@ -173,10 +176,13 @@ class WeChatChannel:
                             lambda turn: press(turn, push.menu_id))
             return
         content = await self._content(push)
-        if content is None:
+        if content is None:  # a location, video, link …: say what we can read
+            await self._run(WeChatTurn(self, account, person_id, key, Content("text")),
+                            lambda turn: turn.say(UNSUPPORTED))
             return
         command = parse(content.text) if content.kind == "text" else None
         chosen = self._numbered_choice(push.openid, content)
+        self._offered.pop(push.openid, None)  # one answer per offer
         if chosen is not None:
             await self._run(WeChatTurn(self, account, person_id, key, Content("text"), pressed=True),
                             lambda turn: press(turn, chosen))
@@ -239,14 +245,16 @@ class WeChatChannel:
                 await self.api.send_image(openid, media_id)
             else:
                 await self.api.send_voice(openid, media_id)
-            if message.text:
-                await self.api.send_text(openid, message.text)
+            for piece in _byte_pieces(message.text) if message.text else []:
+                await self.api.send_text(openid, piece)
             return
         items = [(a.data, a.label) for row in message.actions for a in row]
         if not items:
-            await self.api.send_text(openid, message.text or " ")
+            self._offered.pop(openid, None)
+            for piece in _byte_pieces(message.text or " "):
+                await self.api.send_text(openid, piece)
             return
-        self._offered[openid] = [data for data, _ in items]  # a reply "2" presses the second
+        self._offered.pop(openid, None)  # numbers answer only the numbered choices last sent
         try:
             await self.api.send_menu(openid, message.text, items)
         except (OutsideWindow, OverQuota, WeChatUnavailable):
@@ -255,6 +263,7 @@ class WeChatChannel:
             log.warning("msgmenu refused (%s); sending the choices as numbered text", error.errcode)
             choices = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(items, 1))
             await self.api.send_text(openid, f"{message.text}\n\n{NUMBERED}\n{choices}")
+            self._offered[openid] = [data for data, _ in items]  # a reply "2" presses the second
 
     async def _media_bytes(self, file_ref: str) -> bytes | None:
         if is_local(file_ref):
@@ -326,8 +335,7 @@ class WeChatTurn(OutboxTurn):
         await self.say(text, choices)
 
     async def answer(self, text: str | None = None) -> None:
-        if text:
-            await self.say(text)
+        pass  # a press's short acknowledgement: WeChat has no toast, and each message spends the allowance
 
     async def tell(self, text: str) -> None:
         await self.say(text)
@@ -335,3 +343,17 @@ class WeChatTurn(OutboxTurn):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _byte_pieces(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """A text in pieces WeChat accepts (its limit is in UTF-8 bytes, and emoji take four)."""
+    pieces, current, size = [], [], 0
+    for ch in text:
+        width = len(ch.encode("utf-8"))
+        if size + width > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += width
+    pieces.append("".join(current))
+    return [p for p in pieces if p] or [" "]

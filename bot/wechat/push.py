@@ -61,7 +61,8 @@ class Push:
         """The same for every delivery of one push: MsgId, or for events sender:time:event."""
         if self.msg_id is not None:
             return str(self.msg_id)
-        return f"{self.openid}:{self.created}:{self.event}"
+        # Two taps in one second differ by their key (a menu item's key or URL, shortened to fit).
+        return f"{self.openid}:{self.created}:{self.event}:{(self.event_key or '')[:40]}"
 
 
 def verify(token: str, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:

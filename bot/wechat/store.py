@@ -58,8 +58,14 @@ class Windows:
         self._sessions = sessions
 
     async def opened(self, openid: str, kind: str, now: datetime) -> None:
+        """A user action opens a window; a click's short one never cuts a message's longer one
+        short while that is still open with messages left."""
         allowance, length = (AFTER_CLICK, CLICK_WINDOW) if kind == "event" else (AFTER_MESSAGE, WINDOW)
         async with self._sessions.begin() as session:
+            current = await session.get(WeChatWindow, openid)
+            if (current is not None and kind == "event" and current.closes_at > now + length
+                    and current.allowance - current.used >= allowance):
+                return
             await session.merge(WeChatWindow(openid=openid, opened_at=now, closes_at=now + length,
                                              allowance=allowance, used=0))
 
