@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.memory import MemoryChat
 from bot.services.achievements import HEADERS, import_achievements
 from bot.services.enterprises import ALPHABET, WEIGHTS, credit_code_problem
-from storage.models import Expert, ServiceTeam
+from bot.services.people import LEADER, Account, ensure_person, grant_role
+from storage.models import Expert, ServiceBase, ServiceTeam
 
 
 def with_check_digit(first17: str) -> str:
@@ -34,8 +35,13 @@ def test_wrong_credit_codes_say_why(code, reason):
 async def chat(db_url, understander, clock, tmp_path):
     services = Services.build(Settings(database_url=db_url, bot_token="memory"), understander, clock)
     async with services.sessions.begin() as session:
-        team = ServiceTeam(name="农产品加工服务团", fields=["processing"], regions=["430000"])
+        leader = await ensure_person(session, Account("memory", "2001"), "王团长")
+        grant_role(leader, LEADER)
+        await session.flush()
+        team = ServiceTeam(name="农产品加工服务团", fields=["processing"], regions=["430000"], leader_id=leader.id)
         session.add(team)
+        session.add(ServiceBase(name="浏阳食品加工专家服务基地", host="浏阳经开区", region_code="430181",
+                                status="approved", conditions={}))
         await session.flush()
         session.add(Expert(name="周教授", title="教授", employer="湖南农业大学食品科学技术学院", fields=["processing"],
                            specialties="辣椒制品、发酵食品杀菌、胀袋防控", regions=["430000"], team_id=team.id))
@@ -65,3 +71,8 @@ async def test_an_enterprise_registers_asks_and_sees_matches_with_reasons(chat):
     assert "辣椒酱低温杀菌防胀袋技术" in matched and "涉及辣椒酱" in matched and "可技术转让、许可" in matched
     expert_line = next(line for line in matched.splitlines() if "周教授" in line)
     assert "领域对口" in expert_line and "擅长" in expert_line
+    assert "浏阳食品加工专家服务基地" in matched  # the enterprise's region, read from its credit code
+
+    leader = chat.person("2001", "王团长")
+    await leader.presses("接单")
+    assert any("匹配参考" in m.text and "辣椒酱低温杀菌防胀袋技术" in m.text for m in leader.inbox)

@@ -47,6 +47,28 @@ async def _register(turn: Turn, text: str) -> None:
     await turn.say(REGISTERED.format(name=registered.name, code=registered.credit_code))
 
 
+BASES = "本地的专家服务基地："
+LEADER_MATCHES = "需求 {no} 的匹配参考："
+
+
+async def show_leader_matches(turn: Turn, demand_id: int) -> None:
+    """After 接单: achievements and bases the hub found, for the leader planning the service (the
+    experts are ranked when they press 派专家)."""
+    found = await hub.matches(turn.services.sessions, demand_id)
+    if found is None or not (found.achievements or found.bases):
+        return
+    lines = [LEADER_MATCHES.format(no=found.demand.tracking_no)]
+    if found.achievements:
+        lines.append(ACHIEVEMENTS)
+        lines += [ACHIEVEMENT_LINE.format(n=n, title=m.achievement.title, owner=m.achievement.owner,
+                                          stage=m.achievement.stage or "阶段未填", reason=m.reason)
+                  for n, m in enumerate(found.achievements, 1)]
+    if found.bases:
+        lines.append(BASES)
+        lines += [f"{n}. {b.name}（{b.host}）" for n, b in enumerate(found.bases, 1)]
+    await turn.say("\n".join(lines))
+
+
 async def show_matches(turn: Turn, demand_id: int) -> None:
     """After an enterprise's question is submitted: what the hub found, with reasons."""
     found = await hub.matches(turn.services.sessions, demand_id)
@@ -60,6 +82,9 @@ async def show_matches(turn: Turn, demand_id: int) -> None:
                   for n, m in enumerate(found.achievements, 1)]
     else:
         lines.append(NONE_FOUND)
+    if found.bases:
+        lines.append(BASES)
+        lines += [f"{n}. {b.name}（{b.host}）" for n, b in enumerate(found.bases, 1)]
     if found.experts:
         lines.append(EXPERTS)
         lines += [EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家",

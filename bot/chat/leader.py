@@ -39,6 +39,9 @@ async def accept_pressed(turn: Turn, button: AcceptDemand) -> None:
         await turn.edit(turn.pressed_text + stamp + "\n" + messages.LEADER_NEXT, leader_keyboard(demand.id))
     await turn.notify(accepted.submitter_id, messages.DEMAND_ACCEPTED_FARMER.format(
         no=demand.tracking_no, team=accepted.team.name, name=leader_name))
+    from bot.chat.enterprise import show_leader_matches
+
+    await show_leader_matches(turn, demand.id)
 
 
 async def _queue_page(turn: Turn, offset: int) -> tuple[str, list[list[Choice]]]:

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import achievements, lifecycle, matching
 from bot.services.achievements import Match
+from bot.services.bases import APPROVED
 from bot.services.matching import Candidate
-from storage.models import Demand, DemandAssignment, Expert
+from intents import regions
+from storage.models import Demand, DemandAssignment, Expert, ServiceBase
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Matches:
     demand: Demand
     achievements: list[Match]
     experts: list[Candidate]
+    bases: list[ServiceBase]  # approved 专家服务基地 serving the demand's region
 
 
 async def matches(sessions: async_sessionmaker[AsyncSession], demand_id: int, limit: int = 3) -> Matches | None:
@@ -30,7 +33,9 @@ async def matches(sessions: async_sessionmaker[AsyncSession], demand_id: int, li
         experts = (await session.scalars(select(Expert))).all()
         fitting = [e for e in experts if demand.field in (e.fields or [])]
         ranked = matching.rank(fitting, demand, await _open_load(session))[:limit]
-    return Matches(demand, found, ranked)
+        bases = [b for b in (await session.scalars(select(ServiceBase).where(ServiceBase.status == APPROVED))).all()
+                 if demand.region_code and b.region_code and regions.covers(b.region_code, demand.region_code)]
+    return Matches(demand, found, ranked, bases[:limit])
 
 
 async def _open_load(session: AsyncSession) -> dict[int, int]:

@@ -205,8 +205,8 @@ class IntakeService:
                 request_key=request_key,
                 created_at=now,
                 updated_at=now,
-                enterprise_id=await _enterprise_of(session, submitter.id),
             )
+            await _as_enterprise(session, submitter.id, demand)
             session.add(demand)
             await session.flush()
             draft.demand_id = demand.id
@@ -302,12 +302,15 @@ def _unsure(draft: Draft) -> bool:
     return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER
 
 
-async def _enterprise_of(session: AsyncSession, person_id: int) -> int | None:
-    """An enterprise's contact asks as the enterprise."""
+async def _as_enterprise(session: AsyncSession, person_id: int, demand: Demand) -> None:
+    """An enterprise's contact asks as the enterprise (whose registered region stands in for a
+    region the question does not name)."""
     from bot.services.enterprises import of_contact
 
     enterprise = await of_contact(session, person_id)
-    return enterprise.id if enterprise is not None else None
+    if enterprise is not None:
+        demand.enterprise_id = enterprise.id
+        demand.region_code = demand.region_code or enterprise.region_code
 
 
 async def _preset_team(session: AsyncSession, draft: Draft) -> ServiceTeam | None:
