@@ -16,7 +16,7 @@ from telegram.request import HTTPXRequest
 from bot.channels import TELEGRAM
 from bot.config import Settings
 from bot.health import Health, HealthServer
-from bot.services import retention
+from bot.services import retention, terms
 from bot.services.bases import Bases
 from bot.services.calendar import WorkCalendar
 from bot.services.deadlines import DeadlineService
@@ -176,6 +176,10 @@ def build_application(
             application.job_queue.run_repeating(
                 lambda _context: services.live.refresh(), interval=REFRESH_SECONDS, first=REFRESH_SECONDS,
                 name="refresh-understanding",
+            )
+            application.job_queue.run_repeating(
+                lambda _context: terms.remind(services.sessions, services.outbox, clock()), interval=3600, first=120,
+                name="expert-terms",
             )
             application.job_queue.run_repeating(
                 lambda _context: services.deadlines.run_due(services.outbox), interval=DEADLINE_SECONDS, first=DEADLINE_SECONDS,
