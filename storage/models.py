@@ -684,11 +684,29 @@ class BaseEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AchievementAgreement(Base):
+    """A transfer agreement staff record for an achievement: the route and the agreed split."""
+
+    __tablename__ = "achievement_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievements.id"), index=True)
+    party: Mapped[str] = mapped_column(String(200))              # who takes the achievement on
+    route: Mapped[str] = mapped_column(String(20))               # 技术转让 / 许可 / 技术承包 / 技术入股 / 自行实施
+    researchers_share: Mapped[float | None] = mapped_column(Float)  # % of net income to the researchers
+    profit_share: Mapped[float | None] = mapped_column(Float)       # % of operating profit a year (self-implemented)
+    profit_years: Mapped[int | None] = mapped_column(Integer)
+    staff_share: Mapped[float | None] = mapped_column(Float)        # % to transfer staff (universities)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
     "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "Enterprise",
-    "Achievement", "ServiceBase", "BaseEvent", "utcnow",
+    "Achievement", "AchievementAgreement", "ServiceBase", "BaseEvent", "utcnow",
 ]

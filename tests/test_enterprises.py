@@ -76,3 +76,14 @@ async def test_an_enterprise_registers_asks_and_sees_matches_with_reasons(chat):
     leader = chat.person("2001", "王团长")
     await leader.presses("接单")
     assert any("匹配参考" in m.text and "辣椒酱低温杀菌防胀袋技术" in m.text for m in leader.inbox)
+
+
+def test_the_policys_minimum_shares_are_checked_not_enforced():
+    from bot.services.achievements import Terms, split_warnings
+
+    assert split_warnings("湖南农业大学", Terms("某食品公司", "技术转让", researchers_share=75, staff_share=5)) == []
+    low = split_warnings("湖南农业大学", Terms("某食品公司", "许可", researchers_share=60, staff_share=2))
+    assert any("70%" in w for w in low) and any("5%" in w for w in low)
+    assert split_warnings("某研究所", Terms("某合作社", "自行实施", profit_share=12, profit_years=4)) == []
+    assert any("3 至 5 年" in w for w in split_warnings("某研究所", Terms("某合作社", "技术入股", profit_share=12,
+                                                                          profit_years=8)))

@@ -98,3 +98,58 @@ def _terms(demand: Demand) -> list[str]:
     from bot.services.matching import _demand_terms
 
     return _demand_terms(demand)
+
+
+# --- Agreements, and the policy's minimum shares as a check (not legal advice) --------------
+
+SELF = "自行实施"
+TRANSFER_MIN, PROFIT_MIN, STAFF_MIN = 70.0, 10.0, 5.0
+PROFIT_YEARS = (3, 5)
+BELOW_TRANSFER = "转让、许可：科技人员奖励不低于净收入的 70%（记录为 {v:g}%）"
+BELOW_PROFIT = "自行或合作实施：投产后连续 3 至 5 年、每年不低于营业利润的 10%（记录为 {v:g}%，{y} 年）"
+BELOW_STAFF = "高等院校：转化管理和中介服务人员原则上不低于净收入的 5%（记录为 {v:g}%）"
+UNIVERSITY_WORDS = ("大学", "学院")
+
+
+@dataclass(frozen=True)
+class Terms:
+    party: str
+    route: str
+    researchers_share: float | None = None
+    profit_share: float | None = None
+    profit_years: int | None = None
+    staff_share: float | None = None
+
+
+def split_warnings(owner: str, terms: Terms) -> list[str]:
+    """Where a recorded split falls below the policy's minimums (point 六); empty when it meets them."""
+    warnings = []
+    if terms.route in ("技术转让", "许可"):
+        if terms.researchers_share is None or terms.researchers_share < TRANSFER_MIN:
+            warnings.append(BELOW_TRANSFER.format(v=terms.researchers_share or 0))
+        if any(word in owner for word in UNIVERSITY_WORDS) and (terms.staff_share or 0) < STAFF_MIN:
+            warnings.append(BELOW_STAFF.format(v=terms.staff_share or 0))
+    else:  # carried out by the owner or with others: a share of the profit for 3–5 years
+        years = terms.profit_years or 0
+        if (terms.profit_share or 0) < PROFIT_MIN or not PROFIT_YEARS[0] <= years <= PROFIT_YEARS[1]:
+            warnings.append(BELOW_PROFIT.format(v=terms.profit_share or 0, y=years))
+    return warnings
+
+
+async def record_agreement(sessions: async_sessionmaker[AsyncSession], achievement_id: int, staff_id: int,
+                           terms: Terms) -> list[str]:
+    """Staff record an agreement; gives the warnings the split raises (recorded all the same)."""
+    from bot.errors import Conflict, NotFound
+    from storage.models import AchievementAgreement
+
+    if terms.route not in (*ROUTES, SELF) or not terms.party.strip():
+        raise Conflict("请写明受让方，转化方式为 技术转让、许可、技术承包、技术入股 或 自行实施。")
+    async with sessions.begin() as session:
+        achievement = await session.get(Achievement, achievement_id)
+        if achievement is None:
+            raise NotFound("没有这项技术成果。")
+        session.add(AchievementAgreement(achievement_id=achievement.id, party=terms.party.strip()[:200],
+                                         route=terms.route, researchers_share=terms.researchers_share,
+                                         profit_share=terms.profit_share, profit_years=terms.profit_years,
+                                         staff_share=terms.staff_share, recorded_by_id=staff_id))
+        return split_warnings(achievement.owner, terms)
