@@ -338,6 +338,15 @@ class MessageIsReply(Button):
     demand_id: int
 
 
+@button("ak")
+@dataclass(frozen=True)
+class AskAboutAchievement(Button):
+    """An enterprise (or anyone shown it) asks to know more about a technology achievement."""
+
+    achievement_id: int
+    demand_id: int
+
+
 @button("oh")
 @dataclass(frozen=True)
 class LogMyHours(Button):

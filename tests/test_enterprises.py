@@ -10,6 +10,7 @@ from bot.app import Services
 from bot.config import Settings
 from bot.memory import MemoryChat
 from bot.services.achievements import HEADERS, import_achievements
+from bot.services.directory import add_staff
 from bot.services.enterprises import ALPHABET, WEIGHTS, credit_code_problem
 from bot.services.people import LEADER, Account, ensure_person, grant_role
 from storage.models import Expert, ServiceBase, ServiceTeam
@@ -49,6 +50,7 @@ async def chat(db_url, understander, clock, tmp_path):
     sheet.write_text(",".join(HEADERS) + "\n辣椒酱低温杀菌防胀袋技术,湖南农业大学,农产品加工与储运,中试,"
                      "针对辣椒酱装瓶后胀袋、漏气，采用低温长时杀菌和充氮包装,技术转让、许可\n", "utf-8-sig")
     await import_achievements(services.sessions, sheet)
+    await add_staff(services.sessions, Account("memory", "4001"), "王干事")
     try:
         yield MemoryChat(services)
     finally:
@@ -72,6 +74,10 @@ async def test_an_enterprise_registers_asks_and_sees_matches_with_reasons(chat):
     expert_line = next(line for line in matched.splitlines() if "周教授" in line)
     assert "领域对口" in expert_line and "擅长" in expert_line
     assert "浏阳食品加工专家服务基地" in matched  # the enterprise's region, read from its credit code
+    clerk = chat.person("4001", "王干事")
+    await contact.presses("了解第1项成果")
+    assert "已转告成果方「湖南农业大学」" in contact.inbox[-1].text
+    assert any("对技术成果「辣椒酱低温杀菌防胀袋技术」感兴趣" in m.text for m in clerk.inbox)
 
     leader = chat.person("2001", "王团长")
     await leader.presses("接单")

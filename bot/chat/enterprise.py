@@ -4,10 +4,13 @@ experts that match it (the matching hub), each with its reasons."""
 
 from __future__ import annotations
 
+from bot import messages
+from bot.buttons import AskAboutAchievement
 from bot.chat.commands import command
+from bot.chat.presses import on
 from bot.chat.steps import step
-from bot.chat.turn import Turn
-from bot.services import enterprises, hub, states
+from bot.chat.turn import Choice, Turn
+from bot.services import achievements, enterprises, hub, states
 
 ENTERPRISE_NAME = "enterprise_register"
 
@@ -90,4 +93,25 @@ async def show_matches(turn: Turn, demand_id: int) -> None:
         lines += [EXPERT_LINE.format(n=n, name=c.expert.name, title=c.expert.title or "专家",
                                      employer=c.expert.employer or "", reason=c.reason)
                   for n, c in enumerate(found.experts, 1)]
-    await turn.say("\n".join(lines))
+    asks = [[Choice(ASK_BUTTON.format(n=n), AskAboutAchievement(m.achievement.id, demand_id))]
+            for n, m in enumerate(found.achievements, 1)]
+    await turn.say("\n".join(lines), asks)
+
+
+ASK_BUTTON = "了解第{n}项成果"
+ASKED = "已转告成果方「{owner}」和工作人员，他们会与您联系商谈转化方式。"
+INTEREST = "{who}对技术成果「{title}」感兴趣（需求 {no}），请与其联系商谈转化（技术转让、许可、技术承包或技术入股）。"
+
+
+@on(AskAboutAchievement)
+async def ask_pressed(turn: Turn, button: AskAboutAchievement) -> None:
+    found = await achievements.interest(turn.services.sessions, button.achievement_id)
+    about = await hub.matches(turn.services.sessions, button.demand_id)
+    if about is None or about.demand.submitter_id != turn.person_id:
+        await turn.tell(messages.STALE_BUTTON)
+        return
+    who = turn.display_name or "一位用户"
+    for person in found.tell:
+        await turn.notify(person, INTEREST.format(who=who, title=found.title, no=about.demand.tracking_no))
+    await turn.answer()
+    await turn.say(ASKED.format(owner=found.owner))

@@ -153,3 +153,25 @@ async def record_agreement(sessions: async_sessionmaker[AsyncSession], achieveme
                                          profit_share=terms.profit_share, profit_years=terms.profit_years,
                                          staff_share=terms.staff_share, recorded_by_id=staff_id))
         return split_warnings(achievement.owner, terms)
+
+
+@dataclass(frozen=True)
+class Interest:
+    title: str
+    owner: str
+    tell: list[int]  # the owner expert (if they joined) and staff
+
+
+async def interest(sessions: async_sessionmaker[AsyncSession], achievement_id: int) -> Interest:
+    """Who hears that someone wants to know more about an achievement."""
+    from bot.errors import NotFound
+    from bot.services.people import staff_ids
+
+    async with sessions() as session:
+        achievement = await session.get(Achievement, achievement_id)
+        if achievement is None:
+            raise NotFound("没有这项技术成果。")
+        expert = await session.get(Expert, achievement.expert_id) if achievement.expert_id else None
+        tell = [expert.person_id] if expert is not None and expert.person_id is not None else []
+        tell += [p for p in await staff_ids(session) if p not in tell]
+        return Interest(achievement.title, achievement.owner, tell)
