@@ -100,7 +100,7 @@ class PersonRole(Base):
 
 
 class ServiceTeam(Base):
-    """专家服务团: fields and regions it serves, led by a 团长."""
+    """专家服务团: fields and regions it serves, led by a 团长, for a term (normally three years)."""
 
     __tablename__ = "service_teams"
 
@@ -109,6 +109,8 @@ class ServiceTeam(Base):
     fields: Mapped[list[Any]] = mapped_column(default=list)
     regions: Mapped[list[Any]] = mapped_column(default=list)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -128,6 +130,8 @@ class Expert(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
     phone: Mapped[str | None] = mapped_column(String(20))
     employer_consent: Mapped[bool | None] = mapped_column()   # 本人单位同意 recorded (None: not stated)
+    team_role: Mapped[str | None] = mapped_column(String(12))  # "core" (核心专家) or "member" (成员)
+    certificate_no: Mapped[str | None] = mapped_column(String(30), unique=True)  # 聘书编号, once issued
     term_start: Mapped[date | None] = mapped_column(Date)      # 聘期 (a team's term is three years)
     term_end: Mapped[date | None] = mapped_column(Date)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True)
@@ -702,11 +706,26 @@ class AchievementAgreement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ExpertAssessment(Base):
+    """年度考核: staff's yearly assessment of an expert, with notes."""
+
+    __tablename__ = "expert_assessments"
+    __table_args__ = (UniqueConstraint("expert_id", "year", name="uq_assessment_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(10))   # 优秀 / 合格 / 基本合格 / 不合格
+    notes: Mapped[str] = mapped_column(Text, default="")
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base", "Person", "ChannelAccount", "PersonRole", "ServiceTeam", "Expert", "Invite", "Draft", "Demand",
     "DemandEvent", "DemandMedia", "DailyCounter", "LoggedUpdate", "FieldCorrection", "FieldModelVersion",
     "KnowledgeEntry", "Setting", "DemandAssignment", "DemandMessage", "ServiceRecord", "ScheduledJob",
     "ServiceItem", "ChatState", "Subscription", "TrainingNotice", "OutboxMessage", "SenderLease", "NoticeSignup",
     "WebMessage", "SmsCode", "WeChatPush", "WeChatWindow", "WeChatHeld", "ConsoleLink", "AuditEntry", "Enterprise",
-    "Achievement", "AchievementAgreement", "ServiceBase", "BaseEvent", "utcnow",
+    "Achievement", "AchievementAgreement", "ServiceBase", "BaseEvent", "ExpertAssessment", "utcnow",
 ]

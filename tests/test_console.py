@@ -480,3 +480,43 @@ async def test_a_base_is_declared_approved_reviewed_and_revoked_in_the_console(w
         assert (await neighbour.get(f"{path}/evidence/support/0"))[0] == 403
     finally:
         await neighbour.http.close()
+
+
+async def test_an_experts_certificate_and_yearly_assessment(world, clock, tmp_path):
+    import io
+
+    from docx import Document
+
+    from bot.services.directory import EXPERT_HEADERS, TEAM_HEADERS, import_experts, import_teams
+    from storage.models import Expert
+
+    teams = tmp_path / "teams.csv"
+    teams.write_text(",".join([*TEAM_HEADERS, "聘期开始", "聘期结束"]) + "\n水稻植保服务团,植物保护,全省,,2025-01-01,2027-12-31\n",
+                     "utf-8-sig")
+    await import_teams(world.services.sessions, teams)
+    experts = tmp_path / "experts.csv"
+    experts.write_text(",".join([*EXPERT_HEADERS, "团内角色"]) + "\n张三,研究员,湖南省农业科学院,植物保护,稻瘟病,全省,"
+                       "水稻植保服务团,,,核心专家\n李四,研究员,湖南农业大学,植物保护,稻飞虱,全省,,,,\n", "utf-8-sig")
+    await import_experts(world.services.sessions, experts)
+    async with world.services.sessions() as session:
+        ids = {e.name: e.id for e in (await session.scalars(select(Expert))).all()}
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        assert (await staff.get(f"/console/experts/{ids['李四']}/certificate.docx"))[0] == 409  # no team yet
+        numbers = []
+        for _ in range(2):
+            async with staff.http.get(f"{world.base}/console/experts/{ids['张三']}/certificate.docx") as response:
+                assert response.status == 200
+                text = "\n".join(p.text for p in Document(io.BytesIO(await response.read())).paragraphs)
+            numbers.append(re.search(r"湘专服聘〔\d{4}〕\d{4}号", text).group(0))
+            assert "张三" in text and "水稻植保服务团" in text and "核心专家" in text and "2027年12月31日" in text
+        assert numbers[0] == numbers[1]  # numbered once
+        _, page = await staff.get(f"/console/experts/{ids['张三']}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        async with staff.http.post(f"{world.base}/console/experts/{ids['张三']}/assess",
+                                   data={"csrf": csrf, "year": "2025", "result": "优秀", "notes": "全年服务 40 次"}) as r:
+            html = await r.text()
+        assert "优秀" in html and "全年服务 40 次" in html
+    finally:
+        await staff.http.close()

@@ -89,6 +89,8 @@ class Console:
         app.router.add_post("/console/directory/confirm", self.directory_import)
         app.router.add_get("/console/experts/{id}", self.expert)
         app.router.add_post("/console/experts/{id}", self.expert_save)
+        app.router.add_get("/console/experts/{id}/certificate.docx", self.expert_certificate)
+        app.router.add_post("/console/experts/{id}/assess", self.expert_assess)
         app.router.add_get("/console/notices", self.notices)
         app.router.add_post("/console/notices", self.notice_compose)
         app.router.add_get("/console/notices/{id}", self.notice_progress)
@@ -301,7 +303,45 @@ class Console:
         except NotFound as error:
             raise _refused(request, "没有找到", error.user_message, 404) from None
         context.update(teams=await self._teams())
-        return _page(request, "expert.html", context)
+        return _page(request, "expert.html", await self._expert_extras(context, _int(request.match_info["id"])))
+
+    async def _expert_extras(self, context: dict[str, Any], expert_id: int) -> dict[str, Any]:
+        from bot.services.appointments import RESULTS, assessments
+        from bot.services.hours import china_year
+
+        context.update(expert_id=expert_id, results=RESULTS, year=china_year(self.services.clock()) - 1,
+                       assessments=await assessments(self.services.sessions, expert_id))
+        return context
+
+    async def expert_certificate(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.appointments import issue_certificate, write_certificate
+
+        staff_id, scope, context = await self._province_staff(request)
+        expert_id = _int(request.match_info["id"])
+        try:
+            certificate = await issue_certificate(self.services.sessions, expert_id, self.services.clock())
+        except (NotFound, Conflict) as error:
+            raise _refused(request, "不能生成聘书", error.user_message, 409 if isinstance(error, Conflict) else 404) \
+                from None
+        await console_access.audit(self.services.sessions, staff_id, "expert.certificate", f"expert:{expert_id}",
+                                   {"number": certificate.number})
+        return await self._report_file(staff_id, f"certificate-{expert_id}",
+                                       lambda path: write_certificate(certificate, path), suffix=".docx")
+
+    async def expert_assess(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.appointments import assess
+
+        staff_id, scope, context = await self._province_staff(request)
+        expert_id = _int(request.match_info["id"])
+        form = await request.post()
+        try:
+            await assess(self.services.sessions, staff_id, expert_id, _int(form.get("year")),
+                         str(form.get("result", "")), str(form.get("notes", "")), self.services.clock)
+        except (NotFound, Conflict) as error:
+            raise _refused(request, "没有保存", error.user_message, 409) from None
+        await console_access.audit(self.services.sessions, staff_id, "expert.assess", f"expert:{expert_id}",
+                                   {"year": _int(form.get("year")), "result": str(form.get("result", ""))})
+        raise web.HTTPFound(f"/console/experts/{expert_id}")
 
     async def expert_save(self, request: web.Request) -> web.StreamResponse:
         from bot.services.directory import ExpertEdit, update_expert
@@ -317,11 +357,11 @@ class Console:
             raise _refused(request, "没有找到", error.user_message, 404) from None
         except ImportFileError as error:
             context.update(errors=error.errors)
-            return _page(request, "expert.html", context, status=400)
+            return _page(request, "expert.html", await self._expert_extras(context, expert_id), status=400)
         await console_access.audit(self.services.sessions, staff_id, "expert.edit", f"expert:{expert_id}",
                                    {"name": edit.name})
         context.update(saved=True)
-        return _page(request, "expert.html", context)
+        return _page(request, "expert.html", await self._expert_extras(context, expert_id))
 
     async def directory_check(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._province_staff(request)
@@ -641,19 +681,21 @@ class Console:
         except NotFound as error:
             raise _refused(request, "没有找到", error.user_message, 404) from None
 
-    async def _report_file(self, staff_id: int, name: str, write: Callable[[Path], Any]) -> web.StreamResponse:
+    async def _report_file(self, staff_id: int, name: str, write: Callable[[Path], Any],
+                           suffix: str = ".xlsx") -> web.StreamResponse:
         import inspect
         import tempfile
 
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{name}.xlsx"
+            path = Path(folder) / f"{name}{suffix}"
             result = write(path)
             if inspect.isawaitable(result):
                 await result
             data = path.read_bytes()
         await console_access.audit(self.services.sessions, staff_id, "report", name)
-        return web.Response(body=data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        kind = "wordprocessingml.document" if suffix == ".docx" else "spreadsheetml.sheet"
+        return web.Response(body=data, content_type=f"application/vnd.openxmlformats-officedocument.{kind}",
+                            headers={"Content-Disposition": f'attachment; filename="{name}{suffix}"'})
 
     # -- exports of what is on screen ----------------------------------------------------------
 
@@ -808,7 +850,7 @@ def _page(request: web.Request, template: str, context: dict[str, Any], status: 
 
 def _refused(request: web.Request, title: str, message: str, status: int) -> web.HTTPException:
     body = aiohttp_jinja2.render_string("error.html", request, {"title": title, "message": message})
-    cls = {401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
+    cls = {401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound, 409: web.HTTPConflict}[status]
     return cls(text=body, content_type="text/html")
 
 

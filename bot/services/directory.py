@@ -154,6 +154,21 @@ BAD_DATE = "{column}「{value}」不是日期（如 2026-01-01）"
 TERM_BACKWARDS = "聘期结束早于聘期开始"
 
 
+ROLE_COLUMN = "团内角色"
+ROLES_IN_TEAM = {"核心专家": "core", "核心": "core", "成员": "member", "团员": "member"}
+BAD_ROLE = "团内角色应填“核心专家”或“成员”：{value}"
+
+
+def _team_role(text: str, problems: list[str]) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    if value not in ROLES_IN_TEAM:
+        problems.append(BAD_ROLE.format(value=text))
+        return None
+    return ROLES_IN_TEAM[value]
+
+
 def _consent(text: str, problems: list[str]) -> bool | None:
     value = text.strip().lower()
     if not value:
@@ -217,6 +232,8 @@ class _TeamRow:
     fields: list[str]
     regions: list[str]
     leader_account: str | None
+    term_start: date | None = None
+    term_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +251,7 @@ class _ExpertRow:
     consent: bool | None = None
     term_start: date | None = None
     term_end: date | None = None
+    team_role: str | None = None
 
     @property
     def label(self) -> str:
@@ -270,6 +288,7 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
         entry = _TeamRow(
             number, name, _field_codes(row["领域"], problems), _region_codes(row["服务地区"], problems),
             _account_id(row[LEADER_ID_COLUMN], LEADER_ID_COLUMN, problems),
+            _date_cell(row.get(TERM_START, ""), TERM_START, problems), _date_cell(row.get(TERM_END, ""), TERM_END, problems),
         )
         errors += [RowError(number, p) for p in problems]
         parsed.append(entry)
@@ -288,6 +307,8 @@ async def import_teams(sessions: async_sessionmaker[AsyncSession], path: str | P
                 else:
                     updated += 1
                 team.fields, team.regions = entry.fields, entry.regions
+                if entry.term_start is not None or entry.term_end is not None:
+                    team.term_start, team.term_end = entry.term_start, entry.term_end
                 if entry.leader_account is not None:
                     await session.flush()
                     leader = await ensure_person(session, _sheet_account(entry.leader_account))
@@ -325,7 +346,7 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
             row["擅长"], _region_codes(row["服务地区"], problems), row["所属服务团"],
             _account_id(row[ID_COLUMN], ID_COLUMN, problems), _phone(row["手机"], problems),
             _consent(row.get(CONSENT_COLUMN, ""), problems), _date_cell(row.get(TERM_START, ""), TERM_START, problems),
-            _date_cell(row.get(TERM_END, ""), TERM_END, problems),
+            _date_cell(row.get(TERM_END, ""), TERM_END, problems), _team_role(row.get(ROLE_COLUMN, ""), problems),
         )
         if entry.account is not None:
             if entry.account in by_account:
@@ -394,6 +415,8 @@ async def import_experts(sessions: async_sessionmaker[AsyncSession], path: str |
                     expert.phone = entry.phone
                 if entry.consent is not None:
                     expert.employer_consent = entry.consent
+                if entry.team_role is not None:
+                    expert.team_role = entry.team_role
                 if entry.term_start is not None or entry.term_end is not None:
                     expert.term_start, expert.term_end = entry.term_start, entry.term_end
                 if entry.account is not None:
