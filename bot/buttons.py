@@ -347,6 +347,14 @@ class AskAboutAchievement(Button):
     demand_id: int
 
 
+@button("jb")
+@dataclass(frozen=True)
+class ReportJobs(Button):
+    """An enterprise says how many jobs a finished service helped keep and add (稳岗扩岗)."""
+
+    demand_id: int
+
+
 @button("oh")
 @dataclass(frozen=True)
 class LogMyHours(Button):

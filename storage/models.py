@@ -213,6 +213,8 @@ class Demand(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     solved: Mapped[bool | None] = mapped_column()
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))  # asked as an enterprise
+    jobs_kept: Mapped[int | None] = mapped_column(Integer)   # 稳岗: jobs the service helped keep (the enterprise says)
+    jobs_added: Mapped[int | None] = mapped_column(Integer)  # 扩岗: jobs it helped add
 
 
 class DemandAssignment(Base):

@@ -97,6 +97,8 @@ async def test_province_staff_see_the_whole_province_and_each_demands_story(worl
         assert status == 200 and "种子数据" in html and "&lt;b&gt;加粗" in html  # text is escaped, never markup
         status, csv = await staff.get("/console/export.csv")
         assert status == 200 and "植物保护" in csv
+        status, html = await staff.get("/console/enterprises")
+        assert status == 200 and 'id="kept">0<' in html
         async with staff.http.post(f"{world.base}/console/login", data={"csrf": staff.csrf,
                                                                          "token": staff.token}) as response:
             assert response.status == 403  # a link works once

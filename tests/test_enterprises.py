@@ -93,3 +93,29 @@ def test_the_policys_minimum_shares_are_checked_not_enforced():
     assert split_warnings("某研究所", Terms("某合作社", "自行实施", profit_share=12, profit_years=4)) == []
     assert any("3 至 5 年" in w for w in split_warnings("某研究所", Terms("某合作社", "技术入股", profit_share=12,
                                                                           profit_years=8)))
+
+
+async def test_the_enterprise_reports_jobs_kept_and_added_after_the_service(chat, clock):
+    from sqlalchemy import select, update
+
+    from bot.services import lifecycle
+    from storage.models import Demand
+
+    contact = chat.person("5001", "刘经理")
+    await contact.command("enterprise", "湖南辣味食品有限公司", with_check_digit("91430181MA4L00000"))
+    await contact.says("我们厂的辣椒酱装瓶后出现胀袋，怎么解决")
+    await contact.presses("提交")
+    async with chat.services.sessions.begin() as session:  # the service was given and closed
+        await session.execute(update(Demand).values(status=lifecycle.CLOSED, closed_at=clock()))
+        demand_id = (await session.scalar(select(Demand.id)))
+    from bot.buttons import Solved
+
+    await contact.presses_data(Solved(demand_id).encode(), contact.inbox[-1])
+    await contact.presses("填写稳岗扩岗情况")
+    await contact.says("二十 三")
+    assert "没看懂" in contact.inbox[-1].text
+    await contact.says("20 3")
+    assert "稳定岗位 20 个，新增岗位 3 个" in contact.inbox[-1].text
+    async with chat.services.sessions() as session:
+        demand = await session.get(Demand, demand_id)
+    assert (demand.jobs_kept, demand.jobs_added) == (20, 3)

@@ -5,7 +5,7 @@ experts that match it (the matching hub), each with its reasons."""
 from __future__ import annotations
 
 from bot import messages
-from bot.buttons import AskAboutAchievement
+from bot.buttons import AskAboutAchievement, ReportJobs
 from bot.chat.commands import command
 from bot.chat.presses import on
 from bot.chat.steps import step
@@ -115,3 +115,35 @@ async def ask_pressed(turn: Turn, button: AskAboutAchievement) -> None:
         await turn.notify(person, INTEREST.format(who=who, title=found.title, no=about.demand.tracking_no))
     await turn.answer()
     await turn.say(ASKED.format(owner=found.owner))
+
+
+JOBS_ASK = "这次服务帮助企业稳定了多少个岗位、新增了多少个岗位？点下面的按钮填写（用于稳岗扩岗统计，不清楚可以不填）。"
+JOBS_BUTTON = "填写稳岗扩岗情况"
+JOBS_HOW = "请回复两个数字：稳定的岗位数 新增的岗位数，例如：20 3"
+JOBS_BAD = "没看懂。请回复两个整数，中间空一格，例如：20 3"
+JOBS_SAVED = "已记录：稳定岗位 {kept} 个，新增岗位 {added} 个。谢谢！"
+JOBS_STEP = "enterprise_jobs"
+
+
+async def offer_jobs_report(turn: Turn, demand_id: int) -> None:
+    """After an enterprise's service is solved: the 稳岗扩岗 outcome, if they know it."""
+    await turn.say(JOBS_ASK, [[Choice(JOBS_BUTTON, ReportJobs(demand_id))]])
+
+
+@on(ReportJobs)
+async def jobs_pressed(turn: Turn, button: ReportJobs) -> None:
+    await turn.services.states.set(turn.person_id, JOBS_STEP, {"demand_id": button.demand_id})
+    await turn.answer()
+    await turn.say(JOBS_HOW)
+
+
+@step(JOBS_STEP, needs_text=True)
+async def jobs_given(turn: Turn, waiting: states.Waiting) -> None:
+    numbers = turn.content.text.replace("，", " ").replace(",", " ").split()
+    if len(numbers) != 2 or not all(n.isascii() and n.isdigit() for n in numbers):
+        await turn.say(JOBS_BAD)
+        return
+    kept, added = int(numbers[0]), int(numbers[1])
+    await turn.services.states.clear(turn.person_id)
+    await enterprises.report_jobs(turn.services.sessions, waiting.data["demand_id"], turn.person_id, kept, added)
+    await turn.say(JOBS_SAVED.format(kept=kept, added=added))

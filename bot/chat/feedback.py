@@ -33,6 +33,10 @@ async def solved_pressed(turn: Turn,
         await turn.edit(messages.ASK_STARS, stars_keyboard(button.demand_id))
         await turn.say(messages.ASK_SHARE, [[Choice(messages.BTN_SHARE, ShareAnswer(button.demand_id, True)),
                                              Choice(messages.BTN_NO_SHARE, ShareAnswer(button.demand_id, False))]])
+        if await turn.services.feedback.asked_as_enterprise(button.demand_id):
+            from bot.chat.enterprise import offer_jobs_report
+
+            await offer_jobs_report(turn, button.demand_id)
     else:
         await _announce_reopen(turn, reopened)
 

@@ -99,6 +99,7 @@ class Console:
         app.router.add_get("/console/trainings", self.trainings)
         app.router.add_get("/console/trainings/{id}", self.training)
         app.router.add_post("/console/trainings/{id}/attend", self.training_attend)
+        app.router.add_get("/console/enterprises", self.enterprises)
         app.router.add_get("/console/bases", self.bases)
         app.router.add_post("/console/bases", self.base_declare)
         app.router.add_get("/console/bases/{id}", self.base)
@@ -541,6 +542,14 @@ class Console:
         await console_access.audit(self.services.sessions, staff_id, "training.attend", f"notice:{notice_id}",
                                    {"person": person_id, "attended": attended})
         raise web.HTTPFound(f"/console/trainings/{notice_id}")
+
+    async def enterprises(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.enterprises import served
+
+        staff_id, scope, context = await self._staff(request)
+        rows = [e for e in await served(self.services.sessions) if scope.covers(e.region_code)]
+        context.update(rows=rows, kept=sum(e.jobs_kept for e in rows), added=sum(e.jobs_added for e in rows))
+        return _page(request, "enterprises.html", context)
 
     # -- 专家服务基地: declare (with evidence), 认定, 复核 ----------------------------------------
 

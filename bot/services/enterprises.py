@@ -84,3 +84,61 @@ def _region_of(code: str) -> str | None:
     """Characters 3–8 are the registering authority's administrative division (行政区划代码)."""
     division = code[2:8]
     return division if regions.get(division) is not None else None
+
+
+OUTCOME_ONLY_AFTER = "服务办结后才能填写稳岗扩岗情况。"
+NOT_YOURS = "只能填写本企业的需求。"
+
+
+async def report_jobs(sessions: async_sessionmaker[AsyncSession], demand_id: int, person_id: int, kept: int,
+                      added: int) -> None:
+    """The enterprise's contact says how many jobs the service helped keep (稳岗) and add (扩岗)."""
+    from bot.errors import NotFound
+    from bot.services import lifecycle
+    from storage.models import Demand
+
+    if not (0 <= kept <= 100_000 and 0 <= added <= 100_000):
+        raise Conflict("岗位数请填 0 到 100000 之间的整数。")
+    async with sessions.begin() as session:
+        demand = await session.get(Demand, demand_id)
+        enterprise = await of_contact(session, person_id)
+        if demand is None:
+            raise NotFound("没有这条需求。")
+        if enterprise is None or demand.enterprise_id != enterprise.id:
+            raise Conflict(NOT_YOURS)
+        if demand.status not in (lifecycle.CLOSED, lifecycle.REOPENED):
+            raise Conflict(OUTCOME_ONLY_AFTER)
+        demand.jobs_kept, demand.jobs_added = kept, added
+
+
+@dataclass(frozen=True)
+class Served:
+    name: str
+    credit_code: str
+    region_code: str | None
+    demands: int
+    fields: dict[str, int]
+    jobs_kept: int
+    jobs_added: int
+
+
+async def served(sessions: async_sessionmaker[AsyncSession]) -> list[Served]:
+    """Enterprises with their demands by field and the jobs they reported (the console filters by area)."""
+    from sqlalchemy import func
+
+    from storage.models import Demand
+
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(Enterprise, Demand.field, func.count(Demand.id), func.sum(Demand.jobs_kept), func.sum(Demand.jobs_added))
+            .join(Demand, Demand.enterprise_id == Enterprise.id).group_by(Enterprise.id, Demand.field))).all()
+    found: dict[int, Served] = {}
+    for enterprise, field, count, kept, added in rows:
+        before = found.get(enterprise.id)
+        fields = dict(before.fields) if before else {}
+        fields[field] = count
+        found[enterprise.id] = Served(enterprise.name, enterprise.credit_code, enterprise.region_code,
+                                      (before.demands if before else 0) + count, fields,
+                                      (before.jobs_kept if before else 0) + (kept or 0),
+                                      (before.jobs_added if before else 0) + (added or 0))
+    return sorted(found.values(), key=lambda s: -s.demands)

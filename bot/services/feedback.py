@@ -71,6 +71,11 @@ class FeedbackService:
                 return None
             return Offered(await shared(session, entry), await reviewers_of(session, demand))
 
+    async def asked_as_enterprise(self, demand_id: int) -> bool:
+        async with self._sessions() as session:
+            demand = await session.get(Demand, demand_id)
+        return demand is not None and demand.enterprise_id is not None
+
     async def rate(self, demand_id: int, person_id: int, stars: int) -> Demand:
         if not 1 <= stars <= 5:
             raise NotFound("评分只能是 1 到 5 星。")
