@@ -522,3 +522,28 @@ async def test_an_experts_certificate_and_yearly_assessment(world, clock, tmp_pa
         assert "优秀" in html and "全年服务 40 次" in html
     finally:
         await staff.http.close()
+
+
+async def test_an_agreement_is_recorded_and_checked_against_the_policys_shares(world, clock, tmp_path):
+    from bot.services.achievements import HEADERS, import_achievements
+
+    sheet = tmp_path / "achievements.csv"
+    sheet.write_text(",".join(HEADERS) + "\n辣椒酱低温杀菌防胀袋技术,湖南农业大学,农产品加工与储运,中试,低温杀菌,技术转让\n",
+                     "utf-8-sig")
+    await import_achievements(world.services.sessions, sheet)
+    staff = Staff(world.base)
+    try:
+        await staff.sign_in(world.services, world.province, clock)
+        _, page = await staff.get("/console/achievements")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        achievement = re.search(r'<option value="(\d+)">辣椒酱', page).group(1)
+        form = {"csrf": csrf, "achievement": achievement, "party": "湖南辣味食品有限公司", "route": "技术转让",
+                "researchers_share": "60", "staff_share": "2"}
+        async with staff.http.post(f"{world.base}/console/achievements", data=form) as response:
+            html = await response.text()
+        assert "低于政策要求" in html and "70%" in html and "5%" in html
+        async with staff.http.post(f"{world.base}/console/achievements",
+                                   data={**form, "researchers_share": "75", "staff_share": "5"}) as response:
+            assert "符合政策要求" in await response.text()
+    finally:
+        await staff.http.close()

@@ -100,6 +100,8 @@ class Console:
         app.router.add_get("/console/trainings/{id}", self.training)
         app.router.add_post("/console/trainings/{id}/attend", self.training_attend)
         app.router.add_get("/console/enterprises", self.enterprises)
+        app.router.add_get("/console/achievements", self.achievements)
+        app.router.add_post("/console/achievements", self.achievement_agreement)
         app.router.add_get("/console/bases", self.bases)
         app.router.add_post("/console/bases", self.base_declare)
         app.router.add_get("/console/bases/{id}", self.base)
@@ -542,6 +544,36 @@ class Console:
         await console_access.audit(self.services.sessions, staff_id, "training.attend", f"notice:{notice_id}",
                                    {"person": person_id, "attended": attended})
         raise web.HTTPFound(f"/console/trainings/{notice_id}")
+
+    async def achievements(self, request: web.Request, warnings: list[str] | None = None) -> web.StreamResponse:
+        from bot.services.achievements import ROUTES, SELF, listed
+
+        staff_id, scope, context = await self._province_staff(request)
+        context.update(rows=await listed(self.services.sessions), routes=[*ROUTES, SELF], warnings=warnings)
+        return _page(request, "achievements.html", context)
+
+    async def achievement_agreement(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.achievements import Terms, record_agreement
+
+        staff_id, scope, context = await self._province_staff(request)
+        form = await request.post()
+
+        def number(name: str) -> float | None:
+            try:
+                return float(str(form.get(name, ""))) if str(form.get(name, "")).strip() else None
+            except ValueError:
+                return None
+
+        terms = Terms(str(form.get("party", "")), str(form.get("route", "")), number("researchers_share"),
+                      number("profit_share"), _int(form.get("profit_years")) or None, number("staff_share"))
+        achievement_id = _int(form.get("achievement"))
+        try:
+            warnings = await record_agreement(self.services.sessions, achievement_id, staff_id, terms)
+        except (Conflict, NotFound) as error:
+            raise _refused(request, "没有记录", error.user_message, 409) from None
+        await console_access.audit(self.services.sessions, staff_id, "achievement.agreement",
+                                   f"achievement:{achievement_id}", {"party": terms.party, "warnings": warnings})
+        return await self.achievements(request, warnings)
 
     async def enterprises(self, request: web.Request) -> web.StreamResponse:
         from bot.services.enterprises import served

@@ -175,3 +175,16 @@ async def interest(sessions: async_sessionmaker[AsyncSession], achievement_id: i
         tell = [expert.person_id] if expert is not None and expert.person_id is not None else []
         tell += [p for p in await staff_ids(session) if p not in tell]
         return Interest(achievement.title, achievement.owner, tell)
+
+
+async def listed(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Achievement, int]]:
+    """Every achievement with how many agreements are recorded for it."""
+    from sqlalchemy import func
+
+    from storage.models import AchievementAgreement
+
+    async with sessions() as session:
+        counts = dict((await session.execute(select(AchievementAgreement.achievement_id, func.count())
+                                             .group_by(AchievementAgreement.achievement_id))).all())
+        achievements = (await session.scalars(select(Achievement).order_by(Achievement.title))).all()
+    return [(a, counts.get(a.id, 0)) for a in achievements]
