@@ -671,6 +671,7 @@ class ServiceBase(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # declared | approved | rectifying | revoked | rejected
     conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # condition → {"answer", "evidence": [refs]}
     rectify_by: Mapped[date | None] = mapped_column(Date)        # 限期整改: the deadline
+    plans: Mapped[dict[str, Any] | None] = mapped_column()         # 年度培训方案 by year: {"2026": text}
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -470,6 +470,7 @@ async def test_a_base_is_declared_approved_reviewed_and_revoked_in_the_console(w
         assert "已认定" in await act("decide", approve="1", reason="条件齐备")
         deadline = (clock() + timedelta(days=90)).date().isoformat()
         assert "限期整改中" in await act("review", outcome="限期整改", findings="活动太少", deadline=deadline)
+        assert "水稻病虫害绿色防控培训方案" in await act("plan", year="2027", text="水稻病虫害绿色防控培训方案：四期")
         html = await act("review", outcome="撤销", findings="整改期满仍未开展活动")
         assert "已撤销" in html and "复核：限期整改" in html and "浏阳李干事" in html and "整改期满" in html
     finally:

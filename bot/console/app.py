@@ -627,7 +627,8 @@ class Console:
         staff_id, scope, context = await self._staff(request)
         base = await self._base_in_scope(request, scope)
         context.update(b=base, steps=await self._bases().history(base.id), conditions=CONDITIONS,
-                       outcomes=list(OUTCOMES), flash=_flash(request))
+                       outcomes=list(OUTCOMES), flash=_flash(request), trainings=await self._bases().trainings(base.id),
+                       year=self.services.clock().astimezone(CHINA_TIME).year)
         return _page(request, "base_detail.html", context)
 
     async def base_action(self, request: web.Request) -> web.StreamResponse:
@@ -638,6 +639,8 @@ class Console:
         try:
             if action == "decide":
                 await self._bases().decide(staff_id, base.id, form.get("approve") == "1", str(form.get("reason", "")))
+            elif action == "plan":
+                await self._bases().set_plan(staff_id, base.id, _int(form.get("year")), str(form.get("text", "")))
             elif action == "review":
                 deadline = _date(str(form.get("deadline", "")))
                 await self._bases().review(staff_id, base.id, str(form.get("outcome", "")),  # type: ignore[arg-type]
@@ -648,7 +651,9 @@ class Console:
             from bot.services.bases import CONDITIONS, OUTCOMES
 
             context.update(b=await self._bases().get(base.id), steps=await self._bases().history(base.id),
-                           conditions=CONDITIONS, outcomes=list(OUTCOMES), flash=error.user_message)
+                           conditions=CONDITIONS, outcomes=list(OUTCOMES), flash=error.user_message,
+                           trainings=await self._bases().trainings(base.id),
+                           year=self.services.clock().astimezone(CHINA_TIME).year)
             return _page(request, "base_detail.html", context, status=409)
         await console_access.audit(self.services.sessions, staff_id, f"base.{action}", f"base:{base.id}",
                                    {k: str(v)[:200] for k, v in form.items() if k != "csrf"})

@@ -35,7 +35,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {  # 复核 outcome → (action, status a
     "表扬": ("praise", APPROVED), "合格": ("qualify", APPROVED), "限期整改": ("rectify", RECTIFYING),
     "撤销": ("revoke", REVOKED),
 }
-ACTION_NAMES = {"declare": "申报", "approve": "认定", "reject": "不予认定", "praise": "复核：通报表扬",
+ACTION_NAMES = {"plan": "登记", "declare": "申报", "approve": "认定", "reject": "不予认定", "praise": "复核：通报表扬",
                 "qualify": "复核：合格", "rectify": "复核：限期整改", "revoke": "撤销"}
 
 MISSING = "申报条件「{condition}」没有填写或没有证明材料。"
@@ -116,6 +116,32 @@ class Bases:
             reason = findings.strip() + (f"（整改期限：{deadline.isoformat()}）" if deadline else "")
             self._record(session, base, action, before, staff_id, reason)
             return base
+
+    async def set_plan(self, staff_id: int, base_id: int, year: int, text: str) -> ServiceBase:
+        """The base's 年度培训方案 for a year (replaced when written again)."""
+        if not text.strip() or not 2000 <= year <= 2100:
+            raise Conflict("请写上年度培训方案和年份。")
+        async with self._sessions.begin() as session:
+            base = await self._in_scope(session, staff_id, base_id)
+            base.plans = {**(base.plans or {}), str(year): text.strip()[:5000]}
+            self._record(session, base, "plan", base.status, staff_id, f"{year} 年度培训方案")
+            return base
+
+    async def trainings(self, base_id: int) -> list[tuple[str, datetime | None, int, int]]:
+        """The trainings the base hosted: title, time, people signed up and people who attended."""
+        from sqlalchemy import func
+
+        from storage.models import NoticeSignup, TrainingNotice
+
+        async with self._sessions() as session:
+            rows = (await session.execute(
+                select(TrainingNotice.title, TrainingNotice.starts_at,
+                       func.count(NoticeSignup.id).filter(NoticeSignup.status != "cancelled"),
+                       func.count(NoticeSignup.id).filter(NoticeSignup.attended.is_(True)))
+                .outerjoin(NoticeSignup, NoticeSignup.notice_id == TrainingNotice.id)
+                .where(TrainingNotice.base_id == base_id).group_by(TrainingNotice.id)
+                .order_by(TrainingNotice.starts_at))).all()
+        return [(title, starts, signed, attended) for title, starts, signed, attended in rows]
 
     async def history(self, base_id: int) -> list[Step]:
         async with self._sessions() as session:
