@@ -1,0 +1,75 @@
+"""Reports as the CLI writes them, downloaded as files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.console.common import (
+    _int,
+    _page,
+    _refused,
+)
+from bot.errors import NotFound
+from bot.services import console_access
+
+
+class ReportPages:
+    # -- reports, as the CLI writes them (province staff: they cover every area) ---------------
+
+    async def reports(self, request: web.Request) -> web.StreamResponse:
+        from bot.services.hours import china_year
+
+        staff_id, scope, context = await self._province_staff(request)
+        context.update(year=china_year(self.services.clock()), notices=await self.services.notices.recent())
+        return _page(request, "reports.html", context)
+
+    async def report_hours(self, request: web.Request) -> web.StreamResponse:
+        from bot.services import hours
+
+        staff_id, scope, context = await self._province_staff(request)
+        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
+        rows = await hours.ledger(self.services.sessions, year, hours.ConversionRule())
+        return await self._report_file(staff_id, f"hours-{year}", lambda path: hours.write_report(rows, path))
+
+    async def report_service_record(self, request: web.Request) -> web.StreamResponse:
+        from bot.services import hours, service_record
+
+        staff_id, scope, context = await self._province_staff(request)
+        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
+        rows = await service_record.yearly(self.services.sessions, year)
+        return await self._report_file(staff_id, f"service-record-{year}",
+                                       lambda path: service_record.write_report(rows, path))
+
+    async def report_trainees(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        signups = self.services.signups
+        return await self._report_file(staff_id, "trainees", signups.export_trainees)
+
+    async def report_signups(self, request: web.Request) -> web.StreamResponse:
+        staff_id, scope, context = await self._province_staff(request)
+        notice_id = _int(request.match_info["id"])
+        try:
+            return await self._report_file(staff_id, f"signups-{notice_id}",
+                                           lambda path: self.services.signups.export_signups(notice_id, path))
+        except NotFound as error:
+            raise _refused(request, "没有找到", error.user_message, 404) from None
+
+    async def _report_file(self, staff_id: int, name: str, write: Callable[[Path], Any],
+                           suffix: str = ".xlsx") -> web.StreamResponse:
+        import inspect
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}{suffix}"
+            result = write(path)
+            if inspect.isawaitable(result):
+                await result
+            data = path.read_bytes()
+        await console_access.audit(self.services.sessions, staff_id, "report", name)
+        kind = "wordprocessingml.document" if suffix == ".docx" else "spreadsheetml.sheet"
+        return web.Response(body=data, content_type=f"application/vnd.openxmlformats-officedocument.{kind}",
+                            headers={"Content-Disposition": f'attachment; filename="{name}{suffix}"'})
