@@ -80,8 +80,8 @@ class Services:
     signups: SignupService
     situations: Situations
     outbox: Outbox
-    supervision: Supervision | None = None  # staff acting on demands from the console
-    bases: Bases | None = None              # 专家服务基地
+    supervision: Supervision  # staff acting on demands from the console
+    bases: Bases              # 专家服务基地
     console_url: str = ""  # where the staff console is served (its sign-in links start here)
 
     @classmethod

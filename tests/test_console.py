@@ -63,6 +63,11 @@ class Staff:
             assert response.status == 200 and str(response.url).endswith("/console/")
         self.token, self.csrf = token, csrf
 
+    async def form_token(self, path: str) -> str:
+        """The form token of a page this staff member opens."""
+        _, page = await self.get(path)
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
     async def get(self, path: str, **params) -> tuple[int, str]:
         async with self.http.get(f"{self.base}{path}", params=params) as response:
             return response.status, await response.text()
@@ -155,8 +160,7 @@ async def test_an_experts_file_with_a_bad_row_names_the_row_and_writes_nothing(w
     staff = Staff(world.base)
     try:
         await staff.sign_in(world.services, world.province, clock)
-        _, page = await staff.get("/console/directory")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token("/console/directory")
 
         async def upload(text: str) -> str:
             form = aiohttp.FormData()
@@ -211,8 +215,7 @@ async def test_a_notice_is_counted_sent_and_followed_to_100_percent(world, clock
     staff = Staff(world.base)
     try:
         await staff.sign_in(world.services, world.county, clock)
-        _, page = await staff.get("/console/notices")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token("/console/notices")
         when = (clock() + timedelta(days=3)).astimezone(__import__("bot.clock", fromlist=["CHINA_TIME"]).CHINA_TIME)
         form = {"csrf": csrf, "title": "水稻病虫害绿色防控", "content": "稻瘟病识别", "place": "浏阳市农业农村局",
                 "starts_at": when.strftime("%Y-%m-%dT09:00"), "hours": "3", "action": "preview"}
@@ -256,8 +259,7 @@ async def test_staff_urge_reroute_and_note_a_demand_within_their_area(world, clo
     staff = Staff(world.base)
     try:
         await staff.sign_in(world.services, world.county, clock)
-        _, page = await staff.get(f"/console/demands/{waiting}")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token(f"/console/demands/{waiting}")
 
         async def act(demand_id: int, action: str, **fields) -> tuple[int, str]:
             async with staff.http.post(f"{world.base}/console/demands/{demand_id}/{action}",
@@ -342,8 +344,7 @@ async def test_staff_sign_in_with_their_registered_phone(world, clock):
     await add_staff(world.services.sessions, Account("memory", "4001"), phone="13900004001")
     staff = Staff(world.base)
     try:
-        _, page = await staff.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token("/console/login")
         async with staff.http.post(f"{world.base}/console/login/code",
                                    data={"csrf": csrf, "phone": "13900004001"}) as response:
             assert "验证码已发送" in await response.text()
@@ -355,8 +356,7 @@ async def test_staff_sign_in_with_their_registered_phone(world, clock):
         await staff.http.close()
     farmer = Staff(world.base)
     try:
-        _, page = await farmer.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await farmer.form_token("/console/login")
         await farmer.http.post(f"{world.base}/console/login/code", data={"csrf": csrf, "phone": "13900001001"})
         async with farmer.http.post(f"{world.base}/console/login/verify", data={
                 "csrf": csrf, "phone": "13900001001", "code": world.sms.last["13900001001"]}) as response:
@@ -382,8 +382,7 @@ async def test_notices_to_a_team_or_to_an_earlier_trainings_trainees(world, cloc
     county = Staff(world.base)
     try:
         await county.sign_in(world.services, world.county, clock)
-        _, page = await county.get("/console/notices")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await county.form_token("/console/notices")
         when = (clock() + timedelta(days=5)).astimezone(__import__("bot.clock", fromlist=["CHINA_TIME"]).CHINA_TIME)
         form = {"csrf": csrf, "title": "第二期", "content": "进阶", "place": "浏阳", "hours": "2",
                 "starts_at": when.strftime("%Y-%m-%dT09:00"), "action": "preview"}
@@ -398,8 +397,7 @@ async def test_notices_to_a_team_or_to_an_earlier_trainings_trainees(world, cloc
     province = Staff(world.base)
     try:
         await province.sign_in(world.services, world.province, clock)
-        _, page = await province.get("/console/notices")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await province.form_token("/console/notices")
         async with province.http.post(f"{world.base}/console/notices",
                                       data={**form, "csrf": csrf, "audience": f"team:{team.id}"}) as response:
             assert figure(await response.text(), "recipients") == 1  # the leader (no expert has joined)
@@ -446,8 +444,7 @@ async def test_a_base_is_declared_approved_reviewed_and_revoked_in_the_console(w
     staff = Staff(world.base)
     try:
         await staff.sign_in(world.services, world.county, clock)
-        _, page = await staff.get("/console/bases")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token("/console/bases")
         form = aiohttp.FormData()
         for name, value in (("csrf", csrf), ("name", "浏阳油茶专家服务基地"), ("host", "浏阳市油茶产业园"),
                             ("region", LIUYANG)):
@@ -515,8 +512,7 @@ async def test_an_experts_certificate_and_yearly_assessment(world, clock, tmp_pa
             numbers.append(re.search(r"湘专服聘〔\d{4}〕\d{4}号", text).group(0))
             assert "张三" in text and "水稻植保服务团" in text and "核心专家" in text and "2027年12月31日" in text
         assert numbers[0] == numbers[1]  # numbered once
-        _, page = await staff.get(f"/console/experts/{ids['张三']}")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = await staff.form_token(f"/console/experts/{ids['张三']}")
         async with staff.http.post(f"{world.base}/console/experts/{ids['张三']}/assess",
                                    data={"csrf": csrf, "year": "2025", "result": "优秀", "notes": "全年服务 40 次"}) as r:
             html = await r.text()

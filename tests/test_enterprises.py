@@ -75,6 +75,10 @@ async def test_an_enterprise_registers_asks_and_sees_matches_with_reasons(chat):
     assert "领域对口" in expert_line and "擅长" in expert_line
     assert "浏阳食品加工专家服务基地" in matched  # the enterprise's region, read from its credit code
     clerk = chat.person("4001", "王干事")
+    matches_message = next(m for m in contact.inbox if "平台为您匹配了" in m.text)
+    stranger = chat.person("5002", "别人")
+    await stranger.presses("了解第1项成果", matches_message)  # a forged press from someone else's list
+    assert stranger.toasts[-1] == "没有这项技术成果。" and not clerk.inbox
     await contact.presses("了解第1项成果")
     assert "已转告成果方「湖南农业大学」" in contact.inbox[-1].text
     assert any("对技术成果「辣椒酱低温杀菌防胀袋技术」感兴趣" in m.text for m in clerk.inbox)

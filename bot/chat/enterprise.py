@@ -4,7 +4,6 @@ experts that match it (the matching hub), each with its reasons."""
 
 from __future__ import annotations
 
-from bot import messages
 from bot.buttons import AskAboutAchievement, ReportJobs
 from bot.chat.commands import command
 from bot.chat.presses import on
@@ -105,14 +104,11 @@ INTEREST = "{who}对技术成果「{title}」感兴趣（需求 {no}），请与
 
 @on(AskAboutAchievement)
 async def ask_pressed(turn: Turn, button: AskAboutAchievement) -> None:
-    found = await achievements.interest(turn.services.sessions, button.achievement_id)
-    about = await hub.matches(turn.services.sessions, button.demand_id)
-    if about is None or about.demand.submitter_id != turn.person_id:
-        await turn.tell(messages.STALE_BUTTON)
-        return
+    found = await achievements.interest(turn.services.sessions, button.achievement_id, button.demand_id,
+                                        turn.person_id)
     who = turn.display_name or "一位用户"
     for person in found.tell:
-        await turn.notify(person, INTEREST.format(who=who, title=found.title, no=about.demand.tracking_no))
+        await turn.notify(person, INTEREST.format(who=who, title=found.title, no=found.tracking_no))
     await turn.answer()
     await turn.say(ASKED.format(owner=found.owner))
 

@@ -43,12 +43,10 @@ if TYPE_CHECKING:
 
 class Console(SigninPages, OverviewPages, DemandPages, DirectoryPages, NoticePages, TrainingPages,
               RegistryPages, BasePages, ReportPages, ExportPages):
-    def __init__(self, services: Services, upload_dir: str | Path, signin: SignIn | None = None,
-                 settings: Settings | None = None) -> None:
-        from bot.config import Settings as DefaultSettings
-
+    def __init__(self, services: Services, upload_dir: str | Path, signin: SignIn | None,
+                 settings: Settings) -> None:
         self.services = services
-        self.services_settings = settings or DefaultSettings()
+        self.settings = settings
         self.upload_dir = Path(upload_dir)
         self.signin = signin  # the web chat's phone + SMS code sign-in, when it is served
 

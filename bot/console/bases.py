@@ -33,7 +33,7 @@ class BasePages:
 
         staff_id, scope, context = await self._staff(request)
         places = _places(scope) if scope.everything else [(scope.region, _region_name(scope.region)), *_places(scope)]
-        context.update(bases=await self._bases().listed(staff_id), conditions=CONDITIONS, places=places, error=error)
+        context.update(bases=await self.services.bases.listed(staff_id), conditions=CONDITIONS, places=places, error=error)
         return _page(request, "bases.html", context, status=400 if error else 200)
 
     async def base_declare(self, request: web.Request) -> web.StreamResponse:
@@ -57,7 +57,7 @@ class BasePages:
             raise _refused(request, "没有权限", f"只能登记{scope.name}内的基地。", 403)
         answers = {key: {"answer": fields.get(key, ""), "evidence": evidence[key]} for key in CONDITIONS}
         try:
-            base = await self._bases().declare(staff_id, fields.get("name", ""), fields.get("host", ""), region,
+            base = await self.services.bases.declare(staff_id, fields.get("name", ""), fields.get("host", ""), region,
                                                answers)
         except Conflict as error:
             return await self.bases(request, error.user_message)
@@ -69,8 +69,8 @@ class BasePages:
 
         staff_id, scope, context = await self._staff(request)
         base = await self._base_in_scope(request, scope)
-        context.update(b=base, steps=await self._bases().history(base.id), conditions=CONDITIONS,
-                       outcomes=list(OUTCOMES), flash=_flash(request), trainings=await self._bases().trainings(base.id),
+        context.update(b=base, steps=await self.services.bases.history(base.id), conditions=CONDITIONS,
+                       outcomes=list(OUTCOMES), flash=_flash(request), trainings=await self.services.bases.trainings(base.id),
                        year=self.services.clock().astimezone(CHINA_TIME).year)
         return _page(request, "base_detail.html", context)
 
@@ -81,21 +81,21 @@ class BasePages:
         action = request.match_info["action"]
         try:
             if action == "decide":
-                await self._bases().decide(staff_id, base.id, form.get("approve") == "1", str(form.get("reason", "")))
+                await self.services.bases.decide(staff_id, base.id, form.get("approve") == "1", str(form.get("reason", "")))
             elif action == "plan":
-                await self._bases().set_plan(staff_id, base.id, _int(form.get("year")), str(form.get("text", "")))
+                await self.services.bases.set_plan(staff_id, base.id, _int(form.get("year")), str(form.get("text", "")))
             elif action == "review":
                 deadline = _date(str(form.get("deadline", "")))
-                await self._bases().review(staff_id, base.id, str(form.get("outcome", "")),  # type: ignore[arg-type]
+                await self.services.bases.review(staff_id, base.id, str(form.get("outcome", "")),  # type: ignore[arg-type]
                                            str(form.get("findings", "")), deadline)
             else:
                 raise web.HTTPNotFound()
         except (Conflict, NotAllowed) as error:
             from bot.services.bases import CONDITIONS, OUTCOMES
 
-            context.update(b=await self._bases().get(base.id), steps=await self._bases().history(base.id),
+            context.update(b=await self.services.bases.get(base.id), steps=await self.services.bases.history(base.id),
                            conditions=CONDITIONS, outcomes=list(OUTCOMES), flash=error.user_message,
-                           trainings=await self._bases().trainings(base.id),
+                           trainings=await self.services.bases.trainings(base.id),
                            year=self.services.clock().astimezone(CHINA_TIME).year)
             return _page(request, "base_detail.html", context, status=409)
         await console_access.audit(self.services.sessions, staff_id, f"base.{action}", f"base:{base.id}",
@@ -114,16 +114,13 @@ class BasePages:
 
     async def _base_in_scope(self, request: web.Request, scope: Scope) -> Any:
         try:
-            base = await self._bases().get(_int(request.match_info["id"]))
+            base = await self.services.bases.get(_int(request.match_info["id"]))
         except NotFound as error:
             raise _refused(request, "没有找到", error.user_message, 404) from None
         if not scope.covers(base.region_code):
             raise _refused(request, "没有权限", "这个基地不在您负责的地区。", 403)
         return base
 
-    def _bases(self) -> Any:
-        assert self.services.bases is not None
-        return self.services.bases
 
     def _evidence_store(self) -> Any:
         from bot.media import MediaStore

@@ -52,7 +52,6 @@ class DemandPages:
         demand_id, action = _int(request.match_info["id"]), request.match_info["action"]
         form = await request.post()
         supervision = self.services.supervision
-        assert supervision is not None
         text = str(form.get("text", ""))
         try:
             if action == "reroute":

@@ -124,5 +124,5 @@ class NoticePages:
                      else await self.services.notices.sent_by(staff_id, 50))
         return {"fields": [(c, taxonomy.field_name(c)) for c in taxonomy.field_codes()], "places": places,
                 "teams": await self._teams() if scope.everything else [], "trainings": trainings,
-                "hosting": [b for b in await self._bases().hosting() if scope.covers(b.region_code)],
+                "hosting": [b for b in await self.services.bases.hosting() if scope.covers(b.region_code)],
                 "experts": await self._experts()}

@@ -61,7 +61,7 @@ class SigninPages:
         try:
             from bot.web.server import client_address
 
-            message = await self.signin.send_code(phone, client_address(request, self.services_settings))
+            message = await self.signin.send_code(phone, client_address(request, self.settings))
         except JicengError as error:
             return await self._login_page(request, error.user_message, phone, 409)
         return await self._login_page(request, message, phone)

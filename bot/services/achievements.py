@@ -159,22 +159,26 @@ async def record_agreement(sessions: async_sessionmaker[AsyncSession], achieveme
 class Interest:
     title: str
     owner: str
-    tell: list[int]  # the owner expert (if they joined) and staff
+    tracking_no: str  # the demand it was matched to
+    tell: list[int]   # the owner expert (if they joined) and staff
 
 
-async def interest(sessions: async_sessionmaker[AsyncSession], achievement_id: int) -> Interest:
-    """Who hears that someone wants to know more about an achievement."""
+async def interest(sessions: async_sessionmaker[AsyncSession], achievement_id: int, demand_id: int,
+                   person_id: int) -> Interest:
+    """Who hears that the asker of a demand wants to know more about an achievement matched to it
+    (only the demand's own asker may ask from it)."""
     from bot.errors import NotFound
     from bot.services.people import staff_ids
 
     async with sessions() as session:
         achievement = await session.get(Achievement, achievement_id)
-        if achievement is None:
+        demand = await session.get(Demand, demand_id)
+        if achievement is None or demand is None or demand.submitter_id != person_id:
             raise NotFound("没有这项技术成果。")
         expert = await session.get(Expert, achievement.expert_id) if achievement.expert_id else None
         tell = [expert.person_id] if expert is not None and expert.person_id is not None else []
         tell += [p for p in await staff_ids(session) if p not in tell]
-        return Interest(achievement.title, achievement.owner, tell)
+        return Interest(achievement.title, achievement.owner, demand.tracking_no, tell)
 
 
 async def listed(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Achievement, int]]:

@@ -107,7 +107,6 @@ class WeChatChannel:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sender_task: asyncio.Task[None] | None = None
-        self._keys = itertools.count(1)
         self._offered: dict[str, list[str]] = {}  # each user's last choices (this process's memory)
 
     # -- the callback URL -----------------------------------------------------------------
@@ -319,8 +318,6 @@ class WeChatChannel:
         if self._http is not None:
             await self._http.close()
 
-    def next_key(self) -> int:
-        return next(self._keys)
 
 
 class WeChatTurn(OutboxTurn):
