@@ -39,7 +39,8 @@ done = subprocess.run([sys.executable, "-m", "bot.cli", "import", "experts", sys
                       capture_output=True, text=True, timeout=120)
 seconds = time.monotonic() - started
 lines = (done.stdout + done.stderr).strip().splitlines() or [""]
-last = [line for line in lines if " INFO " not in line] or [""]
+# What the command says: its last line, leaving out log lines and the list of rows flagged for review.
+last = [line for line in lines if " INFO " not in line and not line[:1].isspace() and not line.startswith("以下")] or [""]
 print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.returncode, last[-1], sep="\t")
 """
 
