@@ -139,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     hours.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
     hours.add_argument("--rule", metavar="RULEFILE", default=None,
                        help="折算规则文件（.toml 或 .json；默认线上 0.5、短期 1、巡回 1，每年上限 72 学时）")
+    hours.add_argument("--region", default=None, metavar="地区",
+                       help="只统计这个市州或县市区（名称或代码），如 浏阳市；默认全省")
     hours.set_defaults(handler=_report_hours)
     signups = report.add_parser("signups", help="一次培训的报名名单，带空白“出勤”列（.xlsx 或 .csv）")
     signups.add_argument("notice_id", type=int, metavar="NOTICE_ID", help="培训通知编号")
@@ -147,9 +149,19 @@ def _parser() -> argparse.ArgumentParser:
     record = report.add_parser("service-record", help="专家年度服务记录：服务过的需求（含非本人办结）、讲课、评分（.xlsx 或 .csv）")
     record.add_argument("--year", type=int, default=None)
     record.add_argument("--out", required=True, metavar="FILE")
+    record.add_argument("--region", default=None, metavar="地区",
+                       help="只统计这个市州或县市区（名称或代码），如 浏阳市；默认全省")
     record.set_defaults(handler=_report_service_record)
+    teams = report.add_parser("teams", help="服务团年度报表：收到和办结的需求、接单用时、服务时长、评分（.xlsx 或 .csv）")
+    teams.add_argument("--year", type=int, default=None, help="年份（按北京时间；默认今年）")
+    teams.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
+    teams.add_argument("--region", default=None, metavar="地区",
+                       help="只统计这个市州或县市区（名称或代码），如 浏阳市；默认全省")
+    teams.set_defaults(handler=_report_teams)
     trainees = report.add_parser("trainees", help="学员学习档案：每位学员的报名、出勤次数、累计学时和培训主题（.xlsx 或 .csv）")
     trainees.add_argument("--out", required=True, metavar="FILE", help="保存到这个文件，以 .xlsx 或 .csv 结尾")
+    trainees.add_argument("--region", default=None, metavar="地区",
+                       help="只统计这个市州或县市区（名称或代码），如 浏阳市；默认全省")
     trainees.set_defaults(handler=_report_trainees)
     return parser
 
@@ -581,9 +593,12 @@ def _report_hours(args, settings: Settings) -> int:
     out = hours.check_report_path(args.out)  # a wrong suffix fails before any work
     rule = hours.ConversionRule.load(args.rule)
     year = args.year or hours.china_year(utcnow())
+    scope = _report_scope(args.region)
+    if scope is None:
+        return 1
     if not _schema_ready(settings):
         return 2
-    rows = _with_sessions(settings, lambda sessions: hours.ledger(sessions, year, rule))
+    rows = _with_sessions(settings, lambda sessions: hours.ledger(sessions, year, rule, scope))
     hours.write_report(rows, out)
     print(HOURS_REPORT_WRITTEN.format(year=year, experts=len(rows), path=out))
     return 0
@@ -595,12 +610,47 @@ def _report_service_record(args, settings: Settings) -> int:
 
     out = hours.check_report_path(args.out)
     year = args.year or hours.china_year(utcnow())
+    scope = _report_scope(args.region)
+    if scope is None:
+        return 1
     if not _schema_ready(settings):
         return 2
-    rows = _with_sessions(settings, lambda sessions: service_record.yearly(sessions, year))
+    rows = _with_sessions(settings, lambda sessions: service_record.yearly(sessions, year, scope))
     service_record.write_report(rows, out)
-    print(f"已写出 {year} 年 {len(rows)} 位专家的服务记录：{out}")
+    print(f"已写出{scope.name} {year} 年 {len(rows)} 位专家的服务记录：{out}")
     return 0
+
+
+def _report_teams(args, settings: Settings) -> int:
+    from bot.services import hours, team_report
+    from storage.models import utcnow
+
+    out = hours.check_report_path(args.out)
+    year = args.year or hours.china_year(utcnow())
+    scope = _report_scope(args.region)
+    if scope is None:
+        return 1
+    if not _schema_ready(settings):
+        return 2
+    rows = _with_sessions(settings, lambda sessions: team_report.yearly(sessions, year, scope))
+    team_report.write_report(rows, out)
+    print(f"已写出{scope.name} {year} 年 {len(rows)} 个服务团的报表：{out}")
+    return 0
+
+
+def _report_scope(region: str | None):
+    """The area a report covers: the province unless --region names a 市州 or county (None, with
+    the reason printed, when it names no place in Hunan)."""
+    from bot.services.scope import Scope
+    from intents import regions
+
+    if not region:
+        return Scope.province()
+    found = regions.resolve_region(region)
+    if found is None:
+        print(f"没有这个地区：{region}（可填湖南的市州、县市区名称，或“全省”）", file=sys.stderr)
+        return None
+    return Scope(found.code)
 
 
 def _signup_service(sessions):
@@ -627,9 +677,12 @@ def _report_trainees(args, settings: Settings) -> int:
     from bot.services.signups import check_report_path
 
     out = check_report_path(args.out)
+    scope = _report_scope(args.region)
+    if scope is None:
+        return 1
     if not _schema_ready(settings):
         return 2
-    count = _with_sessions(settings, lambda sessions: _signup_service(sessions).export_trainees(out))
+    count = _with_sessions(settings, lambda sessions: _signup_service(sessions).export_trainees(out, scope))
     print(messages.TRAINEES_REPORT_WRITTEN.format(count=count, path=out))
     return 0
 

@@ -284,25 +284,37 @@ async def test_staff_urge_reroute_and_note_a_demand_within_their_area(world, clo
         await staff.http.close()
 
 
-async def test_reports_download_as_excel_for_province_staff(world, clock):
+async def test_reports_download_as_excel_each_staff_member_for_their_area(world, clock):
     import io
 
     from openpyxl import load_workbook
 
+    async def workbook(staff: Staff, path: str) -> list[tuple]:
+        async with staff.http.get(f"{world.base}{path}") as response:
+            assert response.status == 200
+            sheet = load_workbook(io.BytesIO(await response.read())).active  # a real workbook
+            return list(sheet.iter_rows(min_row=2, values_only=True))
+
     staff = Staff(world.base)
     try:
         await staff.sign_in(world.services, world.province, clock)
-        for path in ("/console/reports/hours.xlsx", "/console/reports/trainees.xlsx"):
-            async with staff.http.get(f"{world.base}{path}") as response:
-                assert response.status == 200
-                load_workbook(io.BytesIO(await response.read()))  # a real workbook
+        for path in ("/console/reports/hours.xlsx", "/console/reports/trainees.xlsx",
+                     "/console/reports/service-record.xlsx"):
+            await workbook(staff, path)
+        teams = await workbook(staff, f"/console/reports/teams.xlsx?year={clock().year}")
+        # 服务团, 团长, received, closed, solved, median accept hours, hours, ratings, average, 5 stars, 1-2 stars
+        assert [row[2:4] + row[7:10] for row in teams] == [(6, 2, 2, 5, 2)]
         assert (await staff.get("/console/reports/signups/999.xlsx"))[0] == 404
     finally:
         await staff.http.close()
     county = Staff(world.base)
     try:
         await county.sign_in(world.services, world.county, clock)
-        assert (await county.get("/console/reports/trainees.xlsx"))[0] == 403
+        status, page = await county.get("/console/reports")
+        assert status == 200 and "统计范围：长沙市浏阳市" in page
+        teams = await workbook(county, f"/console/reports/teams.xlsx?year={clock().year}")
+        assert [row[2:4] + row[7:10] for row in teams] == [(3, 1, 1, 5, 1)]  # 浏阳's three demands only
+        await workbook(county, "/console/reports/trainees.xlsx")
     finally:
         await county.http.close()
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.errors import JicengError
@@ -237,3 +238,21 @@ async def _directory_in(sessions):
     await add_record(sessions, wang, SHORT_VISIT, 8, visit_date=date(2026, 3, 10))
     await add_record(sessions, wang, CIRCUIT, 16, visit_date=date(2026, 9, 1))
     await add_record(sessions, wang, SHORT_VISIT, 100, visit_date=date(2025, 12, 31))
+
+
+async def test_a_county_ledger_counts_only_demands_asked_in_the_county(env, directory, sessions, tmp_path, capsys):
+    async with sessions.begin() as session:  # one of 王教授's demands was asked in 浏阳
+        demand = await session.scalar(select(Demand).join(ServiceRecord, ServiceRecord.demand_id == Demand.id)
+                                      .join(Expert, Expert.id == ServiceRecord.expert_id)
+                                      .where(Expert.name == "王教授", ServiceRecord.mode == SHORT_VISIT))
+        demand.region_code = "430181"
+    out = tmp_path / "浏阳.xlsx"
+    assert await _in_thread(main, ["report", "hours", "--year", "2026", "--out", str(out), "--region", "浏阳市"]) == 0
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == ["王教授"] and rows[0][5] > 0 and rows[0][4] == 0 == rows[0][6]
+
+    teams = tmp_path / "teams.xlsx"
+    assert await _in_thread(main, ["report", "teams", "--year", "2026", "--out", str(teams), "--region", "长沙市"]) == 0
+    assert "长沙市" in capsys.readouterr().out
+    assert await _in_thread(main, ["report", "hours", "--out", str(out), "--region", "火星"]) == 1
+    assert "没有这个地区：火星" in capsys.readouterr().err

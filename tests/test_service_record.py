@@ -12,7 +12,10 @@ from bot.services import lifecycle
 from bot.services.expert import ExpertService
 from bot.services.people import EXPERT, Account, ensure_person, grant_role
 from bot.services.service_record import write_report, yearly
+from bot.services.scope import Scope
 from storage.models import Demand, DemandAssignment, Expert, ServiceTeam, TrainingNotice
+
+LIUYANG, CHANGSHA_CITY, HENGYANG_CITY = "430181", "430100", "430400"
 
 
 async def test_hours_from_demands_closed_by_others_and_lecture_hours(sessions, clock, tmp_path):
@@ -33,13 +36,13 @@ async def test_hours_from_demands_closed_by_others_and_lecture_hours(sessions, c
         await session.flush()
         demand = Demand(tracking_no="XQ20261128-0001", text="稻瘟病", submitter_id=farmer.id, field="plant_protection",
                         confidence=0.9, status=lifecycle.IN_SERVICE, team_id=team.id, created_at=now, rating=5,
-                        service_mode="short_visit")
+                        service_mode="short_visit", region_code=LIUYANG)
         session.add(demand)
         await session.flush()
         session.add_all([DemandAssignment(demand_id=demand.id, expert_id=zhang.id),
                          DemandAssignment(demand_id=demand.id, expert_id=li.id)])
         session.add(TrainingNotice(title="稻瘟病识别讲座", content="", starts_at=now + timedelta(days=3),
-                                   duration_hours=3, status="sent", lecturers=[li.id]))
+                                   duration_hours=3, status="sent", lecturers=[li.id], regions=[LIUYANG]))
         ids = (demand.id, people[0].id, people[1].id, li.id)
     demand_id, zhang_person, li_person, li_id = ids
 
@@ -59,3 +62,9 @@ async def test_hours_from_demands_closed_by_others_and_lecture_hours(sessions, c
     sheet = load_workbook(io.BytesIO(path.read_bytes())).active
     rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["李专家"][4:10] == (1, 0, 2.5, 1, 3, 5.5)
+
+    # The same record as the city's and the county's staff count it; another city sees none of it.
+    for area in (LIUYANG, CHANGSHA_CITY):
+        local = {r.name: r for r in await yearly(sessions, 2026, Scope(area))}
+        assert local["李专家"].demands == li_record.demands and local["李专家"].lectures == li_record.lectures
+    assert await yearly(sessions, 2026, Scope(HENGYANG_CITY)) == []

@@ -99,5 +99,6 @@ class Console(SigninPages, OverviewPages, DemandPages, DirectoryPages, NoticePag
         app.router.add_get("/console/reports/hours.xlsx", self.report_hours)
         app.router.add_get("/console/reports/trainees.xlsx", self.report_trainees)
         app.router.add_get("/console/reports/service-record.xlsx", self.report_service_record)
+        app.router.add_get("/console/reports/teams.xlsx", self.report_teams)
         app.router.add_get("/console/reports/signups/{id}.xlsx", self.report_signups)
         app.router.add_static("/console/static", _static_folder())

@@ -21,7 +21,7 @@ from bot.console.common import (
 )
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import console_access
-from bot.services.oversight import Scope
+from bot.services.scope import Scope
 from intents import regions
 
 

@@ -17,7 +17,8 @@ from aiohttp import web
 from bot.clock import CHINA_TIME
 from bot.services import lifecycle
 from bot.services.notices import NoticeDraft
-from bot.services.oversight import Filters, Scope
+from bot.services.oversight import Filters
+from bot.services.scope import Scope
 from intents import regions, taxonomy
 
 STATUS_NAMES = {

@@ -17,7 +17,7 @@ from bot.console.common import (
 )
 from bot.errors import Conflict, ImportFileError, NotFound, RowError
 from bot.services import console_access
-from bot.services.oversight import Scope
+from bot.services.scope import Scope
 
 
 class DirectoryPages:

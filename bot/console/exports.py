@@ -15,7 +15,8 @@ from bot.console.common import (
     _region_name,
 )
 from bot.services import console_access, oversight
-from bot.services.oversight import Filters, Scope
+from bot.services.oversight import Filters
+from bot.services.scope import Scope
 from intents import taxonomy
 
 

@@ -16,7 +16,7 @@ from bot.console.common import (
 )
 from bot.errors import JicengError, NotAllowed, NotFound
 from bot.services import console_access, oversight
-from bot.services.oversight import Scope
+from bot.services.scope import Scope
 
 
 class SigninPages:

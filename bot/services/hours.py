@@ -38,8 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import CHINA_TIME
 from bot.errors import JicengError
 from bot.services.people import EXPERT
+from bot.services.scope import Scope
 from bot.services.tabular import write_table
-from storage.models import Expert, Person, ServiceRecord, ServiceTeam
+from storage.models import Demand, Expert, Person, ServiceRecord, ServiceTeam
 
 ONLINE = "online"
 SHORT_VISIT = "short_visit"
@@ -200,9 +201,11 @@ def _in_year(year: int) -> ColumnElement[bool]:
 
 
 async def _rows(session: AsyncSession, year: int, rule: ConversionRule, experts: list[Expert] | None = None,
-                ) -> list[LedgerRow]:
+                scope: Scope | None = None) -> list[LedgerRow]:
     counted = or_(ServiceRecord.review.is_(None), ServiceRecord.review == "approved")  # not under review
     query = select(ServiceRecord).where(_in_year(year), counted).order_by(ServiceRecord.id)
+    if scope is not None and not scope.everything:  # a 市州 or county ledger: demands asked in its area
+        query = query.join(Demand, Demand.id == ServiceRecord.demand_id).where(scope.clause())
     if experts is not None:
         query = query.where(ServiceRecord.expert_id.in_([e.id for e in experts]))
     records = (await session.scalars(query)).all()
@@ -245,10 +248,11 @@ def _row(expert: Expert, team: str | None, records: Iterable[ServiceRecord], rul
 
 
 async def ledger(sessions: async_sessionmaker[AsyncSession], year: int,
-                 rule: ConversionRule | None = None) -> list[LedgerRow]:
-    """One row per expert with service records in `year`, team by team."""
+                 rule: ConversionRule | None = None, scope: Scope | None = None) -> list[LedgerRow]:
+    """One row per expert with service records in `year`, team by team (within `scope`: the hours
+    served on demands asked in that area)."""
     async with sessions() as session:
-        return await _rows(session, year, rule or ConversionRule())
+        return await _rows(session, year, rule or ConversionRule(), scope=scope)
 
 
 async def expert_hours(sessions: async_sessionmaker[AsyncSession], person_id: int, year: int,

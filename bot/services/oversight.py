@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed, NotFound
 from bot.services import lifecycle
 from bot.services.deadlines import DONE, ESCALATE_ACCEPT, ESCALATE_ANSWER
 from bot.services.people import STAFF, person_by_id
+from bot.services.scope import Scope
 from intents import regions
 from storage.models import (
     Demand,
@@ -35,35 +36,6 @@ OPEN = (lifecycle.WAITING, lifecycle.TRIAGE, lifecycle.ACCEPTED, lifecycle.IN_SE
         lifecycle.REOPENED)
 NOT_STAFF = "只有工作人员可以使用管理后台。"
 OUTSIDE = "这条需求不在您负责的地区。"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The area a staff member oversees: the province's, a city's or a county's code."""
-
-    region: str
-
-    @property
-    def everything(self) -> bool:
-        return self.region == regions.PROVINCE_CODE
-
-    @property
-    def name(self) -> str:
-        return regions.full_name(self.region)
-
-    def covers(self, region_code: str | None) -> bool:
-        return regions.covers(self.region, region_code)
-
-    def clause(self) -> ColumnElement[bool]:
-        if self.everything:
-            return true()
-        places = [self.region, *(c.code for c in regions.counties(self.region))] \
-            if regions.city_of(self.region) == self.region else [self.region]
-        return Demand.region_code.in_(places)
-
-    def contains(self, region: str) -> bool:
-        """Whether a narrower area (a filter, a notice's target) lies within this scope."""
-        return self.everything or region == self.region or regions.city_of(region) == self.region
 
 
 async def scope_of(session: AsyncSession, person_id: int) -> Scope:

@@ -1,6 +1,7 @@
 """Each expert's yearly service record (年度服务记录), the evidence for 职称评审 and 继续教育学时:
 every demand they served — with their own hours whether or not they closed it — the trainings they
-lectured with their hours, and the ratings farmers gave the demands they served."""
+lectured with their hours, and the ratings farmers gave the demands they served. A 市州 or county
+version counts only the demands asked in its area and the trainings held for it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import CHINA_TIME
 from bot.services.expert import APPROVED
+from bot.services.scope import Scope
 from bot.services.tabular import write_table
 from storage.models import Demand, DemandAssignment, Expert, ServiceRecord, ServiceTeam, TrainingNotice
 
@@ -40,20 +42,22 @@ class YearRecord:
         return sum(hours for _, hours in self.lectures)
 
 
-async def yearly(sessions: async_sessionmaker[AsyncSession], year: int) -> list[YearRecord]:
+async def yearly(sessions: async_sessionmaker[AsyncSession], year: int,
+                 scope: Scope | None = None) -> list[YearRecord]:
+    scope = scope or Scope.province()
     async with sessions() as session:
         experts = (await session.scalars(select(Expert).order_by(Expert.name))).all()
         teams = {t.id: t.name for t in (await session.scalars(select(ServiceTeam))).all()}
         records = {e.id: YearRecord(e.id, e.name, e.title or "", e.employer or "", teams.get(e.team_id or 0, ""))
                    for e in experts}
-        await _demands(session, year, records)
-        await _lectures(session, year, records)
+        await _demands(session, year, scope, records)
+        await _lectures(session, year, scope, records)
     return [r for r in records.values() if r.demands or r.lectures]
 
 
-async def _demands(session: AsyncSession, year: int, records: dict[int, YearRecord]) -> None:
+async def _demands(session: AsyncSession, year: int, scope: Scope, records: dict[int, YearRecord]) -> None:
     served = (await session.execute(select(DemandAssignment.expert_id, Demand).join(
-        Demand, Demand.id == DemandAssignment.demand_id))).all()
+        Demand, Demand.id == DemandAssignment.demand_id).where(scope.clause()))).all()
     all_records = (await session.scalars(select(ServiceRecord).order_by(ServiceRecord.id))).all()
     own = {(r.expert_id, r.demand_id): r for r in all_records if r.review in (None, APPROVED)}
     # Other experts log their hours only after the demand is closed: the first record is the closer's.
@@ -71,10 +75,11 @@ async def _demands(session: AsyncSession, year: int, records: dict[int, YearReco
             entry.ratings.append(demand.rating)
 
 
-async def _lectures(session: AsyncSession, year: int, records: dict[int, YearRecord]) -> None:
+async def _lectures(session: AsyncSession, year: int, scope: Scope, records: dict[int, YearRecord]) -> None:
     notices = (await session.scalars(select(TrainingNotice).where(TrainingNotice.lecturers.is_not(None)))).all()
     for notice in notices:
-        if notice.status == "cancelled" or notice.starts_at is None or _year(notice.starts_at) != year:
+        if (notice.status == "cancelled" or notice.starts_at is None or _year(notice.starts_at) != year
+                or not scope.reaches(notice.regions)):
             continue
         for expert_id in notice.lecturers or []:
             if expert_id in records:

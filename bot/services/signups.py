@@ -31,6 +31,7 @@ from bot.errors import Conflict, ImportFileError, JicengError, NotAllowed, NotFo
 from bot.services.calendar import QuietHours
 from bot.services.notifier import Action
 from bot.services.people import STAFF, person_by_id, sheet_accounts
+from bot.services.scope import Scope
 from bot.services.tabular import read_table, write_table
 from intents import taxonomy
 from storage.models import NoticeSignup, Person, ScheduledJob, TrainingNotice, utcnow
@@ -381,14 +382,16 @@ class SignupService:
                      reverse=True)
         return LearningRecord(person.display_name, tuple(entries))
 
-    async def trainees(self) -> list[TraineeRow]:
-        """One row per person with any training signed up for, in pinyin order of names."""
+    async def trainees(self, scope: Scope | None = None) -> list[TraineeRow]:
+        """One row per person with any training signed up for, in pinyin order of names; within
+        `scope`, the people whose own region lies in that 市州 or county."""
+        scope = scope or Scope.province()
         async with self._sessions() as session:
             found = (await session.execute(
                 select(NoticeSignup, TrainingNotice, Person)
                 .join(TrainingNotice, TrainingNotice.id == NoticeSignup.notice_id)
                 .join(Person, Person.id == NoticeSignup.person_id)
-                .where(NoticeSignup.status != CANCELLED)
+                .where(NoticeSignup.status != CANCELLED, scope.clause(Person.region_code))
                 .order_by(TrainingNotice.starts_at, TrainingNotice.id))).all()
             by_person: dict[int, tuple[Person, list[RecordEntry]]] = {}
             for signup, notice, person in found:
@@ -404,9 +407,9 @@ class SignupService:
         rows.sort(key=lambda r: (lazy_pinyin(r.name), r.account_id or ""))
         return rows
 
-    async def export_trainees(self, path: str | Path) -> int:
+    async def export_trainees(self, path: str | Path, scope: Scope | None = None) -> int:
         path = check_report_path(path)
-        rows = await self.trainees()
+        rows = await self.trainees(scope)
         cells = [[r.name, r.account_id or "", r.signed_up, r.attended,
                   float(r.hours), "、".join(r.topics)] for r in rows]
         _write(path, TRAINEE_HEADERS, cells, messages.TRAINEES_SHEET, _TRAINEE_WIDTHS)
