@@ -473,6 +473,10 @@ async def test_an_expert_joins_by_invite_and_namesakes_must_be_told_apart(sessio
     assert (await tg(sessions, first.person_id), await tg(sessions, second.person_id)) == (100000011, 100000022)
     assert first.person_id == (await person(sessions, 100000011)).id
     assert "expert" in (await person(sessions, 100000022)).role_names
+    # The directory's name stays: their Telegram nickname does not replace it in reports.
+    assert (await person(sessions, 100000011)).display_name == "张三"
+    await person_id(sessions, 100000011, "Zhang San")
+    assert (await person(sessions, 100000011)).display_name == "张三"
 
     # One account is one expert.
     with pytest.raises(Conflict, match="已经绑定了专家「张三」"):

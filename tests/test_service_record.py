@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from bot.services import lifecycle
 from bot.services.expert import ExpertService
 from bot.services.people import EXPERT, Account, ensure_person, grant_role
-from bot.services.service_record import write_report, yearly
 from bot.services.scope import Scope
+from bot.services.service_record import write_report, yearly
 from storage.models import Demand, DemandAssignment, Expert, ServiceTeam, TrainingNotice
 
 LIUYANG, CHANGSHA_CITY, HENGYANG_CITY = "430181", "430100", "430400"

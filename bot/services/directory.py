@@ -493,6 +493,8 @@ async def bind_expert(session: AsyncSession, expert: Expert, person: Person) -> 
     previous = expert.person_id
     grant_role(person, EXPERT)
     expert.person_id = person.id
+    if expert.name:
+        person.display_name = expert.name  # the directory's name, not the channel's nickname
     if previous is None or previous == person.id:
         return None
     await _drop_role(session, previous, EXPERT)
@@ -547,6 +549,8 @@ async def add_staff(sessions: async_sessionmaker[AsyncSession], account: Account
     an area (a city's or county's code; None: the whole province)."""
     async with sessions.begin() as session:
         person = await ensure_person(session, account, name or "")
+        if name:
+            person.display_name = name
         grant_role(person, STAFF)
         person.staff_region = region if region != "430000" else None
         if phone is not None:  # their number signs them in on the web (web chat and console)

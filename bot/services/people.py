@@ -21,6 +21,7 @@ ENTERPRISE = "enterprise"
 EXPERT = "expert"
 LEADER = "leader"
 STAFF = "staff"
+DIRECTORY_ROLES = frozenset({EXPERT, LEADER, STAFF})  # named by the directory, not by their channel
 ROLES = (FARMER, ENTERPRISE, EXPERT, LEADER, STAFF)
 
 
@@ -39,7 +40,9 @@ async def find_person(session: AsyncSession, account: Account) -> Person | None:
 
 
 async def ensure_person(session: AsyncSession, account: Account, display_name: str = "") -> Person:
-    """The person behind a channel account, created on first contact; keeps the name fresh."""
+    """The person behind a channel account, created on first contact; keeps the name fresh — except
+    for experts, leaders and staff, whose name is the one the directory gives
+    (a chat nickname must not replace 王建国 in reports and certificates)."""
     person = await find_person(session, account)
     if person is None:
         person = Person(display_name=display_name, roles=[])
@@ -47,7 +50,8 @@ async def ensure_person(session: AsyncSession, account: Account, display_name: s
         await session.flush()
         session.add(ChannelAccount(person_id=person.id, channel=account.channel, external_id=account.external_id))
         await session.flush()
-    elif display_name and person.display_name != display_name:
+    elif display_name and person.display_name != display_name and (
+            not person.display_name or not person.role_names & DIRECTORY_ROLES):
         person.display_name = display_name
     return person
 
@@ -137,11 +141,12 @@ class PeopleService:
     async def greet(self, account: Account, display_name: str) -> Person:
         async with self._sessions.begin() as session:
             person = await ensure_person(session, account, display_name)
-        self._remember(account, person)
+        self._remember(account, person.id, display_name or person.display_name)
         return person
 
-    def _remember(self, account: Account, person: Person) -> None:
-        self._known[account] = (person.id, person.display_name)
+    def _remember(self, account: Account, person_id: int, channel_name: str) -> None:
+        # The name the channel gave, so that the next update with the same name needs no write.
+        self._known[account] = (person_id, channel_name)
         self._known.move_to_end(account)
         while len(self._known) > self.KNOWN:
             self._known.popitem(last=False)
