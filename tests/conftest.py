@@ -1,8 +1,12 @@
-"""Shared fixtures: a fresh SQLite file per test (copied from one migrated template),
-an injectable clock, and the understander built once per session."""
+"""Shared fixtures: a fresh database per test — a SQLite file copied from one migrated template,
+or with JICENG_TEST_DB=postgresql a PostgreSQL database created from a migrated template database
+on one real server started for the session — an injectable clock, and the understander built
+once per session."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from datetime import datetime, timedelta, timezone
 
@@ -41,6 +45,34 @@ def knowledge(understander):
     return KnowledgeBase(starter_index(understander))
 
 
+ON_POSTGRES = os.environ.get("JICENG_TEST_DB", "sqlite") == "postgresql"
+TEMPLATE = "jiceng_template"
+_databases = itertools.count(1)
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL (JICENG_TEST_DB=postgresql)' if ON_POSTGRES else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the session (Debian's package, in a temporary folder)."""
+    if not ON_POSTGRES:
+        pytest.skip("PostgreSQL runs only with JICENG_TEST_DB=postgresql")
+    from storage import local_postgres
+
+    server = local_postgres.start()
+    try:
+        server.sql(f"CREATE DATABASE {TEMPLATE}")
+        upgrade(server.url_of(TEMPLATE))
+        yield server
+    finally:
+        server.stop()
+
+
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about SQLite itself (its file, pragmas or locking)")
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "jiceng.db"
@@ -49,10 +81,17 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture
-def db_url(tmp_path, template_db) -> str:
+def db_url(request, tmp_path) -> str:
+    if ON_POSTGRES:
+        server = request.getfixturevalue("postgres")
+        name = f"test_{next(_databases)}"
+        server.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        yield server.url_of(name)
+        server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)
+        return
     path = tmp_path / "jiceng.db"
-    shutil.copy(template_db, path)
-    return f"sqlite+aiosqlite:///{path}"
+    shutil.copy(request.getfixturevalue("template_db"), path)
+    yield f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

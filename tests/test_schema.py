@@ -10,7 +10,8 @@ from sqlalchemy import text
 from bot.cli import main
 from storage.db import create_engine
 from storage.models import Base
-from storage.schema import SchemaState, schema_state
+from storage.schema import SchemaState, alembic_config, schema_state
+from tests.conftest import sqlite_only
 
 
 async def test_migrations_match_the_models(db_url):
@@ -21,6 +22,19 @@ async def test_migrations_match_the_models(db_url):
     assert diff == []
 
 
+async def test_every_migration_goes_down_and_up_again(db_url):
+    import asyncio
+
+    from alembic import command
+
+    config = alembic_config(db_url)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert await schema_state(db_url) is SchemaState.CURRENT
+    await test_migrations_match_the_models(db_url)
+
+
+@sqlite_only
 async def test_sqlite_runs_in_wal_with_foreign_keys(db_url):
     engine = create_engine(db_url)
     async with engine.connect() as connection:

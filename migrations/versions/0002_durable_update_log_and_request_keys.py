@@ -64,7 +64,7 @@ def downgrade() -> None:
 
     op.create_table('processed_updates',
     sa.Column('update_id', sa.BIGINT(), nullable=False),
-    sa.Column('processed_at', sa.DATETIME(), nullable=False),
+    sa.Column('processed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('update_id')
     )
     with op.batch_alter_table('update_log', schema=None) as batch_op:

@@ -19,7 +19,15 @@ branch_labels = None
 depends_on = None
 
 
+def _free_constraint_name(table: str) -> None:
+    # On PostgreSQL a unique constraint's name is unique in the schema (SQLite's is per table):
+    # the table being replaced gives its name up first.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE {table} RENAME CONSTRAINT uq_outbox_recipient TO uq_{table}_recipient_old")
+
+
 def upgrade() -> None:
+    _free_constraint_name("notice_outbox")
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=20), server_default='telegram', nullable=False),
@@ -56,6 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _free_constraint_name("outbox")
     op.create_table('notice_outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_id', sa.Integer(), nullable=False),
