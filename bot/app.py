@@ -43,7 +43,9 @@ from bot.telegram.durable import DurableBot, prune
 from bot.telegram.inbound import READMIT_AFTER, ChatLanes
 from bot.telegram.outbound import OutboxRunner
 from bot.telegram.pacing import SendPacer
+from bot.telegram.webhook import WebhookReceiver, WebhookSettings
 from intents.understand import Understander
+from storage.chat_locks import shared_locks
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
 
@@ -127,17 +129,23 @@ def build_application(
     *,
     understander: Understander | None = None,
     clock: Callable[[], datetime] = utcnow,
+    webhook: WebhookSettings | None = None,
 ) -> Application:
     """A python-telegram-bot Application wired to our services. The understander (jieba and
-    the classifier) is built here, before polling starts, never on the first message."""
+    the classifier) is built here, before polling starts, never on the first message.
+
+    With `webhook`, updates come by HTTP instead of polling; on PostgreSQL several such
+    processes may share the database (chats are then held by one process at a time)."""
     understander = understander or Understander()
     services = Services.build(settings, understander, clock)
     privileged: set[str] = set()  # Telegram user ids, as their accounts carry them
+    chat_locks = shared_locks(settings.database_url) if webhook is not None else None
     lanes = ChatLanes(
         services.update_log, clock, flood=settings.flood_guard(lambda user_id: str(user_id) in privileged),
         concurrency=settings.concurrency, max_pending=settings.max_pending,
-        poison_attempts=settings.poison_attempts,
+        poison_attempts=settings.poison_attempts, chat_locks=chat_locks,
     )
+    receiver: list[WebhookReceiver] = []
     pace = settings.pace()
     keep = settings.retention()
     pacer = SendPacer(pace, mode=settings.send_pacing)
@@ -162,6 +170,9 @@ def build_application(
             await server.start()
             health_server.append(server)
         outbound.start(application)  # the one sender of this bot token's outbox
+        if webhook is not None:
+            receiver.append(WebhookReceiver(application, lanes, webhook))
+            await receiver[0].start()
         await services.deadlines.run_due(services.outbox)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
             # The knowledge base is loaded once the bot runs, off the event loop (see LiveUnderstanding).
@@ -195,12 +206,16 @@ def build_application(
             )
 
     async def post_stop(application: Application) -> None:
+        for server in receiver:
+            await server.stop()  # take no more; Telegram keeps what it could not deliver
         await lanes.drain()  # SIGTERM: finish what was fetched, write its marks
         await outbound.stop()  # what is left waits in the outbox for the next start
         for server in health_server:
             await server.stop()
 
     async def post_shutdown(application: Application) -> None:
+        if chat_locks is not None:
+            await chat_locks.close()
         await services.engine.dispose()
 
     bot = DurableBot(
@@ -243,6 +258,25 @@ async def start_polling(application: Application, poll_timeout: int = 10) -> Non
 async def stop_polling(application: Application) -> None:
     if application.updater.running:
         await application.updater.stop()
+    if application.running:
+        await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
+
+
+async def start_webhook(application: Application) -> None:
+    """What `jiceng run --webhook` does before it waits: initialise, run post_init (which starts
+    the webhook's server and tells Telegram its URL), start handling."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+
+
+async def stop_webhook(application: Application) -> None:
     if application.running:
         await application.stop()
         if application.post_stop:

@@ -45,7 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiceng", description="基层专家服务助手 jiceng")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("run", help="连接 Telegram 运行机器人").set_defaults(handler=_run)
+    run = commands.add_parser("run", help="连接 Telegram 运行机器人（默认轮询；--webhook 改为接收 Telegram 推送）")
+    run.add_argument("--webhook", metavar="URL", default=None,
+                     help="Telegram 推送更新的公网 HTTPS 地址，如 https://bot.example.cn/telegram（多个进程可共用，需 PostgreSQL）")
+    run.add_argument("--secret-token", default=None,
+                     help="推送请求必须带的密钥（X-Telegram-Bot-Api-Secret-Token）；也可用 JICENG_WEBHOOK_SECRET")
+    run.add_argument("--listen", default=None, metavar="HOST:PORT",
+                     help="本进程接收推送的地址（默认 127.0.0.1:8443，放在反向代理后面）")
+    run.set_defaults(handler=_run)
     web = commands.add_parser("web", help="网页聊天（H5）：农户、团长、专家用手机号和短信验证码登录")
     web.add_argument("--host", default=None, help="监听地址（默认 JICENG_WEB_HOST 或 127.0.0.1）")
     web.add_argument("--port", type=int, default=None, help="端口（默认 JICENG_WEB_PORT 或 8080）")
@@ -176,8 +183,42 @@ def _run(args, settings: Settings) -> int:
 
     from bot.app import build_application
 
+    if args.webhook:
+        return _run_webhook(args, settings)
     application = build_application(settings)
     application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout)
+    return 0
+
+
+def _run_webhook(args, settings: Settings) -> int:
+    import asyncio
+    import os
+    import signal
+
+    from bot.app import build_application, start_webhook, stop_webhook
+    from bot.telegram.webhook import WebhookSettings
+
+    host, _, port = (args.listen or "127.0.0.1:8443").rpartition(":")
+    webhook = WebhookSettings(args.webhook, args.secret_token or os.environ.get("JICENG_WEBHOOK_SECRET", ""),
+                              host or "127.0.0.1", int(port) if port.isdigit() else 0)
+    problems = webhook.problems() + ([] if webhook.listen_port else [f"--listen 应是 地址:端口（现在是：{args.listen}）"])
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    application = build_application(settings, webhook=webhook)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await start_webhook(application)
+        try:
+            await stop.wait()
+        finally:
+            await stop_webhook(application)
+
+    asyncio.run(serve())
     return 0
 
 

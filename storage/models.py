@@ -368,6 +368,11 @@ class LoggedUpdate(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     failed_at: Mapped[datetime | None] = mapped_column(index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # The chat (or sender) the update belongs to: with several processes, a chat's updates are
+    # handled in update order whichever process received them.
+    chat_key: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_update_log_chat", "chat_key", "update_id"),)
 
 
 class FieldCorrection(Base):

@@ -11,9 +11,10 @@ from bot.standin import BotApiStandIn
 
 
 class BotProcess:
-    def __init__(self, api: BotApiStandIn, db_url: str, **env: str) -> None:
+    def __init__(self, api: BotApiStandIn, db_url: str, *args: str, **env: str) -> None:
         self.api = api
         self.db_url = db_url
+        self.args = args  # e.g. --webhook URL --secret-token S --listen 127.0.0.1:PORT
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
 
@@ -26,12 +27,13 @@ class BotProcess:
             **self.env,
         }
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=environment,
+            sys.executable, "-m", "bot.cli", "run", *self.args, env=environment,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )
-        polls = len(self.api.calls_of("getUpdates"))
-        for _ in range(600):  # up to 60 s for imports, jieba and the first poll
-            if len(self.api.calls_of("getUpdates")) > polls:
+        ready = "setWebhook" if "--webhook" in self.args else "getUpdates"
+        polls = len(self.api.calls_of(ready))
+        for _ in range(600):  # up to 60 s for imports, jieba and the first poll (or the webhook set)
+            if len(self.api.calls_of(ready)) > polls:
                 return
             if self.process.returncode is not None:
                 raise AssertionError((await self.process.stderr.read()).decode())

@@ -6,12 +6,14 @@ redelivery is recognised) and an empty payload; a set-aside one keeps its conten
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.sql import rowcount
@@ -43,9 +45,11 @@ class UpdateLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def record(self, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime) -> set[int]:
+    async def record(self, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime,
+                     chat_of: Callable[[dict[str, Any]], int | None] = lambda payload: None) -> set[int]:
         """Store updates not seen before; committed when this returns. Gives the ids among
-        them that need no handling: handled already, or set aside."""
+        them that need no handling: handled already, or set aside. Several processes may store
+        the same update at once (a webhook delivered twice): it is stored once."""
         if not updates:
             return set()
         async with self._sessions.begin() as session:
@@ -56,11 +60,36 @@ class UpdateLog:
             )).all()
             known = {row.update_id for row in rows}
             done = {row.update_id for row in rows if row.handled_at is not None or row.failed_at is not None}
+            new: dict[int, dict[str, Any]] = {}
             for update_id, payload in updates:
                 if update_id not in known:
                     known.add(update_id)
-                    session.add(LoggedUpdate(update_id=update_id, payload=payload, received_at=now))
+                    new[update_id] = {"update_id": update_id, "payload": payload, "received_at": now,
+                                      "chat_key": chat_of(payload), "attempts": 0}
+            if new:
+                dialect = session.bind.dialect.name if session.bind is not None else ""
+                insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+                await session.execute(insert(LoggedUpdate).values(list(new.values()))
+                                      .on_conflict_do_nothing(index_elements=[LoggedUpdate.update_id]))
         return done
+
+    async def is_done(self, update_id: int) -> bool:
+        """Handled or set aside (by this process or another)."""
+        async with self._sessions() as session:
+            row = (await session.execute(select(LoggedUpdate.handled_at, LoggedUpdate.failed_at)
+                                         .where(LoggedUpdate.update_id == update_id))).first()
+        return row is not None and (row.handled_at is not None or row.failed_at is not None)
+
+    async def unhandled_of_chat(self, chat_key: int, before: int) -> list[dict[str, Any]]:
+        """The chat's updates older than `before` that nobody has handled or set aside yet (stored
+        by another process, or left by one that stopped), oldest first."""
+        async with self._sessions() as session:
+            rows = (await session.execute(
+                select(LoggedUpdate.payload).where(
+                    LoggedUpdate.chat_key == chat_key, LoggedUpdate.update_id < before,
+                    LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None))
+                .order_by(LoggedUpdate.update_id))).all()
+        return [row.payload for row in rows]
 
     async def is_handled(self, update_id: int) -> bool:
         async with self._sessions() as session:

@@ -24,6 +24,7 @@ from bot.standin.records import (
     StoredFile,
     Upload,
 )
+from bot.standin.webhook import WebhookDelivery
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -35,7 +36,7 @@ CONTENT_FIELDS = (
 )  # fmt: skip
 
 
-class BotSide:
+class BotSide(WebhookDelivery):
     """Bot API methods; mixed into ``BotApiStandIn``, which holds the state.
 
     Also used from there: ``_changes``, ``_next_message_id()`` and ``store_file()``.
@@ -80,10 +81,15 @@ class BotSide:
 
     def _api_set_webhook(self, call: Call) -> bool:
         self.webhook_url = str(call.params.get("url") or "")
+        self.webhook_secret = str(call.params.get("secret_token") or "")
+        self.webhook_max_connections = int_param(call.params, "max_connections", 40) or 40
+        if self.webhook_url:
+            self._start_delivery()
         return True
 
     def _api_delete_webhook(self, call: Call) -> bool:
         self.webhook_url = ""
+        self._changes.notify()
         if call.params.get("drop_pending_updates"):
             self._updates.clear()
         return True
@@ -114,6 +120,9 @@ class BotSide:
 
     async def _api_get_updates(self, call: Call) -> list[dict]:
         """Long polling: wait up to ``timeout`` s for updates at or after ``offset``."""
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         self._confirm(int_param(call.params, "offset"))
         limit = min(max(int_param(call.params, "limit", 100) or 100, 1), 100)
         timeout = float_param(call.params, "timeout", 0.0)

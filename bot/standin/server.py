@@ -157,6 +157,7 @@ class BotApiStandIn(BotSide, UserSide):
             return
         self._closing = True
         self._changes.notify()
+        await self._stop_delivery()
         await self._runner.cleanup()
         self._runner = None
 

@@ -24,7 +24,7 @@ from telegram.ext import ExtBot
 
 from bot.services.faults import is_transient
 from bot.services.update_log import UpdateLog
-from bot.telegram.inbound import Backoff, ChatLanes
+from bot.telegram.inbound import Backoff, ChatLanes, chat_of
 
 log = logging.getLogger(__name__)
 # Telegram keeps an unconfirmed update for 24 hours; three days covers any redelivery and
@@ -65,17 +65,18 @@ class DurableBot(ExtBot):
     async def get_updates(self, *args, **kwargs) -> tuple[Update, ...]:
         await self._lanes.wait_for_room()
         updates = await super().get_updates(*args, **kwargs)
-        done = await self._record(updates)
+        done = await self.store(updates)
         self._lanes.arrived(updates, done)
         return updates
 
-    async def _record(self, updates: tuple[Update, ...]) -> set[int]:
+    async def store(self, updates: tuple[Update, ...]) -> set[int]:
         """Store the updates, waiting out a database that is locked or away: nothing is
         acknowledged (the next getUpdates) before it is stored."""
         tries = 0
         while True:
             try:
-                return await self._update_log.record([(u.update_id, u.to_dict()) for u in updates], self._clock())
+                return await self._update_log.record([(u.update_id, u.to_dict()) for u in updates], self._clock(),
+                                                     chat_of)
             except Exception as error:
                 tries += 1
                 if not is_transient(error) or tries > RECORD_TRIES:

@@ -16,8 +16,14 @@ most `concurrency` updates at a time. What happens to one update:
   log with its error, and the sender is told once (`jiceng updates failed` / `replay`);
 - finished updates are marked handled in the log in batches, by one flushing task.
 
-Back-pressure: `DurableBot.get_updates` waits for room before fetching more, so a burst
-cannot grow memory without bound; what is not fetched stays with the chat server.
+Back-pressure: `DurableBot.get_updates` (or the webhook, before it stores an update) waits for
+room, so a burst cannot grow memory without bound; what is not taken stays with the chat server.
+
+Several processes on one PostgreSQL database (webhook mode, `chat_locks` given): a chat is handled
+by one process at a time (an advisory lock), which first handles the chat's older updates another
+process stored, skips an update already handled elsewhere, and marks each handled before letting
+the chat go — so each update is handled once and a chat's updates in order, whichever process
+received them.
 Duplicates (the server delivering again what a replay already holds, or what the log says
 is done) are dropped here, so effects happen once.
 """
@@ -43,6 +49,7 @@ from bot.services.flood import MESSAGE_COST, PRESS_COST, FloodGuard, Verdict
 from bot.services.update_log import UpdateLog
 from bot.telegram.common import request_key, serving, tell
 from bot.telegram.context import JicengContext
+from storage.chat_locks import ChatLocks
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +98,21 @@ def lane_key(update: Update) -> Hashable:
     return None
 
 
+def chat_of(payload: dict) -> int | None:
+    """`lane_key` of an update as stored (its JSON): the chat, else the sender."""
+    for kind, body in payload.items():
+        if not isinstance(body, dict):
+            continue
+        place = body.get("message") if kind == "callback_query" else body
+        chat = place.get("chat") if isinstance(place, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return int(chat["id"])
+        sender = body.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return int(sender["id"])
+    return None
+
+
 class ChatLanes(BaseUpdateProcessor):
     def __init__(
         self,
@@ -102,6 +124,7 @@ class ChatLanes(BaseUpdateProcessor):
         max_pending: int = 5000,
         poison_attempts: int = 3,
         backoff: Backoff = Backoff(),
+        chat_locks: ChatLocks | None = None,
     ) -> None:
         # python-telegram-bot hands us updates one by one (no task per update); we fan out.
         super().__init__(max_concurrent_updates=1)
@@ -112,6 +135,7 @@ class ChatLanes(BaseUpdateProcessor):
         self._max_pending = max_pending
         self._poison_attempts = poison_attempts
         self._backoff = backoff
+        self._chat_locks = chat_locks
         self.stats = InboundStats()
         self._application: Application | None = None
         self._lanes: dict[Hashable, deque[tuple[Update, Verdict]]] = {}
@@ -219,21 +243,73 @@ class ChatLanes(BaseUpdateProcessor):
             del self._lanes[key]
 
     async def _handle(self, update: Update, verdict: Verdict) -> bool:
+        key = lane_key(update)
+        if self._chat_locks is None or not isinstance(key, int):
+            return await self._handle_here(update, verdict)
+        tries = 0
+        while True:
+            try:
+                return await self._handle_shared(update, verdict, key)
+            except Exception as error:
+                tries += 1
+                if not transient(error) or (self._stopping() and tries >= 3):
+                    raise
+                log.warning("update %s: the database is busy (try %d): %r", update.update_id, tries, error)
+                await asyncio.sleep(self._backoff.delay(tries))
+
+    async def _handle_shared(self, update: Update, verdict: Verdict, key: int) -> bool:
+        """With other processes: hold the chat, catch up on its older updates, then this one."""
+        assert self._chat_locks is not None
+        async with self._chat_locks.hold(key):
+            if await self._log.is_done(update.update_id):
+                self.stats.duplicates += 1  # another process handled it (a webhook delivered twice)
+                self._release(update.update_id)
+                return True
+            for payload in await self._log.unhandled_of_chat(key, before=update.update_id):
+                earlier = Update.de_json(payload, self._application.bot)
+                if not await self._handle_here(earlier, self._verdict(earlier), batch_mark=False):
+                    return False
+                await self._mark_now(earlier.update_id)
+            if not await self._handle_here(update, verdict, batch_mark=False):
+                return False
+            await self._mark_now(update.update_id)
+            return True
+
+    async def _mark_now(self, update_id: int) -> None:
+        """Marked handled before the chat is let go, so the next process holding it skips it."""
+        tries = 0
+        while True:
+            try:
+                await self._log.mark_handled(update_id, self._clock())
+                break
+            except Exception as error:
+                tries += 1
+                if not transient(error) or (self._stopping() and tries >= 3):
+                    raise
+                await asyncio.sleep(self._backoff.delay(tries))
+        self._release(update_id)
+
+    def _release(self, update_id: int) -> None:
+        self._held.pop(update_id, None)
+        self._room.set()
+
+    async def _handle_here(self, update: Update, verdict: Verdict, batch_mark: bool = True) -> bool:
         """Handle one update to the end. False only when the application is stopping and the
-        update could not be finished; it stays unhandled in the log."""
+        update could not be finished; it stays unhandled in the log. `batch_mark`: marked handled
+        by the batching flusher (else the caller marks it)."""
         if verdict is not Verdict.SERVE:
             self.stats.throttled += 1
             if verdict is Verdict.WARN:
                 await self._tell(update, messages.TOO_FAST.format(
                     seconds=self._flood.wait_seconds(update.effective_user.id)))
-            self._finished(update.update_id)
+            self._finished(update.update_id, batch_mark)
             return True
         transient_tries = failures = 0
         while True:
             async with self._slots:
                 error = await self._run(update)
             if error is None:
-                self._finished(update.update_id)
+                self._finished(update.update_id, batch_mark)
                 return True
             if transient(error):
                 transient_tries += 1
@@ -302,9 +378,11 @@ class ChatLanes(BaseUpdateProcessor):
 
     # marking handled, in batches ---------------------------------------------------------
 
-    def _finished(self, update_id: int) -> None:
+    def _finished(self, update_id: int, batch_mark: bool = True) -> None:
         self.stats.handled += 1
         self.stats.last_progress = time.monotonic()
+        if not batch_mark:
+            return  # marked at once by the chat's holder (_mark_now)
         self._to_mark.append(update_id)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="mark-handled")
