@@ -19,8 +19,37 @@ FARMER, OTHER, FLOODER = 5001, 5002, 5003
 QUESTION = "水稻叶子发黄是怎么回事"
 
 
-async def hold_exclusive_lock(db_path: str, seconds: float) -> threading.Thread:
-    """Another program takes the SQLite file's write lock and keeps it (a backup, an import)."""
+async def hold_exclusive_lock(db_url: str, seconds: float):
+    """Another program locks the database and keeps it (a backup, an import, a migration): the
+    SQLite file's write lock, or on PostgreSQL the tables the bot writes first, exclusively.
+    Gives an awaitable that ends when the lock is released."""
+    if db_url.startswith("postgresql"):
+        return await _hold_postgres_tables(db_url, seconds)
+    thread = await _hold_sqlite_file(db_url.removeprefix("sqlite+aiosqlite:///"), seconds)
+    return asyncio.to_thread(thread.join)
+
+
+async def _hold_postgres_tables(db_url: str, seconds: float):
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+
+    engine = create_engine(db_url)
+    taken = asyncio.Event()
+
+    async def hold() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("LOCK TABLE update_log, drafts IN ACCESS EXCLUSIVE MODE"))
+            taken.set()
+            await asyncio.sleep(seconds)
+        await engine.dispose()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.wait_for(taken.wait(), 30)
+    return holder
+
+
+async def _hold_sqlite_file(db_path: str, seconds: float) -> threading.Thread:
     taken = threading.Event()
 
     def hold() -> None:
@@ -40,12 +69,12 @@ async def hold_exclusive_lock(db_path: str, seconds: float) -> threading.Thread:
 async def test_a_lock_longer_than_the_busy_timeout_delays_answers_but_loses_none(db_url, understander, clock):
     async with running_bot(db_url, understander, clock, busy_timeout_ms=200) as world:
         api = world.api
-        lock = await hold_exclusive_lock(db_url.removeprefix("sqlite+aiosqlite:///"), seconds=2.0)
+        released = await hold_exclusive_lock(db_url, seconds=2.0)
         for n in range(3):
             api.send_text(FARMER, f"{QUESTION}，第{n + 1}块田")
         await asyncio.sleep(0.5)
         assert not api.messages_to(FARMER)  # nothing could be stored or handled yet
-        await asyncio.to_thread(lock.join)
+        await released
         await api.wait_for_message(FARMER, "第3块田", timeout=15)
         api.send_text(OTHER, QUESTION)  # a new farmer after the lock is answered at once
         await api.wait_for_message(OTHER, "提交", timeout=5)
