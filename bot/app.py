@@ -149,7 +149,7 @@ def build_application(
     pace = settings.pace()
     keep = settings.retention()
     pacer = SendPacer(pace, mode=settings.send_pacing)
-    outbound = OutboxRunner(services, settings, pace)
+    outbound = OutboxRunner(services, settings, pace, shared=chat_locks is not None)
     health_server: list[HealthServer] = []
 
     async def refresh_privileged() -> None:

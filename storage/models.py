@@ -3,6 +3,7 @@ demands with their append-only timeline and media, farmers' drafts, and bookkeep
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -500,14 +501,28 @@ class OutboxMessage(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # With several sending processes each sends the rows of its share of the shards, so that a
+    # chat is always sent to by one process; `sender` names who is sending a row right now.
+    shard: Mapped[int] = mapped_column(SmallInteger, default=lambda context: shard_of(
+        context.get_current_parameters()["address"]), server_default="0")
+    sender: Mapped[str | None] = mapped_column(String(100))
+
+
+OUTBOX_SHARDS = 64
+
+
+def shard_of(address: str) -> int:
+    """The outbox shard of an address: the same on every process and machine."""
+    return zlib.crc32(address.encode()) % OUTBOX_SHARDS
 
 
 class SenderLease(Base):
-    """Who may send right now: one sender at a time across processes."""
+    """Who may send right now: one sender at a time across processes (`outbox:<channel>`), or
+    with several sending processes one row per member (`outbox:<channel>#<holder>`)."""
 
     __tablename__ = "sender_leases"
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column()
 

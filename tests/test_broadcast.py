@@ -301,3 +301,27 @@ async def test_two_senders_in_one_process_exclude_each_other(sessions):
     assert a.holder != b.holder
     assert await a.acquire_lease() is None
     assert await b.acquire_lease() == a.holder
+
+
+async def test_two_processes_send_side_by_side_within_telegrams_limits_together(sessions):
+    """Shared senders (several bot processes): each sends its shards at its share of the rate;
+    together they keep 30 a second and one a second per chat, and every recipient gets one."""
+    await queued_notice(sessions, 120)
+    async with sessions.begin() as session:  # a conversation too: several rows to one chat
+        for n in range(3):
+            session.add(OutboxMessage(channel="telegram", address=str(FIRST_CHAT), priority=0,
+                                      body={"text": f"回复{n}"}, status="pending", attempts=0, last_error=""))
+    async with BotApiStandIn(rate_limit_global=30, rate_limit_per_chat=1) as api:
+        async with sending_bot(api.token, f"{api.url}/bot") as bot:
+            senders = [Sender(sessions, TelegramChannel(bot), holder=f"process-{n}", shared=True, lease_ttl=3)
+                       for n in range(2)]
+            started = time.monotonic()
+            await asyncio.gather(*(sender.run(wait_for_lease=True) for sender in senders))
+            elapsed = time.monotonic() - started
+        assert api.too_many_requests == 0
+        received = Counter(m.chat_id for m in api.sent)
+        assert received == {**{FIRST_CHAT + i: 1 for i in range(120)}, FIRST_CHAT: 4}
+        replies = [m.text for m in api.sent if m.chat_id == FIRST_CHAT and m.text.startswith("回复")]
+        assert replies == ["回复0", "回复1", "回复2"]  # one chat, one sender, in order
+    assert all(s.counters.sent > 20 for s in senders)  # both really sent
+    assert elapsed > 3.5  # 123 messages at 30 a second together

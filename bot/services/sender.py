@@ -20,6 +20,14 @@ bounds duplicates by `concurrency` (one per message in flight), and nothing is l
 One sender per channel holds a lease row in the database, so two processes never exceed the
 rate together: `jiceng run` holds it while it runs; `jiceng notice send` only queues when it
 does. Pacing is one `Pace` per bot token, shared with the edits the bot makes directly.
+
+Several bot processes (webhook mode on PostgreSQL) send side by side instead (`shared=True`):
+each keeps a member row (`outbox:<channel>#<holder>`) renewed every few seconds; the live members,
+in order, split the outbox's 64 shards (a row's shard comes from its address, so a chat is always
+sent to by one process, in order, one a second) and the rate (30 a second over two: 15 each, at
+most 15 in any second, edits included). When the members change, every member pauses long enough
+for all of them to see the change before sending again, and the rows a departed member had in
+flight are sent again by whoever owns their shards now.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ from bot.services.outbox import (
 )
 from bot.services.pace import Clock, Pace, RealClock, Turns
 from bot.services.sql import rowcount
-from storage.models import OutboxMessage, SenderLease, Subscription
+from storage.models import OUTBOX_SHARDS, OutboxMessage, SenderLease, Subscription, shard_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ _T = TypeVar("_T")
 _Columns = TypeVarTuple("_Columns")
 
 WANTED = ":wanted"  # lease row name suffix: a sender waits for this lease
+MEMBER = "#"        # member lease rows of shared senders: outbox:<channel>#<holder>
 
 LEASE_HELD = "另一个发送进程（{holder}）正在发送消息；本通知已排队，会由它发出。"
 LEASE_LOST = "发送权已被其他进程接管，本进程停止发送。"
@@ -192,6 +201,7 @@ class Sender:
         lease_ttl: float = 15.0,
         effects: Effects | None = None,
         yields: bool = False,
+        shared: bool = False,
     ) -> None:
         self._sessions = sessions
         self._channel = channel
@@ -212,6 +222,12 @@ class Sender:
         self.yielded = False
         self._lease_deadline = 0.0
         self._took_over = False
+        # Sending side by side with other processes: the members seen at the last renewal, and
+        # the shards that are this sender's among them.
+        self.shared = shared
+        self.members: tuple[str, ...] = ()
+        self.shards: tuple[int, ...] = tuple(range(OUTBOX_SHARDS))
+        self._members_left = False
         self._notices: dict[int, Outgoing] = {}
         self._seen_notices: set[int] = set()  # what "all notices" reports on
         self._wake = asyncio.Event()
@@ -225,10 +241,17 @@ class Sender:
 
     async def acquire_lease(self) -> str | None:
         """Take or renew the lease; None when we hold it, else who does."""
+        if self.shared:
+            return await self._join()
         started = self._clock.monotonic()
         now = self._clock.now()
         expires = now + timedelta(seconds=self.lease_ttl)
         async with self._sessions() as session, session.begin():
+            member = await session.scalar(select(SenderLease.holder).where(
+                SenderLease.name.startswith(self.lease_name + MEMBER, autoescape=True),
+                SenderLease.expires_at > now).limit(1))
+            if member is not None:
+                return member  # bot processes send side by side: they are this token's senders
             before = await session.scalar(select(SenderLease.holder).where(SenderLease.name == self.lease_name))
             taken = await session.execute(
                 update(SenderLease)
@@ -253,10 +276,55 @@ class Sender:
                     return lease.holder
             elif before != self.holder:
                 self._took_over = bool(before)  # from a sender whose lease ran out (not released)
-        self._lease_deadline = started + self.lease_ttl - 2.0
+        self._lease_deadline = started + self.lease_ttl - min(2.0, self.lease_ttl / 3)
         return None
 
+    async def _join(self) -> str | None:
+        """Join or stay among the senders that share the channel; None when we are one, else the
+        lone sender (`jiceng notice send` on its own) that holds the whole lease."""
+        started = self._clock.monotonic()
+        now = self._clock.now()
+        prefix = self.lease_name + MEMBER
+        async with self._sessions() as session, session.begin():
+            lone = await session.get(SenderLease, self.lease_name)
+            if lone is not None and lone.holder and lone.expires_at > now and not _dead_here(lone.holder):
+                return lone.holder
+            mine = await session.get(SenderLease, prefix + self.holder)
+            expires = now + timedelta(seconds=self.lease_ttl)
+            if mine is None:
+                session.add(SenderLease(name=prefix + self.holder, holder=self.holder, expires_at=expires))
+            else:
+                mine.expires_at = expires
+            live = (await session.scalars(select(SenderLease.holder).where(
+                SenderLease.name.startswith(prefix, autoescape=True), SenderLease.expires_at > now))).all()
+        self._lease_deadline = started + self.lease_ttl - min(2.0, self.lease_ttl / 3)
+        members = tuple(sorted({*live, self.holder}))
+        if members != self.members:
+            self._see(members)
+        return None
+
+    def _see(self, members: tuple[str, ...]) -> None:
+        """New members, or fewer: take this sender's part of the shards and of the rate."""
+        self._members_left = bool(set(self.members) - set(members))
+        self.members = members
+        count, place = len(members), members.index(self.holder)
+        self.shards = tuple(shard for shard in range(OUTBOX_SHARDS) if shard % count == place)
+        self.pace.share(count)
+        # Until every member has renewed and seen the same, two may hold the same chats.
+        self.pace.pause(self.lease_ttl / 3 + 0.5 + max(1.0, self.pace.per_chat_interval) + Pace.PER_CHAT_MARGIN)
+        log.info("sending for %s as %d of %d senders (%d shards)", self.channel_name, place + 1, count,
+                 len(self.shards))
+        self.wake()  # read the queue again: other shards are ours now
+
     async def release_lease(self) -> None:
+        if self.shared:
+            async with self._sessions() as session, session.begin():
+                mine = await session.get(SenderLease, self.lease_name + MEMBER + self.holder)
+                if mine is not None:
+                    await session.delete(mine)
+            self._lease_deadline = 0.0
+            self.members = ()
+            return
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(SenderLease)
@@ -289,6 +357,11 @@ class Sender:
             await self._clock.sleep(self.lease_ttl / 3)
             try:
                 holder = await self.acquire_lease()
+                if holder is None and self._members_left:
+                    self._members_left = False
+                    resent = await self._requeue_in_flight()  # what a departed sender had in flight
+                    if resent:
+                        log.warning("%d messages were in flight at a sender that stopped; sending them again", resent)
                 if holder is None and self.yields and await self._is_wanted():
                     log.info("another sender waits for the lease: handing over once in-flight messages are done")
                     self.yielded = True
@@ -353,10 +426,16 @@ class Sender:
                     await asyncio.shield(self.release_lease())
 
     async def _requeue_in_flight(self) -> int:
+        """Rows left "sending" by a sender that is gone go back to the queue. Shared: only those
+        of senders no longer among the live members (read in the same transaction)."""
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(OutboxMessage).where(OutboxMessage.status == SENDING,
-                                            OutboxMessage.channel == self.channel_name).values(status=PENDING))
+            stuck = [OutboxMessage.status == SENDING, OutboxMessage.channel == self.channel_name]
+            if self.shared:
+                live = select(SenderLease.holder).where(
+                    SenderLease.name.startswith(self.lease_name + MEMBER, autoescape=True),
+                    SenderLease.expires_at > self._clock.now())
+                stuck.append(or_(OutboxMessage.sender.is_(None), OutboxMessage.sender.not_in(live)))
+            result = await session.execute(update(OutboxMessage).where(*stuck).values(status=PENDING, sender=None))
             return rowcount(result) or 0
 
     async def _report_loop(self, notice_id: int | None, on_progress: ProgressCallback | None,
@@ -508,6 +587,8 @@ class _Workers:
 
     def _waiting(self, query: Select[*_Columns]) -> Select[*_Columns]:
         query = query.where(OutboxMessage.status.in_(WAITING_STATUSES), OutboxMessage.channel == self.s.channel_name)
+        if self.s.shared:
+            query = query.where(OutboxMessage.shard.in_(self.s.shards))
         if self.notice_id is not None:
             query = query.where(OutboxMessage.notice_id == self.notice_id)
         return query
@@ -536,7 +617,13 @@ class _Workers:
         )
         async with self.s._sessions() as session:
             found = (await session.execute(query)).all()
-        held: set[str] = set()  # chats whose next row is not due yet
+            # Shared: a chat another sender still has a message in flight to (from before the
+            # senders changed) waits until that one is sent or handed back, to keep its order.
+            held: set[str] = set() if not self.s.shared else set((await session.scalars(
+                select(OutboxMessage.address).where(
+                    OutboxMessage.status == SENDING, OutboxMessage.channel == self.s.channel_name,
+                    OutboxMessage.shard.in_(self.s.shards), OutboxMessage.sender != self.s.holder))).all())
+        # and chats whose next row is not due yet
         self.queue = []
         for r in found:
             if r.address in held:
@@ -562,14 +649,20 @@ class _Workers:
     async def _deliver(self, row: Row) -> None:
         s, clock, pace = self.s, self.s._clock, self.s.pace
         try:
-            await self.writer.submit(_mark_sending(row))
+            await self.writer.submit(_mark_sending(row, s.holder))
             if not row.claimed:
+                # Another sender has it: this chat's later rows must wait behind it (its order).
+                self.queue = [r for r in self.queue if r.address != row.address]
                 return
             message = await s.message_for(row)
             while True:
                 await self.turns.take(row.priority, row.address)
                 if not s._lease_valid():
                     raise LeaseLost()
+                if s.shared and shard_of(row.address) not in s.shards:
+                    # Taken before the senders changed; the chat is another's now: it sends it.
+                    await self.writer.submit(_unclaim(row))
+                    break
                 try:
                     message_id = await s._channel.send(row.address, message)
                 except RateLimited as error:
@@ -623,13 +716,21 @@ def _describe(error: BaseException) -> str:
 _Op = Callable[[AsyncSession], Awaitable[None]]
 
 
-def _mark_sending(row: Row) -> _Op:
+def _mark_sending(row: Row, holder: str) -> _Op:
     """Claim the row, if it is still waiting: a notice cancelled, or a row another sender took,
     since the queue was read is left alone."""
     async def op(session: AsyncSession) -> None:
         result = await session.execute(update(OutboxMessage).where(
-            OutboxMessage.id == row.id, OutboxMessage.status.in_(WAITING_STATUSES)).values(status=SENDING))
+            OutboxMessage.id == row.id, OutboxMessage.status.in_(WAITING_STATUSES)).values(status=SENDING,
+                                                                                          sender=holder))
         row.claimed = rowcount(result) == 1
+    return op
+
+
+def _unclaim(row: Row) -> _Op:
+    async def op(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
+                              .values(status=PENDING, sender=None))
     return op
 
 

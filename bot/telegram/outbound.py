@@ -22,13 +22,16 @@ log = logging.getLogger(__name__)
 
 RESTART_AFTER = 5.0  # seconds before a sender that failed starts again
 CONCURRENCY = 32     # messages in flight at once (at most this many sent twice after a crash)
+SHARED_LEASE_TTL = 6.0  # several processes: a member that stops renewing is gone after this long
 
 
 class OutboxRunner:
-    def __init__(self, services, settings: Settings, pace: Pace) -> None:
+    def __init__(self, services, settings: Settings, pace: Pace, *, shared: bool = False) -> None:
+        """`shared`: several bot processes send side by side, each its share (bot.services.sender)."""
         self._services = services
         self._settings = settings
         self._pace = pace
+        self._shared = shared
         self._task: asyncio.Task | None = None
         self.sender: Sender | None = None
 
@@ -50,7 +53,9 @@ class OutboxRunner:
             while True:
                 channel = TelegramChannel(sender_bot, MediaStore(self._settings.media_dir))
                 self.sender = Sender(self._services.sessions, channel, pace=self._pace,
-                                     concurrency=CONCURRENCY, effects=effects(self._services.outbox), holder=holder)
+                                     concurrency=CONCURRENCY, effects=effects(self._services.outbox), holder=holder,
+                                     shared=self._shared,
+                                     **({"lease_ttl": SHARED_LEASE_TTL} if self._shared else {}))
                 self._services.outbox.listen(self.sender.wake)
                 try:
                     await self.sender.run(stop_when_idle=False, wait_for_lease=True)
