@@ -61,8 +61,9 @@ class LocalPostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start(max_connections: int = 300) -> LocalPostgres:
-    """A fresh server on a free port (about a second). RuntimeError when PostgreSQL is missing."""
+def start(max_connections: int = 300, durable: bool = False) -> LocalPostgres:
+    """A fresh server on a free port (about a second). RuntimeError when PostgreSQL is missing.
+    Not `durable`: no fsync (tests); durable: PostgreSQL's own defaults (benchmarks)."""
     found = bin_dir()
     if found is None:
         raise RuntimeError(NOT_INSTALLED)
@@ -72,8 +73,9 @@ def start(max_connections: int = 300) -> LocalPostgres:
     server = LocalPostgres(root, _free_port(), found)
     server._run("initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                 "--locale=C.UTF-8", "--no-sync")
-    options = (f"-p {server.port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
-               f"-c full_page_writes=off -c max_connections={max_connections}")
+    options = f"-p {server.port} -h 127.0.0.1 -k {root} -c max_connections={max_connections}"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     server._run("pg_ctl", "-D", str(root / "data"), "-l", str(root / "log"), "-w", "-t", "60", "-o", options,
                 "start")
     return server

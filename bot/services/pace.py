@@ -91,10 +91,12 @@ class Pace:
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._monotonic() + seconds)
 
-    def share(self, senders: int) -> None:
+    def own_rate(self, own: float) -> None:
         """Several processes send for one bot token: this one keeps to its part of the rate
-        (30 a second over 3 processes: 10 each, and at most 10 in any second)."""
-        own = self.rate / max(1, senders)
+        (e.g. 14 a second, and at most 14 in any second); `rate` stays the token's."""
+        own = max(0.5, min(self.rate, own))
+        if abs(1.0 / own - self._interval) < 1e-9:
+            return
         self._interval = 1.0 / own
         self._window_size = max(1, int(own))
         self._window = deque(self._window, maxlen=self._window_size)

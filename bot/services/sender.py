@@ -24,10 +24,14 @@ does. Pacing is one `Pace` per bot token, shared with the edits the bot makes di
 Several bot processes (webhook mode on PostgreSQL) send side by side instead (`shared=True`):
 each keeps a member row (`outbox:<channel>#<holder>`) renewed every few seconds; the live members,
 in order, split the outbox's 64 shards (a row's shard comes from its address, so a chat is always
-sent to by one process, in order, one a second) and the rate (30 a second over two: 15 each, at
-most 15 in any second, edits included). When the members change, every member pauses long enough
-for all of them to see the change before sending again, and the rows a departed member had in
-flight are sent again by whoever owns their shards now.
+sent to by one process, in order, one a second) and the rate. A member with nothing to send says
+so in its row and keeps only a small reserve (3 a second, for a sudden reply); the busy ones share
+the rest (two busy: 15 each, one busy and one idle: 27 and 3; edits included) — so the last shards of a
+broadcast still go out at the full rate. A member lowers its rate before it says it is idle, and
+says it is busy one renewal before it raises it, so together they never exceed the token's rate.
+When the members change, every member pauses long enough for all of them to see the change
+before sending again, and the rows a departed member had in flight are sent again by whoever
+owns their shards now.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import itertools
 import logging
 import os
 import socket
+import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,6 +79,9 @@ _Columns = TypeVarTuple("_Columns")
 
 WANTED = ":wanted"  # lease row name suffix: a sender waits for this lease
 MEMBER = "#"        # member lease rows of shared senders: outbox:<channel>#<holder>
+IDLE = " idle"      # a member row's holder ends so when that member has nothing to send
+MEMBERS_LOCK = 7302  # advisory lock space: shared members renew one at a time
+RESERVE_RATE = 3.0  # messages a second an idle shared member may send before it is seen busy
 
 LEASE_HELD = "另一个发送进程（{holder}）正在发送消息；本通知已排队，会由它发出。"
 LEASE_LOST = "发送权已被其他进程接管，本进程停止发送。"
@@ -228,6 +236,10 @@ class Sender:
         self.members: tuple[str, ...] = ()
         self.shards: tuple[int, ...] = tuple(range(OUTBOX_SHARDS))
         self._members_left = False
+        self.busy = True                 # has rows to send (the dispatcher says)
+        self._busy_said_at: float | None = None  # when our row last said "busy" after saying idle
+        self._idle_others = 0
+        self._renew_now = asyncio.Event()
         self._notices: dict[int, Outgoing] = {}
         self._seen_notices: set[int] = set()  # what "all notices" reports on
         self._wake = asyncio.Event()
@@ -286,22 +298,56 @@ class Sender:
         now = self._clock.now()
         prefix = self.lease_name + MEMBER
         async with self._sessions() as session, session.begin():
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # One member renews at a time, so each reads the others' last word, never a stale one.
+                await session.execute(select(func.pg_advisory_xact_lock(MEMBERS_LOCK, zlib.crc32(
+                    self.lease_name.encode()) - 2**31)))
             lone = await session.get(SenderLease, self.lease_name)
             if lone is not None and lone.holder and lone.expires_at > now and not _dead_here(lone.holder):
                 return lone.holder
             mine = await session.get(SenderLease, prefix + self.holder)
             expires = now + timedelta(seconds=self.lease_ttl)
+            said = self.holder + ("" if self.busy else IDLE)
             if mine is None:
-                session.add(SenderLease(name=prefix + self.holder, holder=self.holder, expires_at=expires))
+                session.add(SenderLease(name=prefix + self.holder, holder=said, expires_at=expires))
+                self._busy_said_at = started
             else:
-                mine.expires_at = expires
+                if self.busy and mine.holder.endswith(IDLE):
+                    self._busy_said_at = started
+                mine.holder, mine.expires_at = said, expires
             live = (await session.scalars(select(SenderLease.holder).where(
                 SenderLease.name.startswith(prefix, autoescape=True), SenderLease.expires_at > now))).all()
         self._lease_deadline = started + self.lease_ttl - min(2.0, self.lease_ttl / 3)
-        members = tuple(sorted({*live, self.holder}))
+        members = tuple(sorted({h.removesuffix(IDLE) for h in live} | {self.holder}))
+        self._idle_others = sum(1 for h in live if h.endswith(IDLE) and h.removesuffix(IDLE) != self.holder)
+        if self._busy_said_at == started and self._idle_others == len(members) - 1:
+            self._busy_said_at = None  # every other member is idle: none counts on our part of the rate
         if members != self.members:
             self._see(members)
+        self._set_rate()
         return None
+
+    def _set_rate(self) -> None:
+        """This member's part of the rate, as the others last said they were."""
+        if not self.members:
+            return
+        seen_busy = self._busy_said_at is None or (
+            self._clock.monotonic() - self._busy_said_at > self.lease_ttl / 3 + 0.5)
+        if not self.busy or not seen_busy:
+            self.pace.own_rate(min(RESERVE_RATE, self.pace.rate))
+            return
+        busy = len(self.members) - self._idle_others
+        self.pace.own_rate((self.pace.rate - RESERVE_RATE * self._idle_others) / max(1, busy))
+
+    def note_work(self, busy: bool) -> None:
+        """The dispatcher found rows to send in our shards (or none): an idle member lowers its
+        rate at once and says so at the next renewal; a busy one says so at once and raises later."""
+        if not self.shared or busy == self.busy:
+            return
+        self.busy = busy
+        if not busy:
+            self.pace.own_rate(min(RESERVE_RATE, self.pace.rate))
+        self._renew_now.set()
 
     def _see(self, members: tuple[str, ...]) -> None:
         """New members, or fewer: take this sender's part of the shards and of the rate."""
@@ -309,7 +355,6 @@ class Sender:
         self.members = members
         count, place = len(members), members.index(self.holder)
         self.shards = tuple(shard for shard in range(OUTBOX_SHARDS) if shard % count == place)
-        self.pace.share(count)
         # Until every member has renewed and seen the same, two may hold the same chats.
         self.pace.pause(self.lease_ttl / 3 + 0.5 + max(1.0, self.pace.per_chat_interval) + Pace.PER_CHAT_MARGIN)
         log.info("sending for %s as %d of %d senders (%d shards)", self.channel_name, place + 1, count,
@@ -346,6 +391,25 @@ class Sender:
             else:
                 wanted.holder, wanted.expires_at = self.holder, expires
 
+    async def _until_renewal(self) -> None:
+        """A third of the lease's time, or less when a shared member's work starts or stops."""
+        if not self.shared:
+            await self._clock.sleep(self.lease_ttl / 3)
+            return
+        self._renew_now.clear()
+        wait = self.lease_ttl / 3
+        if self.busy and self._busy_said_at is not None:  # raise the rate as soon as all have seen us busy
+            raise_at = self._busy_said_at + self.lease_ttl / 3 + 0.5 - self._clock.monotonic()
+            if raise_at > -1.0:
+                wait = min(wait, max(0.05, raise_at + 0.05))
+        sleeper = asyncio.ensure_future(self._clock.sleep(wait))
+        asked = asyncio.ensure_future(self._renew_now.wait())
+        try:
+            await asyncio.wait({sleeper, asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            asked.cancel()
+
     async def _is_wanted(self) -> bool:
         async with self._sessions() as session:
             expires = await session.scalar(
@@ -354,7 +418,7 @@ class Sender:
 
     async def _keep_lease(self) -> None:
         while True:
-            await self._clock.sleep(self.lease_ttl / 3)
+            await self._until_renewal()
             try:
                 holder = await self.acquire_lease()
                 if holder is None and self._members_left:
@@ -526,6 +590,7 @@ class _Workers:
                 self.queue = []  # look again: a more urgent row may have come
             if not self.queue and not await self._read(self._refill, False):
                 if not self.in_flight:
+                    s.note_work(False)
                     wait: float | None = await self._read(self._next_due_in, 0.0)
                     if wait is None and stop_when_idle:
                         return
@@ -534,6 +599,7 @@ class _Workers:
                     self.changed.clear()
                     await self._idle(0.2, self.changed)
                 continue
+            s.note_work(True)
             if not s._lease_valid():
                 raise LeaseLost()
             await self.slots.acquire()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 RESTART_AFTER = 5.0  # seconds before a sender that failed starts again
 CONCURRENCY = 32     # messages in flight at once (at most this many sent twice after a crash)
-SHARED_LEASE_TTL = 6.0  # several processes: a member that stops renewing is gone after this long
+SHARED_LEASE_TTL = 4.5  # several processes: a member that stops renewing is gone after this long
 
 
 class OutboxRunner:
