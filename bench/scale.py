@@ -1,14 +1,16 @@
 """Several `jiceng run` processes on one PostgreSQL database, in webhook mode behind a load
 balancer, under a campaign's load — measured from outside over the Bot API HTTP protocol.
 
-`python -m bench.scale [--farmers 2000] [--recipients 3000] [--processes 1,2,3] [--kill 2,3] [--quick]`
+`python -m bench.scale [--farmers 2000] [--recipients 3000] [--broadcast 2] [--processes 1,2,3] [--kill 2,3]
+[--quick] [--keep]`
 
 Each run starts a fresh PostgreSQL server (Debian's package, `storage.local_postgres`, fsync on),
 the Bot API stand-in in this process with Telegram's limits (30 messages/s overall, 1/s per chat,
 429 beyond; webhooks delivered with the secret header, each chat in order), a round-robin balancer
 (what nginx's upstream would be) and N `jiceng run --webhook` processes. Then, at once:
 `jiceng notice send` queues a training notice to every subscriber, and every farmer asks one
-question. A "kill" run kills one process with SIGKILL once a third of the notice has gone out.
+question. A "kill" run kills one process with SIGKILL once a third of the notice has gone out; a
+"notice alone" run has no farmers (the broadcast at Telegram's limit with every process sending).
 
 Reported per run: messages the server accepted per second (from the first send to the last), the
 notice's share of them, farmers' questions handled per second, each question's latency (the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -173,10 +176,10 @@ async def one_run(processes: int, farmers: int, recipients: int, kill: bool, fol
             await balancer.stop()
         server.stop()
     span = (max(m.at for m in sent) - min(m.at for m in sent)) if len(sent) > 1 else None
-    latencies = [first_reply[uid] - injected[update_of[uid]] if uid in first_reply else None for uid in asked]
+    latencies = [first_reply[uid] - injected[update_of[uid]] if uid in first_reply else None for uid in asked] or [None]
     handled = [first_reply[uid] for uid in asked if uid in first_reply]
     return {
-        "processes": processes, "kill": kill, "killed_at": killed_at,
+        "processes": processes, "farmers": farmers, "kill": kill, "killed_at": killed_at,
         "msg_rate": len(sent) / span if span else None,
         "notice_rate": len(reached) / span if span else None,
         "questions_rate": len(handled) / (max(handled) - min(injected[u] for u in update_of.values()))
@@ -200,13 +203,15 @@ async def _until(check, timeout: float) -> None:
 
 def report(runs: list[dict], farmers: int, recipients: int) -> str:
     header = ["", *(f"{r['processes']} process{'es' if r['processes'] > 1 else ''}"
-                    + (" (one killed -9)" if r["kill"] else "") for r in runs), "target"]
+                    + (", notice alone" if not r["farmers"] else "") + (", one killed -9" if r["kill"] else "")
+                    for r in runs), "target"]
     rows = [
         ["messages accepted by the server /s", *(_s(r["msg_rate"], 1) for r in runs), "≥ 28.5"],
         ["  of which the notice /s", *(_s(r["notice_rate"], 1) for r in runs), ""],
-        ["farmers' questions answered /s", *(_s(r["questions_rate"], 1) for r in runs), "grows"],
-        ["question → reply p50 (s)", *(_s(r["p50"]) for r in runs), ""],
-        ["question → reply p99 (s)", *(_s(r["p99"]) for r in runs), ""],
+        ["farmers' questions answered /s", *(_s(r["questions_rate"], 1) if r["farmers"] else "–" for r in runs),
+         "grows"],
+        ["question → reply p50 (s)", *(_s(r["p50"]) if r["farmers"] else "–" for r in runs), ""],
+        ["question → reply p99 (s)", *(_s(r["p99"]) if r["farmers"] else "–" for r in runs), ""],
         ["lost (questions + recipients)", *(str(r["lost"]) for r in runs), "0"],
         ["doubled (handled or delivered twice)", *(str(r["doubled"]) for r in runs), "0"],
         ["updates left unhandled", *(str(r["unhandled"]) for r in runs), "0"],
@@ -214,8 +219,8 @@ def report(runs: list[dict], farmers: int, recipients: int) -> str:
         ["killed after (s)", *(_s(r["killed_at"], 1) if r["killed_at"] else "–" for r in runs), ""],
         ["webhook requests per process", *("/".join(str(n) for n in r["served"].values()) for r in runs), ""],
     ]
-    return table(f"{farmers} farmers and a {recipients}-recipient notice at once, PostgreSQL, webhooks, "
-                 "Telegram's limits (30/s, 1/s per chat)", header, rows)
+    return table(f"{farmers} farmers and a {recipients}-recipient notice at once (or the notice alone), "
+                 "PostgreSQL, webhooks, Telegram's limits (30/s, 1/s per chat)", header, rows)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -223,18 +228,26 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--farmers", type=int, default=2000)
     parser.add_argument("--recipients", type=int, default=3000)
+    parser.add_argument("--broadcast", default="2", help="runs of the notice alone (no farmers), e.g. 1,2")
     parser.add_argument("--processes", default="1,2,3", help="runs without a kill, e.g. 1,2,3")
     parser.add_argument("--kill", default="2,3", help="runs where one process is killed -9, e.g. 2,3")
     parser.add_argument("--quick", action="store_true", help="200 farmers and 300 recipients")
+    parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
     args = parser.parse_args(argv)
     farmers, recipients = (200, 300) if args.quick else (args.farmers, args.recipients)
-    plan = [(int(n), False) for n in args.processes.split(",") if n] + [(int(n), True) for n in args.kill.split(",") if n]
+    numbers = lambda text: [int(n) for n in text.split(",") if n]  # noqa: E731
+    plan = ([(n, 0, False) for n in numbers(args.broadcast)] + [(n, farmers, False) for n in numbers(args.processes)]
+            + [(n, farmers, True) for n in numbers(args.kill)])
     runs = []
-    with tempfile.TemporaryDirectory(prefix="jiceng-scale-") as folder:
-        for processes, kill in plan:
-            print(f"running {processes} process(es){' with a kill' if kill else ''}…", flush=True)
-            runs.append(asyncio.run(one_run(processes, farmers, recipients, kill, Path(folder))))
-            print(report(runs, farmers, recipients), flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="jiceng-scale-"))
+    for processes, asking, kill in plan:
+        print(f"running {processes} process(es), {asking} farmers{', one killed' if kill else ''}…", flush=True)
+        runs.append(asyncio.run(one_run(processes, asking, recipients, kill, folder)))
+        print(report(runs, farmers, recipients), flush=True)
+    if args.keep:
+        print(f"logs kept in {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     print(report(runs, farmers, recipients))
 
 

@@ -139,7 +139,7 @@ def build_application(
     understander = understander or Understander()
     services = Services.build(settings, understander, clock)
     privileged: set[str] = set()  # Telegram user ids, as their accounts carry them
-    chat_locks = shared_locks(settings.database_url) if webhook is not None else None
+    chat_locks = shared_locks(settings.database_url, settings.concurrency) if webhook is not None else None
     lanes = ChatLanes(
         services.update_log, clock, flood=settings.flood_guard(lambda user_id: str(user_id) in privileged),
         concurrency=settings.concurrency, max_pending=settings.max_pending,
@@ -164,15 +164,16 @@ def build_application(
         await refresh_privileged()
         await lanes.readmit()  # what a crash or a stop left unhandled, in order
         gc.freeze()  # everything built so far lives as long as the bot: keep it out of collections
-        if settings.health_port:
-            server = HealthServer(Health(application, lanes, pacer, settings.poll_timeout, outbound=outbound),
-                                  settings.health_host, settings.health_port)
-            await server.start()
-            health_server.append(server)
-        outbound.start(application)  # the one sender of this bot token's outbox
         if webhook is not None:
             receiver.append(WebhookReceiver(application, lanes, webhook))
             await receiver[0].start()
+        if settings.health_port:
+            server = HealthServer(Health(application, lanes, pacer, settings.poll_timeout, outbound=outbound,
+                                         webhook=receiver if webhook is not None else None),
+                                  settings.health_host, settings.health_port)
+            await server.start()
+            health_server.append(server)
+        outbound.start(application)  # this process's sender of the bot token's outbox
         await services.deadlines.run_due(services.outbox)  # catch up on what fell due while the bot was down
         if application.job_queue is not None:
             # The knowledge base is loaded once the bot runs, off the event loop (see LiveUnderstanding).

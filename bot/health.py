@@ -31,6 +31,7 @@ class Health:
     poll_timeout: float
     stall_after: float = STALL_AFTER
     outbound: object | None = None  # bot.telegram.outbound.OutboxRunner: its sender's counters
+    webhook: list | None = None     # webhook mode: the receiver (bot.telegram.webhook), once started
 
     def _sender_count(self, name: str) -> int:
         sender = getattr(self.outbound, "sender", None)
@@ -42,12 +43,16 @@ class Health:
         problems = []
         if not self.application.running:
             problems.append("application not running")
-        updater = self.application.updater
-        if updater is not None and not updater.running:
-            problems.append("polling stopped")
-        silent = now - stats.last_poll
-        if not stats.waiting_for_room and silent > self.poll_timeout + 60 and self.lanes.pending() == 0:
-            problems.append(f"no getUpdates answer for {silent:.0f} s")
+        if self.webhook is not None:  # updates come when Telegram sends them: no polling to watch
+            if not any(receiver.serving for receiver in self.webhook):
+                problems.append("webhook server not serving")
+        else:
+            updater = self.application.updater
+            if updater is not None and not updater.running:
+                problems.append("polling stopped")
+            silent = now - stats.last_poll
+            if not stats.waiting_for_room and silent > self.poll_timeout + 60 and self.lanes.pending() == 0:
+                problems.append(f"no getUpdates answer for {silent:.0f} s")
         idle = now - stats.last_progress
         if self.lanes.pending() and idle > self.stall_after:
             problems.append(f"{self.lanes.pending()} update(s) waiting, none finished for {idle:.0f} s")

@@ -24,10 +24,11 @@ def _second_key(chat_key: int) -> int:
 
 
 class ChatLocks:
-    def __init__(self, url: str, connections: int = 64) -> None:
+    def __init__(self, url: str, connections: int = 32) -> None:
         # Its own pool, so that chats waiting for each other never starve the handlers of connections.
+        # Autocommit: taking and giving back a lock is one round trip each, no transaction left open.
         self._engine: AsyncEngine = create_async_engine(url, pool_size=connections, max_overflow=0,
-                                                        pool_pre_ping=True)
+                                                        isolation_level="AUTOCOMMIT", pool_recycle=1800)
 
     @asynccontextmanager
     async def hold(self, chat_key: int) -> AsyncIterator[None]:
@@ -36,7 +37,6 @@ class ChatLocks:
         async with self._engine.connect() as connection:
             try:
                 await connection.execute(select(func.pg_advisory_lock(LOCK_SPACE, key)))
-                await connection.commit()  # the lock is the session's, not a transaction's: nothing left open
             except BaseException:
                 await connection.invalidate()  # cancelled while waiting: the server drops whatever it gave
                 raise
@@ -45,7 +45,6 @@ class ChatLocks:
             finally:
                 try:
                     await connection.execute(select(func.pg_advisory_unlock(LOCK_SPACE, key)))
-                    await connection.commit()
                 except BaseException:
                     await connection.invalidate()  # a lock must never go back to the pool held
                     raise
@@ -54,6 +53,7 @@ class ChatLocks:
         await self._engine.dispose()
 
 
-def shared_locks(url: str) -> ChatLocks | None:
-    """The chat locks for a PostgreSQL database; None on SQLite (one process)."""
-    return ChatLocks(url) if url.startswith("postgresql") else None
+def shared_locks(url: str, connections: int = 32) -> ChatLocks | None:
+    """The chat locks for a PostgreSQL database (one connection per chat held at once: the
+    lanes' concurrency); None on SQLite (one process)."""
+    return ChatLocks(url, connections) if url.startswith("postgresql") else None

@@ -34,7 +34,10 @@ def create_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS
             connection, busy_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **PRIVATE)
+    # PostgreSQL: enough connections for the handlers and the sender side by side; a connection
+    # lost (a server restart) fails its statement, which the bot retries as transient, so no
+    # ping before every checkout.
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, **PRIVATE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:

@@ -35,13 +35,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def webhook_bot(db_url, understander, clock, api: BotApiStandIn, url: str | None = None, port: int = 0):
+async def webhook_bot(db_url, understander, clock, api: BotApiStandIn, url: str | None = None, port: int = 0,
+                      **settings):
     """The bot in webhook mode, listening on `port` and telling the stand-in `url` (itself unless
     a load balancer stands between)."""
     port = port or free_port()
     hook = WebhookSettings(url or f"http://127.0.0.1:{port}/telegram", SECRET, "127.0.0.1", port)
     settings = Settings(database_url=db_url, bot_token=api.token, api_url=f"{api.url}/bot",
-                        file_api_url=f"{api.url}/file/bot", **UNTHROTTLED)
+                        file_api_url=f"{api.url}/file/bot", **{**UNTHROTTLED, **settings})
     app = build_application(settings, understander=understander, clock=clock, webhook=hook)
     await start_webhook(app)
     try:
@@ -60,8 +61,11 @@ async def logged(db_url: str) -> list[LoggedUpdate]:
 
 
 async def test_a_farmer_is_served_through_the_webhook(db_url, understander, clock):
-    async with BotApiStandIn() as api, webhook_bot(db_url, understander, clock, api):
+    health = free_port()
+    async with BotApiStandIn() as api, webhook_bot(db_url, understander, clock, api, health_port=health):
         assert api.webhook_url.endswith("/telegram") and api.webhook_secret == SECRET
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{health}/healthz") as answer:
+            assert answer.status == 200  # healthy without polling
         api.send_text(FARMER, "/start", first_name="张大哥")
         await api.wait_for_message(FARMER, "专家服务基层", timeout=15)
         api.send_text(FARMER, "水稻叶子上有褐色斑点是什么病")

@@ -73,23 +73,17 @@ class UpdateLog:
                                       .on_conflict_do_nothing(index_elements=[LoggedUpdate.update_id]))
         return done
 
-    async def is_done(self, update_id: int) -> bool:
-        """Handled or set aside (by this process or another)."""
-        async with self._sessions() as session:
-            row = (await session.execute(select(LoggedUpdate.handled_at, LoggedUpdate.failed_at)
-                                         .where(LoggedUpdate.update_id == update_id))).first()
-        return row is not None and (row.handled_at is not None or row.failed_at is not None)
-
-    async def unhandled_of_chat(self, chat_key: int, before: int) -> list[dict[str, Any]]:
-        """The chat's updates older than `before` that nobody has handled or set aside yet (stored
-        by another process, or left by one that stopped), oldest first."""
+    async def unhandled_of_chat(self, chat_key: int, through: int) -> list[tuple[int, dict[str, Any]]]:
+        """The chat's updates up to `through` that nobody has handled or set aside yet (stored by
+        another process, or left by one that stopped), oldest first, with their ids: `through`
+        itself is last unless it is done already."""
         async with self._sessions() as session:
             rows = (await session.execute(
-                select(LoggedUpdate.payload).where(
-                    LoggedUpdate.chat_key == chat_key, LoggedUpdate.update_id < before,
+                select(LoggedUpdate.update_id, LoggedUpdate.payload).where(
+                    LoggedUpdate.chat_key == chat_key, LoggedUpdate.update_id <= through,
                     LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None))
                 .order_by(LoggedUpdate.update_id))).all()
-        return [row.payload for row in rows]
+        return [(row.update_id, row.payload) for row in rows]
 
     async def is_handled(self, update_id: int) -> bool:
         async with self._sessions() as session:
@@ -143,15 +137,18 @@ class UpdateLog:
             return bool(rowcount(result))
 
     async def unhandled(self, received_before: datetime | None = None,
-                        excluding: Collection[int] = ()) -> list[dict[str, Any]]:
+                        excluding: Collection[int] = (), limit: int | None = None) -> list[dict[str, Any]]:
         """Payloads recorded but neither handled nor set aside (a crash or a stop came first,
         or staff asked for a replay), oldest first."""
         query = select(LoggedUpdate.update_id, LoggedUpdate.payload).where(
             LoggedUpdate.handled_at.is_(None), LoggedUpdate.failed_at.is_(None))
         if received_before is not None:
             query = query.where(LoggedUpdate.received_at < received_before)
+        query = query.order_by(LoggedUpdate.update_id)
+        if limit is not None:
+            query = query.limit(limit + len(excluding))
         async with self._sessions() as session:
-            rows = (await session.execute(query.order_by(LoggedUpdate.update_id))).all()
+            rows = (await session.execute(query)).all()
         skip = set(excluding)
         return [row.payload for row in rows if row.update_id not in skip]
 

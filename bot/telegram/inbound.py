@@ -136,6 +136,8 @@ class ChatLanes(BaseUpdateProcessor):
         self._poison_attempts = poison_attempts
         self._backoff = backoff
         self._chat_locks = chat_locks
+        # Shared: at most `concurrency` chats held (or waited for) at once, each on a connection.
+        self._holding = asyncio.Semaphore(concurrency)
         self.stats = InboundStats()
         self._application: Application | None = None
         self._lanes: dict[Hashable, deque[tuple[Update, Verdict]]] = {}
@@ -203,7 +205,13 @@ class ChatLanes(BaseUpdateProcessor):
         staff replay, an update a stop left behind)."""
         if self._application.update_queue.qsize():
             return 0  # a backlog is still coming through; look again later
-        payloads = await self._log.unhandled(received_before, excluding=set(self._held))
+        if self._chat_locks is not None and self._held:
+            # With other processes, what is unhandled is mostly their own backlog: take some of
+            # it up only once idle (a killed process's updates; a chat that writes again catches up
+            # on its own older updates at once).
+            return 0
+        limit = self._max_pending if self._chat_locks is not None else None
+        payloads = await self._log.unhandled(received_before, excluding=set(self._held), limit=limit)
         for payload in payloads:
             await self._application.update_queue.put(Update.de_json(payload, self._application.bot))
         if payloads:
@@ -260,12 +268,13 @@ class ChatLanes(BaseUpdateProcessor):
     async def _handle_shared(self, update: Update, verdict: Verdict, key: int) -> bool:
         """With other processes: hold the chat, catch up on its older updates, then this one."""
         assert self._chat_locks is not None
-        async with self._chat_locks.hold(key):
-            if await self._log.is_done(update.update_id):
+        async with self._holding, self._chat_locks.hold(key):
+            waiting = await self._log.unhandled_of_chat(key, through=update.update_id)
+            if not waiting or waiting[-1][0] != update.update_id:
                 self.stats.duplicates += 1  # another process handled it (a webhook delivered twice)
                 self._release(update.update_id)
                 return True
-            for payload in await self._log.unhandled_of_chat(key, before=update.update_id):
+            for _, payload in waiting[:-1]:
                 earlier = Update.de_json(payload, self._application.bot)
                 if not await self._handle_here(earlier, self._verdict(earlier), batch_mark=False):
                     return False

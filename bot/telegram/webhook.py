@@ -105,6 +105,10 @@ class WebhookReceiver:
         log.info("webhook serving %s on %s:%s", self._settings.path, self._settings.listen_host,
                  self._settings.listen_port)
 
+    @property
+    def serving(self) -> bool:
+        return self._runner is not None
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
