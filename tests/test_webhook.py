@@ -152,3 +152,22 @@ async def test_one_of_two_processes_killed_mid_stream_loses_nothing_and_doubles_
         drafts = dict((await session.execute(select(Draft.text, func.count()).group_by(Draft.text))).all())
     await engine.dispose()
     assert drafts == {q: 1 for q in questions}  # every question once: none lost, none doubled
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several processes share a PostgreSQL database (JICENG_TEST_DB=postgresql)")
+async def test_a_poison_update_in_a_shared_process_is_set_aside_not_marked_handled(db_url, understander, clock):
+    from bot.services.update_log import UpdateLog
+
+    async with BotApiStandIn() as api, webhook_bot(db_url, understander, clock, api) as (app, _):
+        intake = app.bot_data["services"].intake
+
+        async def broken(*args, **kwargs):
+            raise ValueError("a bug")
+
+        intake.new_question = broken
+        update = api.send_text(FARMER, "水稻叶子发黄是怎么回事")
+        await api.wait_for_message(FARMER, "转给工作人员", timeout=15)
+        engine = create_engine(db_url)
+        failed = await UpdateLog(session_factory(engine)).failed()
+        await engine.dispose()
+    assert [f.update_id for f in failed] == [update["update_id"]]  # staff can still replay it

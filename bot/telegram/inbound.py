@@ -136,6 +136,7 @@ class ChatLanes(BaseUpdateProcessor):
         self._poison_attempts = poison_attempts
         self._backoff = backoff
         self._chat_locks = chat_locks
+        self._set_aside_ids: set[int] = set()  # shared: set aside here, not to be marked handled
         # Shared: at most `concurrency` chats held (or waited for) at once, each on a connection.
         self._holding = asyncio.Semaphore(concurrency)
         self.stats = InboundStats()
@@ -285,7 +286,12 @@ class ChatLanes(BaseUpdateProcessor):
             return True
 
     async def _mark_now(self, update_id: int) -> None:
-        """Marked handled before the chat is let go, so the next process holding it skips it."""
+        """Marked handled before the chat is let go, so the next process holding it skips it (a
+        set-aside update stays as it is: staff replay it)."""
+        if update_id in self._set_aside_ids:
+            self._set_aside_ids.discard(update_id)
+            self._release(update_id)
+            return
         tries = 0
         while True:
             try:
@@ -358,6 +364,8 @@ class ChatLanes(BaseUpdateProcessor):
 
     async def _set_aside(self, update: Update, error: BaseException, attempts: int) -> None:
         self.stats.failed += 1
+        if self._chat_locks is not None:
+            self._set_aside_ids.add(update.update_id)
         text = f"{type(error).__name__}: {error}"
         while True:
             try:
