@@ -19,6 +19,7 @@ from bot.health import Health, HealthServer
 from bot.services import retention, terms
 from bot.services.bases import Bases
 from bot.services.calendar import WorkCalendar
+from bot.services.chat_locks import shared_locks
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.expert import ExpertService
@@ -45,7 +46,6 @@ from bot.telegram.outbound import OutboxRunner
 from bot.telegram.pacing import SendPacer
 from bot.telegram.webhook import WebhookReceiver, WebhookSettings
 from intents.understand import Understander
-from storage.chat_locks import shared_locks
 from storage.db import create_engine, session_factory
 from storage.models import utcnow
 

@@ -44,12 +44,12 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, BaseUpdateProcessor
 
 from bot import messages
+from bot.services.chat_locks import ChatLocks
 from bot.services.faults import is_transient
 from bot.services.flood import MESSAGE_COST, PRESS_COST, FloodGuard, Verdict
 from bot.services.update_log import UpdateLog
 from bot.telegram.common import request_key, serving, tell
 from bot.telegram.context import JicengContext
-from storage.chat_locks import ChatLocks
 
 log = logging.getLogger(__name__)
 
