@@ -158,7 +158,8 @@ async def one_run(processes: int, farmers: int, recipients: int, kill: bool, fol
             if os.environ.get("BENCH_TRACE") and sent:
                 first = min(m.at for m in sent)
                 print("sends per second:", list(Counter(int(m.at - first) for m in sent).values()), flush=True)
-            too_many = api.too_many_requests
+            too_many = f"{api.too_many_requests} ({api._limits.refused_overall} overall, " \
+                       f"{api._limits.refused_in_chat} in one chat)" if api.too_many_requests else "0"
             injected = dict(api.injected_at)
             first_reply: dict[int, float] = {}
             replies: Counter[int] = Counter()

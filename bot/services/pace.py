@@ -48,6 +48,7 @@ class Pace:
         self.per_chat_interval = per_chat_interval
         self._monotonic = monotonic
         self._interval = 1.0 / rate
+        self.window_margin = self.WINDOW_MARGIN
         self._window_size = max(1, int(rate))
         self._window: deque[float] = deque(maxlen=self._window_size)
         self._next_slot = 0.0
@@ -62,7 +63,7 @@ class Pace:
         t = max(now, self._next_slot, self.paused_until,
                 self._chat_next.get(address, 0.0) if wait_for_chat else 0.0)
         if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
+            t = max(t, self._window[0] + 1.0 + self.window_margin)
         self._window.append(t)
         self._next_slot = t + self._interval
         self._chat_next[address] = max(self._chat_next.get(address, 0.0),
@@ -75,7 +76,7 @@ class Pace:
         """The earliest monotonic time at which any message may go (a chat may wait longer)."""
         t = max(self._next_slot, self.paused_until)
         if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.WINDOW_MARGIN)
+            t = max(t, self._window[0] + 1.0 + self.window_margin)
         return t
 
     def done(self, address: str) -> None:
@@ -91,9 +92,13 @@ class Pace:
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._monotonic() + seconds)
 
+    # Several processes' sends reach the server with independent delays: more slack per window.
+    SHARED_WINDOW_MARGIN = 0.04
+
     def own_rate(self, own: float) -> None:
         """Several processes send for one bot token: this one keeps to its part of the rate
-        (e.g. 14 a second, and at most 14 in any second); `rate` stays the token's."""
+        (e.g. 15 a second, and at most 15 in any 1.04 s); `rate` stays the token's."""
+        self.window_margin = self.SHARED_WINDOW_MARGIN
         own = max(0.5, min(self.rate, own))
         if abs(1.0 / own - self._interval) < 1e-9:
             return

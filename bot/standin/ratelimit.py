@@ -44,6 +44,8 @@ class RateLimits:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._clock = clock
+        self.refused_overall = 0   # 429s because of the overall limit
+        self.refused_in_chat = 0   # 429s because of one chat's limit
         self._global = SlidingWindow(per_second_global) if per_second_global else None
         self._per_chat_rate = per_second_per_chat
         self._per_chat: dict[int, SlidingWindow] = defaultdict(
@@ -59,6 +61,10 @@ class RateLimits:
         windows = [w for w in (self._global, self._chat_window(chat_id)) if w]
         wait = max((w.wait_needed(now) for w in windows), default=0.0)
         if wait > 0:
+            if self._global is not None and self._global.wait_needed(now) > 0:
+                self.refused_overall += 1
+            else:
+                self.refused_in_chat += 1
             return max(1, math.ceil(wait))
         for window in windows:
             window.add(now)
