@@ -246,18 +246,24 @@ def build_application(
     return application
 
 
-async def start_polling(application: Application, poll_timeout: int = 10) -> None:
-    """What run_polling does before it blocks, for callers that own the event loop
-    (the tests and the demo): initialise, run post_init, start, poll."""
+async def start(application: Application) -> None:
+    """What run_polling does before it polls, for callers that own the event loop (the tests,
+    the demo, `jiceng run --webhook`): initialise, run post_init (in webhook mode it starts the
+    webhook's server and tells Telegram its URL), start handling."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     await application.start()
+
+
+async def start_polling(application: Application, poll_timeout: int = 10) -> None:
+    await start(application)
     await application.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
 
 
-async def stop_polling(application: Application) -> None:
-    if application.updater.running:
+async def stop(application: Application) -> None:
+    """Stop polling if it runs, then the application (post_stop, post_shutdown)."""
+    if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
@@ -268,20 +274,4 @@ async def stop_polling(application: Application) -> None:
         await application.post_shutdown(application)
 
 
-async def start_webhook(application: Application) -> None:
-    """What `jiceng run --webhook` does before it waits: initialise, run post_init (which starts
-    the webhook's server and tells Telegram its URL), start handling."""
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-
-
-async def stop_webhook(application: Application) -> None:
-    if application.running:
-        await application.stop()
-        if application.post_stop:
-            await application.post_stop(application)
-    await application.shutdown()
-    if application.post_shutdown:
-        await application.post_shutdown(application)
+stop_polling = stop  # the name the tests and the demo know

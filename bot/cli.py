@@ -195,7 +195,7 @@ def _run_webhook(args, settings: Settings) -> int:
     import os
     import signal
 
-    from bot.app import build_application, start_webhook, stop_webhook
+    from bot.app import build_application, start, stop
     from bot.telegram.webhook import WebhookSettings
 
     host, _, port = (args.listen or "127.0.0.1:8443").rpartition(":")
@@ -208,15 +208,15 @@ def _run_webhook(args, settings: Settings) -> int:
     application = build_application(settings, webhook=webhook)
 
     async def serve() -> None:
-        stop = asyncio.Event()
+        stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await start_webhook(application)
+            loop.add_signal_handler(sig, stopping.set)
+        await start(application)
         try:
-            await stop.wait()
+            await stopping.wait()
         finally:
-            await stop_webhook(application)
+            await stop(application)
 
     asyncio.run(serve())
     return 0
@@ -646,24 +646,21 @@ def _report_hours(args, settings: Settings) -> int:
 
 
 def _report_service_record(args, settings: Settings) -> int:
-    from bot.services import hours, service_record
-    from storage.models import utcnow
+    from bot.services import service_record
 
-    out = hours.check_report_path(args.out)
-    year = args.year or hours.china_year(utcnow())
-    scope = _report_scope(args.region)
-    if scope is None:
-        return 1
-    if not _schema_ready(settings):
-        return 2
-    rows = _with_sessions(settings, lambda sessions: service_record.yearly(sessions, year, scope))
-    service_record.write_report(rows, out)
-    print(f"已写出{scope.name} {year} 年 {len(rows)} 位专家的服务记录：{out}")
-    return 0
+    return _yearly_report(args, settings, service_record, "已写出{area} {year} 年 {count} 位专家的服务记录：{path}")
 
 
 def _report_teams(args, settings: Settings) -> int:
-    from bot.services import hours, team_report
+    from bot.services import team_report
+
+    return _yearly_report(args, settings, team_report, "已写出{area} {year} 年 {count} 个服务团的报表：{path}")
+
+
+def _yearly_report(args, settings: Settings, report, written: str) -> int:
+    """A yearly report for an area: `report.yearly(sessions, year, scope)` rows written by
+    `report.write_report(rows, path)`."""
+    from bot.services import hours
     from storage.models import utcnow
 
     out = hours.check_report_path(args.out)
@@ -673,9 +670,9 @@ def _report_teams(args, settings: Settings) -> int:
         return 1
     if not _schema_ready(settings):
         return 2
-    rows = _with_sessions(settings, lambda sessions: team_report.yearly(sessions, year, scope))
-    team_report.write_report(rows, out)
-    print(f"已写出{scope.name} {year} 年 {len(rows)} 个服务团的报表：{out}")
+    rows = _with_sessions(settings, lambda sessions: report.yearly(sessions, year, scope))
+    report.write_report(rows, out)
+    print(written.format(area=scope.name, year=year, count=len(rows), path=out))
     return 0
 
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_application, start_webhook, stop_webhook
+from bot.app import build_application, start, stop
 from bot.config import Settings
 from bot.standin import BotApiStandIn
 from bot.standin.balancer import RoundRobin
@@ -44,11 +44,11 @@ async def webhook_bot(db_url, understander, clock, api: BotApiStandIn, url: str 
     settings = Settings(database_url=db_url, bot_token=api.token, api_url=f"{api.url}/bot",
                         file_api_url=f"{api.url}/file/bot", **{**UNTHROTTLED, **settings})
     app = build_application(settings, understander=understander, clock=clock, webhook=hook)
-    await start_webhook(app)
+    await start(app)
     try:
         yield app, f"http://127.0.0.1:{port}"
     finally:
-        await stop_webhook(app)
+        await stop(app)
 
 
 async def logged(db_url: str) -> list[LoggedUpdate]:

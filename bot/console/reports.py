@@ -39,22 +39,24 @@ class ReportPages:
                                        lambda path: hours.write_report(rows, path))
 
     async def report_service_record(self, request: web.Request) -> web.StreamResponse:
-        from bot.services import hours, service_record
+        from bot.services import service_record
 
-        staff_id, scope, context = await self._staff(request)
-        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
-        rows = await service_record.yearly(self.services.sessions, year, scope)
-        return await self._report_file(staff_id, _named(f"service-record-{year}", scope),
-                                       lambda path: service_record.write_report(rows, path))
+        return await self._yearly_file(request, service_record, "service-record")
 
     async def report_teams(self, request: web.Request) -> web.StreamResponse:
-        from bot.services import hours, team_report
+        from bot.services import team_report
+
+        return await self._yearly_file(request, team_report, "teams")
+
+    async def _yearly_file(self, request: web.Request, report: Any, name: str) -> web.StreamResponse:
+        """A yearly report of the staff member's area: `report.yearly(sessions, year, scope)`."""
+        from bot.services.hours import china_year
 
         staff_id, scope, context = await self._staff(request)
-        year = _int(request.query.get("year")) or hours.china_year(self.services.clock())
-        rows = await team_report.yearly(self.services.sessions, year, scope)
-        return await self._report_file(staff_id, _named(f"teams-{year}", scope),
-                                       lambda path: team_report.write_report(rows, path))
+        year = _int(request.query.get("year")) or china_year(self.services.clock())
+        rows = await report.yearly(self.services.sessions, year, scope)
+        return await self._report_file(staff_id, _named(f"{name}-{year}", scope),
+                                       lambda path: report.write_report(rows, path))
 
     async def report_trainees(self, request: web.Request) -> web.StreamResponse:
         staff_id, scope, context = await self._staff(request)
