@@ -118,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     retrain = intents.add_parser("retrain", help="把纠正过的领域加入训练，报告留出集准确率并保存新模型")
     retrain.add_argument("--force", action="store_true", help="即使留出集准确率下降也采用新模型")
     retrain.set_defaults(handler=_intents_retrain)
+    evaluate = intents.add_parser(
+        "evaluate", help="在带标注的 TSV 上评测：各领域精确率/召回率、混淆矩阵，并与 TF-IDF + 线性 SVM 基线对照")
+    evaluate.add_argument("files", nargs="+", metavar="FILE.tsv")
+    evaluate.add_argument("--no-baseline", action="store_true", help="不训练、不对照基线")
+    evaluate.set_defaults(handler=_intents_evaluate)
 
     staff = commands.add_parser("staff", help="工作人员").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="添加工作人员")
@@ -518,6 +523,24 @@ def _intents_retrain(args, settings: Settings) -> int:
     understander = Understander()
     report = _with_sessions(settings, lambda sessions: retrain(sessions, understander, utcnow(), force=args.force))
     print(report.summary())
+    return 0
+
+
+def _intents_evaluate(args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from intents import evaluation
+    from intents.training import load_examples, split
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"找不到文件：{'、'.join(missing)}", file=sys.stderr)
+        return 2
+    predictors = {"jiceng": evaluation.ours(_understander_with_current_model(settings))}
+    if not args.no_baseline:
+        train, _ = split(load_examples())
+        predictors["SVM baseline"] = evaluation.svm_baseline(train)
+    print(evaluation.evaluate([Path(f) for f in args.files], predictors))
     return 0
 
 

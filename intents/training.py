@@ -30,18 +30,23 @@ class Example:
     field: str
 
 
+REGISTERS = ("", "farmer", "formal", "enterprise")  # sub-folders of training/: how people word it
+
+
 def load_examples() -> list[Example]:
-    """The project's written examples: intents/data/training/<field>.txt, one per line."""
-    folder = resources.files("intents").joinpath("data/training")
+    """The project's written examples: intents/data/training/[<register>/]<field>.txt, one per line."""
+    root = resources.files("intents").joinpath("data/training")
     examples = []
-    for code in field_codes():
-        source = folder.joinpath(f"{code}.txt")
-        if not source.is_file():
-            continue
-        for line in source.read_text("utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                examples.append(Example(line, code))
+    for register in REGISTERS:
+        folder = root.joinpath(register) if register else root
+        for code in field_codes():
+            source = folder.joinpath(f"{code}.txt")
+            if not source.is_file():
+                continue
+            for line in source.read_text("utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    examples.append(Example(line, code))
     return examples
 
 

@@ -57,6 +57,34 @@ class Ticks:
         return self.now
 
 
+def test_the_window_counts_a_message_from_when_its_send_returned():
+    """A send delayed on its way (a busy event loop, a slow network) may reach the server just
+    before the next one: the next second is measured from the slow send's return."""
+    ticks = Ticks()
+    pace = Pace(rate=2, per_chat_interval=0, monotonic=ticks)
+    first = pace.reserve("a")
+    ticks.now += 0.5
+    pace.reserve("b")
+    ticks.now += 0.05
+    pace.landed("a")          # quick
+    ticks.now += 0.45
+    assert pace.next_slot() == pytest.approx(first + 0.55 + 1.0 + Pace.WINDOW_MARGIN)
+    pace.reserve("c")
+    ticks.now += 0.3
+    assert pace.next_slot() > ticks.now + 0.9  # "b" is still on its way: it may arrive now
+    ticks.now += 0.2
+    pace.landed("b")          # slow: returned 1 s after it started
+    assert pace.next_slot() == pytest.approx(ticks.now + 1.0 + Pace.WINDOW_MARGIN)
+
+
+def test_a_send_that_never_says_it_returned_stops_holding_the_window():
+    ticks = Ticks()
+    pace = Pace(rate=1, per_chat_interval=0, monotonic=ticks)
+    start = pace.reserve("a")
+    ticks.now += Pace.STALE_AFTER + 1
+    assert pace.next_slot() == pytest.approx(start + 1.0 + Pace.WINDOW_MARGIN)
+
+
 def test_flood_guard_serves_a_burst_warns_once_then_serves_after_the_cooldown():
     ticks = Ticks()
     guard = FloodGuard(farmer=Limit(burst=3, per_minute=60, cooldown=10), clock=ticks)

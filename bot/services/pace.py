@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -31,16 +34,35 @@ class RealClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+class _Send:
+    """One message in the pace's window: when it may start, and when its send returned (the
+    latest the server can have counted it); `ended` is None while it is in flight."""
+
+    __slots__ = ("address", "start", "ended")
+
+    def __init__(self, address: str, start: float) -> None:
+        self.address, self.start = address, start
+        self.ended: float | None = None
+
+
 class Pace:
     """A chat platform's limits as slots: at most `rate` messages in any second, spaced 1/rate apart,
     and one per `per_chat_interval` to an address. Everything one bot token sends takes a slot
-    here first (the outbox sender and the bot's direct edits alike); a 429 pauses them all."""
+    here first (the outbox sender and the bot's direct edits alike) and says when its send
+    returned (`landed`); a 429 pauses them all.
 
-    # Slack over the server's one-second windows for network jitter.
-    WINDOW_MARGIN = 0.03
+    The server counts a message when it arrives, some time between the send's start and its
+    return. So a new message may start only a second after the send `rate` messages back has
+    *returned*: however late the event loop or the network delays one send and hurries the
+    next, no second on the server's clock holds more than `rate` of this pace's messages."""
+
+    # Slack over the server's one-second windows (clock resolution, a server that rounds).
+    WINDOW_MARGIN = 0.01
     PER_CHAT_MARGIN = 0.05
     FORGET_AFTER = 60.0
     GROUP_INTERVAL = 3.0  # about 20 messages a minute in a group chat (a negative address)
+    # A send that never said it returned (a path that lost it) stops holding the window back.
+    STALE_AFTER = 10.0
 
     def __init__(self, rate: float = 30.0, per_chat_interval: float = 1.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -50,7 +72,8 @@ class Pace:
         self._interval = 1.0 / rate
         self.window_margin = self.WINDOW_MARGIN
         self._window_size = max(1, int(rate))
-        self._window: deque[float] = deque(maxlen=self._window_size)
+        self._window: deque[_Send] = deque(maxlen=self._window_size)
+        self._in_flight: dict[str, deque[_Send]] = {}
         self._next_slot = 0.0
         self.paused_until = 0.0
         self._chat_next: dict[str, float] = {}
@@ -58,31 +81,47 @@ class Pace:
     def reserve(self, address: str, *, wait_for_chat: bool = True) -> float:
         """The monotonic time at which a message to `address` may go; the slot is taken. An edit
         of a pressed message goes at once in its chat (`wait_for_chat=False`) but still takes an
-        overall slot and counts as the chat's latest message."""
+        overall slot and counts as the chat's latest message. Say `landed(address)` when it returns."""
         now = self._monotonic()
-        t = max(now, self._next_slot, self.paused_until,
-                self._chat_next.get(address, 0.0) if wait_for_chat else 0.0)
-        if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.window_margin)
-        self._window.append(t)
+        t = max(now, self.next_slot(), self._chat_next.get(address, 0.0) if wait_for_chat else 0.0)
+        send = _Send(address, t)
+        self._window.append(send)
+        self._in_flight.setdefault(address, deque()).append(send)
         self._next_slot = t + self._interval
         self._chat_next[address] = max(self._chat_next.get(address, 0.0),
                                        t + self._interval_of(address) + self.PER_CHAT_MARGIN)
         if len(self._chat_next) > 10_000:
             self._chat_next = {a: at for a, at in self._chat_next.items() if at > now - self.FORGET_AFTER}
+        if len(self._in_flight) > 10_000:
+            self._in_flight = {a: f for a, f in self._in_flight.items() if now - f[-1].start < self.STALE_AFTER}
         return t
 
     def next_slot(self) -> float:
         """The earliest monotonic time at which any message may go (a chat may wait longer)."""
         t = max(self._next_slot, self.paused_until)
         if len(self._window) == self._window_size:
-            t = max(t, self._window[0] + 1.0 + self.window_margin)
+            t = max(t, self._counted_by(self._window[0]) + 1.0 + self.window_margin)
         return t
 
-    def done(self, address: str) -> None:
-        """The server surely has it now: the next message to `address` waits from here."""
-        self._chat_next[address] = max(self._chat_next.get(address, 0.0),
-                                       self._monotonic() + self._interval_of(address))
+    def _counted_by(self, send: _Send) -> float:
+        """The latest time the server can have counted `send`: when it returned; while it is in
+        flight, not before now (the next look comes when a slot would open)."""
+        if send.ended is not None:
+            return send.ended
+        now = self._monotonic()
+        return send.start if now - send.start > self.STALE_AFTER else max(send.start, now)
+
+    def landed(self, address: str, *, delivered: bool = True) -> None:
+        """The send to `address` taken with `reserve` returned (delivered, refused or failed).
+        When it was delivered, the next message to `address` waits from here."""
+        now = self._monotonic()
+        flying = self._in_flight.get(address)
+        if flying:
+            flying.popleft().ended = now
+            if not flying:
+                del self._in_flight[address]
+        if delivered:
+            self._chat_next[address] = max(self._chat_next.get(address, 0.0), now + self._interval_of(address))
 
     def _interval_of(self, address: str) -> float:
         if address.startswith("-") and self.per_chat_interval > 0:
@@ -92,16 +131,13 @@ class Pace:
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._monotonic() + seconds)
 
-    # Several processes' sends reach the server with independent delays: more slack per window.
-    SHARED_WINDOW_MARGIN = 0.04
-
     def own_rate(self, own: float) -> None:
         """Several processes send for one bot token: this one keeps to its part of the rate
-        (e.g. 15 a second, and at most 15 in any 1.04 s); `rate` stays the token's."""
-        self.window_margin = self.SHARED_WINDOW_MARGIN
+        (e.g. 15 a second, and at most 15 in any second); `rate` stays the token's."""
         own = max(0.5, min(self.rate, own))
         if abs(1.0 / own - self._interval) < 1e-9:
             return
+        log.info("own part of the rate: %.1f a second", own)
         self._interval = 1.0 / own
         self._window_size = max(1, int(own))
         self._window = deque(self._window, maxlen=self._window_size)

@@ -724,13 +724,15 @@ class _Workers:
             while True:
                 await self.turns.take(row.priority, row.address)
                 if not s._lease_valid():
+                    pace.landed(row.address, delivered=False)
                     raise LeaseLost()
                 if s.shared and shard_of(row.address) not in s.shards:
                     # Taken before the senders changed; the chat is another's now: it sends it.
+                    pace.landed(row.address, delivered=False)
                     await self.writer.submit(_unclaim(row))
                     break
                 try:
-                    message_id = await s._channel.send(row.address, message)
+                    message_id = await _landing(pace, row.address, s._channel.send(row.address, message))
                 except RateLimited as error:
                     s.counters.rate_limited += 1
                     log.warning("429 from the chat server: pausing all sending for %.1f s", error.retry_after)
@@ -755,7 +757,6 @@ class _Workers:
                         await self.writer.submit(_record_retry(row, _describe(error), attempts, due))
                 else:
                     s.counters.sent += 1
-                    pace.done(row.address)
                     await self.writer.submit(
                         _record_sent(row, message_id, clock.now(), s.effects.after_sent(row, message_id)))
                 if row.purpose and (s.effects.after_failed(row) or s.effects.after_sent(row, 0)):
@@ -771,6 +772,17 @@ class _Workers:
             self.busy.discard(row.address)
             self.slots.release()
             self.changed.set()
+
+
+async def _landing(pace: Pace, address: str, send: Awaitable[int]) -> int:
+    """`send`, telling the pace the moment it returns, whatever the outcome."""
+    try:
+        message_id = await send
+    except BaseException:
+        pace.landed(address, delivered=False)
+        raise
+    pace.landed(address)
+    return message_id
 
 
 def _describe(error: BaseException) -> str:

@@ -68,16 +68,20 @@ class SendPacer(BaseRateLimiter[None]):
         attempt = 0
         while True:
             # Only messages wait: polling and button answers (answerCallbackQuery) never do.
+            reserved = address is not None and self.mode == "always"
+            at = 0.0
             if address is not None:
-                if self.mode == "always":
-                    at = self.pace.reserve(address, wait_for_chat=endpoint not in EDITS)
-                else:
-                    at = self.pace.paused_until
+                at = self.pace.reserve(address, wait_for_chat=endpoint not in EDITS) if reserved \
+                    else self.pace.paused_until
+            try:
                 if at > self._clock():
                     await asyncio.sleep(at - self._clock())
-            try:
                 result = await callback(*args, **kwargs)
-            except RetryAfter as error:
+            except BaseException as error:
+                if address is not None and reserved:
+                    self.pace.landed(address, delivered=False)
+                if not isinstance(error, RetryAfter):
+                    raise
                 attempt += 1
                 self.refused += 1
                 wait = retry_seconds(error)
@@ -89,7 +93,7 @@ class SendPacer(BaseRateLimiter[None]):
                 log.info("%s refused (429); trying again in %.1f s", endpoint, wait)
                 continue
             if address is not None:
-                self.pace.done(address)
+                self.pace.landed(address)
             if endpoint in SENDS:
                 self.sent += 1
             return result
