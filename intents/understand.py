@@ -16,6 +16,13 @@ from intents.segment import Segmenter, load_lexicon, load_stopwords
 from intents.taxonomy import OTHER, field_name
 
 LOW_CONFIDENCE = 0.5  # below this the bot asks the farmer to pick a field
+CLOSE_CALL = 0.12  # …and when the second field is this close behind the first
+
+
+def is_close_call(top: list[tuple[str, float]] | tuple[tuple[str, float], ...]) -> bool:
+    """The two likeliest fields are nearly level (a symptom that may be a disease or a
+    cultivation slip): better to let the farmer choose than to guess."""
+    return len(top) >= 2 and top[0][1] - top[1][1] < CLOSE_CALL
 MAX_CHARS = 500  # longer messages are cut (speed); the field is clear well before that
 KEYWORDS = 6
 
@@ -34,7 +41,7 @@ class Understanding:
 
     @property
     def confident(self) -> bool:
-        return self.confidence >= LOW_CONFIDENCE
+        return self.confidence >= LOW_CONFIDENCE and not is_close_call(self.top3)
 
     def as_dict(self, original: str | None = None) -> dict[str, Any]:
         """Plain values for JSON (`jiceng intents classify`)."""

@@ -99,3 +99,29 @@ def test_classify_command_writes_one_json_object_per_line(tmp_path):
     assert first["corrections"] == [["道温病", "稻瘟病"]]
     assert lines[1]["field"] == "other" and lines[1]["confidence"] == 0
     assert not (tmp_path / "none.db").exists()  # classifying never creates a database
+
+
+def test_evaluate_command_reports_per_field_scores_and_confusion_beside_the_baseline(tmp_path):
+    labelled = tmp_path / "questions.tsv"
+    labelled.write_text(
+        "question\tcategory\n"
+        "水稻叶子上有梭形病斑 打什么药\t病害防治\n"        # a Q&A board's category word
+        "辣椒什么时候育苗最好\t种植栽培\n"                  # a field's Chinese name
+        "猪不吃食还发烧怎么办\tlivestock\n"                 # a field code
+        "这行的标签谁也不认识\t天文\n", "utf-8")            # skipped and counted
+    env = {"JICENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "intents", "evaluate", str(labelled)],
+                            capture_output=True, text=True, env=env, timeout=300, check=True)
+    out = result.stdout
+    assert "questions.tsv: 3 questions (1 rows skipped" in out
+    assert "jiceng" in out and "SVM baseline" in out and "macro-F1" in out
+    per_field = out.split("field ", 1)[1]
+    assert all(code in per_field for code in ("crop", "plant_protection", "livestock"))
+    assert out.count("confusion,") == 2
+
+
+def test_evaluate_command_names_a_missing_file(tmp_path):
+    env = {"JICENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "intents", "evaluate", str(tmp_path / "no.tsv")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and "找不到文件" in result.stderr

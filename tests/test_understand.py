@@ -379,3 +379,13 @@ def test_the_running_bot_never_imports_scikit_learn():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == "False"
+
+
+def test_two_fields_nearly_level_are_a_close_call_and_the_farmer_chooses():
+    from intents.understand import is_close_call
+
+    assert is_close_call([("crop", 0.46), ("plant_protection", 0.41), ("other", 0.05)])
+    assert not is_close_call([("plant_protection", 0.80), ("crop", 0.10)])
+    assert not is_close_call([("plant_protection", 0.9)])
+    torn = Understanding("crop", 0.55, (("crop", 0.55), ("plant_protection", 0.45)), ())
+    assert not torn.confident

@@ -25,7 +25,7 @@ from bot.services.routing import choose_team
 from bot.services.sql import rowcount
 from intents import regions, taxonomy
 from intents.similar import SimilarHit
-from intents.understand import LOW_CONFIDENCE, Understander
+from intents.understand import LOW_CONFIDENCE, Understander, is_close_call
 from storage.models import DailyCounter, Demand, DemandEvent, DemandMedia, Draft, OutboxMessage, Person, ServiceTeam
 
 if TYPE_CHECKING:
@@ -295,11 +295,13 @@ class IntakeService:
 
 
 def _unsure(draft: Draft) -> bool:
-    """Ask the farmer for the field when the classifier is unsure or found nothing to go on;
+    """Ask the farmer for the field when the classifier is unsure, torn between two fields or
+    found nothing to go on;
     a field the farmer picked (confidence 1.0) is never asked again."""
     if draft.confidence >= 1.0:
         return False
-    return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER
+    top = [(str(code), float(p)) for code, p in (draft.top_fields or [])]
+    return draft.confidence < LOW_CONFIDENCE or draft.field == taxonomy.OTHER or is_close_call(top)
 
 
 async def _as_enterprise(session: AsyncSession, person_id: int, demand: Demand) -> None:
