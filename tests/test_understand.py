@@ -164,14 +164,14 @@ def test_one_decisive_term_is_enough(u, text):
 @pytest.mark.parametrize("text", ["辣椒", "想种点东西", "价格"])
 def test_weak_evidence_is_not_confident(u, text):
     r = u.understand(text)
-    assert r.confidence < 0.6
+    assert r.confidence < 0.7
     assert r.field != "other" or text == "想种点东西"
 
 
 @pytest.mark.parametrize("text", ["想开网店卖脐橙，但是脐橙有炭疽病", "合作社想做个小程序"])
 def test_mixed_evidence_is_not_confident(u, text):
     r = u.understand(text)
-    assert r.confidence < LOW_CONFIDENCE
+    assert not r.confident  # the farmer is asked to choose
     assert r.top3[1][1] > 0.2  # the runner-up is a real alternative
 
 
@@ -191,8 +191,8 @@ def test_confidence_is_calibrated_on_the_held_out_examples(u):
 @pytest.mark.parametrize("text", ["你好", "在吗", "谢谢老师", "我想问个问题"])
 def test_no_evidence_is_other(u, text):
     r = u.understand(text)
-    assert r.field == "other"
-    assert r.confidence >= 0.7
+    assert r.field == "other"  # nothing to go on: the farmer is asked for the field
+    assert r.confidence >= 0.6
 
 
 def test_probabilities_rank_all_fields_and_sum_to_one(u):
@@ -385,6 +385,7 @@ def test_two_fields_nearly_level_are_a_close_call_and_the_farmer_chooses():
     from intents.understand import is_close_call
 
     assert is_close_call([("crop", 0.46), ("plant_protection", 0.41), ("other", 0.05)])
+    assert is_close_call([("ecommerce", 0.6), ("plant_protection", 0.3)])
     assert not is_close_call([("plant_protection", 0.80), ("crop", 0.10)])
     assert not is_close_call([("plant_protection", 0.9)])
     torn = Understanding("crop", 0.55, (("crop", 0.55), ("plant_protection", 0.45)), ())
