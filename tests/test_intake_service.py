@@ -82,6 +82,14 @@ async def test_second_submit_of_one_draft_changes_nothing(intake, sessions, farm
     assert len(events) == 1
 
 
+async def test_a_question_torn_between_two_fields_lets_the_farmer_choose_them_first(intake, farmer):
+    view = await intake.new_question(farmer, "想开网店卖脐橙，但是脐橙有炭疽病")
+    assert view.needs_field
+    assert {code for code, _ in view.draft.top_fields[:2]} == {"ecommerce", "plant_protection"}
+    chosen = await intake.choose_field(view.draft.id, farmer, "plant_protection")
+    assert not chosen.needs_field  # a field the farmer picked is never asked again
+
+
 async def test_someone_elses_draft_cannot_be_submitted(intake, farmer):
     draft = (await intake.new_question(farmer, RICE_BLAST)).draft
     with pytest.raises(NotFound):
