@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 
 from bot.standin import BotApiStandIn
 
@@ -17,6 +18,9 @@ class BotProcess:
         self.args = args  # e.g. --webhook URL --secret-token S --listen 127.0.0.1:PORT
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
+        # Its log goes to a file: a pipe nobody reads while it runs fills up (64 KiB) and
+        # blocks the bot on its next log line.
+        self.log_path = os.path.join(tempfile.mkdtemp(prefix="jiceng-bot-"), "stderr.log")
 
     async def start(self) -> None:
         environment = {
@@ -26,26 +30,31 @@ class BotProcess:
             "JICENG_FLOOD_BURST": "1000", "JICENG_FLOOD_PER_MINUTE": "6000", "JICENG_HEALTH_PORT": "0",
             **self.env,
         }
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", *self.args, env=environment,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )
+        with open(self.log_path, "ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run", *self.args, env=environment,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )
         ready = "setWebhook" if "--webhook" in self.args else "getUpdates"
         polls = len(self.api.calls_of(ready))
         for _ in range(600):  # up to 60 s for imports, jieba and the first poll (or the webhook set)
             if len(self.api.calls_of(ready)) > polls:
                 return
             if self.process.returncode is not None:
-                raise AssertionError((await self.process.stderr.read()).decode())
+                raise AssertionError(self.logged())
             await asyncio.sleep(0.1)
         raise AssertionError("jiceng run never polled")
 
+    def logged(self) -> str:
+        with open(self.log_path, "rb") as log:
+            return log.read().decode(errors="replace")
+
     async def kill(self) -> None:
         self.process.kill()
-        await self.process.communicate()
+        await self.process.wait()
 
     async def terminate(self, timeout: float = 20) -> str:
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(self.process.communicate(), timeout)
-        assert self.process.returncode == 0, stderr.decode()
-        return stderr.decode()
+        await asyncio.wait_for(self.process.wait(), timeout)
+        assert self.process.returncode == 0, self.logged()
+        return self.logged()
