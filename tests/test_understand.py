@@ -390,3 +390,17 @@ def test_two_fields_nearly_level_are_a_close_call_and_the_farmer_chooses():
     assert not is_close_call([("plant_protection", 0.9)])
     torn = Understanding("crop", 0.55, (("crop", 0.55), ("plant_protection", 0.45)), ())
     assert not torn.confident
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("西红柿裂果了咋回事", "crop"),  # a physiological disorder: water and temperature, no pathogen
+        ("黄瓜化瓜厉害怎么防", "crop"),
+        ("辣椒苗徒长得厉害怎么办", "crop"),
+        ("空心菜叶子上有白斑是什么病", "plant_protection"),  # 空心菜 is a vegetable, not 空心
+        ("菜苗茎基部缢缩倒伏一片片死", "plant_protection"),  # seedlings falling over: damping-off
+    ],
+)
+def test_physiological_disorders_go_to_cultivation_not_plant_protection(u, text, field):
+    assert u.understand(text).field == field
